@@ -1,0 +1,76 @@
+# vtvisor build.  `make` builds everything; `make test` runs every test and
+# ends with "N passed, N failed"; `make run` boots the demo in Bochs.
+# See README.md.
+
+BUILD    ?= build
+CC       ?= gcc
+LD       ?= ld
+PYTHON   ?= python3
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wvla -Wno-unused-parameter
+HV_CFLAGS := -std=c11 $(WARN) -O2 -g -ffreestanding -fno-builtin -nostdinc \
+            -isystem $(shell $(CC) -print-file-name=include) \
+            -fno-stack-protector -fno-pic -fno-pie -mno-red-zone -mcmodel=small \
+            -mno-sse -mno-sse2 -mno-mmx -mno-avx -mno-80387 -fno-omit-frame-pointer \
+            -fno-asynchronous-unwind-tables -I.
+HV_ASFLAGS := -I. -D__ASSEMBLY__
+HV_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack -T boot/linker.ld
+
+HV_DIRS  := boot arch/x86 vmx ept core devices loaders lib
+HV_C     := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c))
+HV_S     := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.S))
+HV_OBJS  := $(patsubst %,$(BUILD)/hv/%.o,$(HV_C) $(HV_S))
+
+.PHONY: all vtvisor guests unit test unit-test guest-test run bench fuzz format check-format iso clean deps
+
+all: vtvisor guests unit
+
+vtvisor: $(BUILD)/vtvisor.elf
+
+$(BUILD)/vtvisor.elf: $(HV_OBJS) boot/linker.ld
+	$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJS)
+	$(PYTHON) tools/check_image.py $@
+
+$(BUILD)/hv/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/hv/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_ASFLAGS) -MMD -MP -c $< -o $@
+
+-include $(HV_OBJS:.o=.d)
+
+# Host unit tests, guest programs and their runners add to these.
+include tests/unit/unit.mk
+include tests/guest/guest.mk
+
+test: all
+	$(PYTHON) tools/run_tests.py
+
+unit-test: unit
+	$(PYTHON) tools/run_tests.py --only unit
+
+guest-test: vtvisor guests
+	$(PYTHON) tools/run_tests.py --only guest
+
+run: vtvisor guests
+	$(PYTHON) tools/demo.py
+
+bench: vtvisor guests
+	$(PYTHON) tools/bench.py
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_FILES)
+
+check-format:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+# Installs what building and testing need on a Debian machine.
+deps:
+	tools/install-deps.sh
+
+clean:
+	rm -rf $(BUILD)

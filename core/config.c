@@ -1,0 +1,132 @@
+#include "core/config.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+
+const char *guest_type_name(enum guest_type t)
+{
+        switch (t) {
+        case GUEST_AUTO:
+                return "auto";
+        case GUEST_FLAT:
+                return "flat";
+        case GUEST_MULTIBOOT:
+                return "multiboot";
+        }
+        return "?";
+}
+
+static bool is_space(char c)
+{
+        return c == ' ' || c == '\t';
+}
+
+static bool key_is(const char *tok, size_t keylen, const char *key)
+{
+        return vtv_strlen(key) == keylen && vtv_strncmp(tok, key, keylen) == 0;
+}
+
+static bool valid_name(const char *s, size_t len)
+{
+        if (len == 0 || len >= VM_NAME_MAX)
+                return false;
+        for (size_t i = 0; i < len; i++) {
+                char c = s[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || c == '.'))
+                        return false;
+        }
+        return true;
+}
+
+const char *config_parse(struct vm_config *cfg, const char *modline, const char *default_name,
+                         char *err, size_t errlen)
+{
+        vtv_memset(cfg, 0, sizeof(*cfg));
+        vtv_strlcpy(cfg->name, default_name, sizeof(cfg->name));
+        cfg->type = GUEST_AUTO;
+        cfg->ram_size = VM_RAM_DEFAULT;
+
+        const char *p = modline;
+        bool first = true;
+        while (*p) {
+                while (is_space(*p))
+                        p++;
+                if (!*p)
+                        break;
+                const char *tok = p;
+                while (*p && !is_space(*p))
+                        p++;
+                size_t len = (size_t)(p - tok);
+
+                if (len == 2 && tok[0] == '-' && tok[1] == '-') {
+                        while (is_space(*p))
+                                p++;
+                        if (vtv_strlcpy(cfg->cmdline, p, sizeof(cfg->cmdline)) >=
+                            sizeof(cfg->cmdline)) {
+                                vtv_snprintf(err, errlen,
+                                             "the guest command line is longer than %d bytes",
+                                             VM_CMDLINE_MAX - 1);
+                                return err;
+                        }
+                        break;
+                }
+                const char *eq = tok;
+                while (eq < p && *eq != '=')
+                        eq++;
+                if (eq == p) {
+                        /* Boot loaders may pass the module's file name first. */
+                        if (first) {
+                                first = false;
+                                continue;
+                        }
+                        vtv_snprintf(err, errlen, "'%.*s' is not an option (expected key=value)",
+                                     (int)len, tok);
+                        return err;
+                }
+                first = false;
+                size_t klen = (size_t)(eq - tok);
+                const char *val = eq + 1;
+                size_t vlen = (size_t)(p - val);
+
+                if (key_is(tok, klen, "name")) {
+                        if (!valid_name(val, vlen)) {
+                                vtv_snprintf(err, errlen,
+                                             "name '%.*s' must be 1-%d letters, digits, '-', '_' "
+                                             "or '.'",
+                                             (int)vlen, val, VM_NAME_MAX - 1);
+                                return err;
+                        }
+                        vtv_memcpy(cfg->name, val, vlen);
+                        cfg->name[vlen] = '\0';
+                } else if (key_is(tok, klen, "type")) {
+                        if (vlen == 4 && !vtv_strncmp(val, "flat", 4))
+                                cfg->type = GUEST_FLAT;
+                        else if (vlen == 9 && !vtv_strncmp(val, "multiboot", 9))
+                                cfg->type = GUEST_MULTIBOOT;
+                        else {
+                                vtv_snprintf(err, errlen,
+                                             "type '%.*s' is unknown (use flat or multiboot)",
+                                             (int)vlen, val);
+                                return err;
+                        }
+                } else if (key_is(tok, klen, "ram")) {
+                        uint64_t v;
+                        if (!vtv_parse_u64(val, vlen, &v) || v < VM_RAM_MIN || v > VM_RAM_MAX ||
+                            !IS_ALIGNED(v, MiB(1))) {
+                                vtv_snprintf(err, errlen,
+                                             "ram '%.*s' must be a whole number of MiB between "
+                                             "2M and 4G (e.g. ram=64M)",
+                                             (int)vlen, val);
+                                return err;
+                        }
+                        cfg->ram_size = v;
+                } else {
+                        vtv_snprintf(err, errlen,
+                                     "unknown option '%.*s' (known: name, type, ram, and -- "
+                                     "before the guest command line)",
+                                     (int)klen, tok);
+                        return err;
+                }
+        }
+        return NULL;
+}

@@ -1,0 +1,32 @@
+/* A VM's configuration, parsed from its boot module's command line:
+ *   name=NAME type=flat|multiboot ram=SIZE [-- guest command line]
+ * (a real configuration file comes later).  Pure. */
+#ifndef VTV_CORE_CONFIG_H
+#define VTV_CORE_CONFIG_H
+
+#include "lib/types.h"
+
+#define VM_NAME_MAX     24
+#define VM_CMDLINE_MAX  256
+#define VM_RAM_DEFAULT  MiB(16)
+#define VM_RAM_MIN      MiB(2)
+#define VM_RAM_MAX      GiB(4)
+
+enum guest_type { GUEST_AUTO = 0, GUEST_FLAT, GUEST_MULTIBOOT };
+
+struct vm_config {
+        char name[VM_NAME_MAX];
+        enum guest_type type;
+        uint64_t ram_size;
+        char cmdline[VM_CMDLINE_MAX];
+};
+
+/* Fills cfg from a module command line.  default_name is used when no
+ * name= is given.  Returns NULL, or a message naming the bad option
+ * (written into err, which must hold at least 128 bytes). */
+const char *config_parse(struct vm_config *cfg, const char *modline, const char *default_name,
+                         char *err, size_t errlen);
+
+const char *guest_type_name(enum guest_type t);
+
+#endif

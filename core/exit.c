@@ -1,0 +1,450 @@
+#include "core/exit.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/fpu.h"
+#include "core/log.h"
+#include "core/msr.h"
+#include "core/vcpu.h"
+#include "devices/iobus.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_names.h"
+
+typedef enum exit_action (*exit_handler_fn)(struct vcpu *v);
+
+static uint64_t guest_rip(void)
+{
+        return vmcs_readnat(GUEST_RIP);
+}
+
+static enum exit_action stop_unexpected(struct vcpu *v, uint32_t reason)
+{
+        vmcs_dump(v->vm->cfg.name);
+        vm_stop(v->vm, "unexpected VM exit: %s (reason %u, qualification 0x%llx) at rip 0x%llx",
+                vmx_exit_reason_name(reason), reason,
+                (unsigned long long)vmcs_readnat(EXIT_QUALIFICATION),
+                (unsigned long long)guest_rip());
+        return EXIT_CONTINUE;
+}
+
+/* ---- CPUID (SDM Vol. 2A, CPUID) ---- */
+
+#define HV_LEAF_BASE 0x40000000u
+/* "vtvisor" zero-padded to 12 bytes, as EBX, ECX, EDX. */
+#define HV_SIG_EBX 0x69767476u /* "vtvi" */
+#define HV_SIG_ECX 0x00726f73u /* "sor\0" */
+#define HV_SIG_EDX 0x00000000u
+
+/* Leaf 1 ECX: DTES64, MONITOR, DS-CPL, VMX, SMX, EST, TM2, PDCM, x2APIC,
+ * TSC-deadline (no APIC is emulated yet), OSXSAVE (recomputed below). */
+#define L1_ECX_HIDDEN (BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) | BIT(8) | BIT(15) | \
+                       BIT(21) | BIT(24) | BIT(27))
+#define L1_ECX_XSAVE      BIT(26)
+#define L1_ECX_OSXSAVE    BIT(27)
+#define L1_ECX_HYPERVISOR BIT(31)
+/* Leaf 1 EDX: MCE, APIC, MCA, DS, ACPI thermal, HTT, TM, PBE. */
+#define L1_EDX_HIDDEN (BIT(7) | BIT(9) | BIT(14) | BIT(21) | BIT(22) | BIT(28) | BIT(29) | BIT(31))
+/* Leaf 7 EBX: SGX, INVPCID (unless enabled), RDT-M, RDT-A, Intel PT. */
+#define L7_EBX_HIDDEN (BIT(2) | BIT(12) | BIT(15) | BIT(25))
+#define L7_EBX_INVPCID BIT(10)
+#define L7_ECX_HIDDEN (BIT(5) | BIT(30)) /* WAITPKG, SGX-LC */
+#define XD1_EAX_XSAVES BIT(3)
+#define X81_EDX_RDTSCP BIT(27)
+
+static enum exit_action handle_cpuid(struct vcpu *v)
+{
+        uint32_t leaf = (uint32_t)v->regs.gpr[RAX], sub = (uint32_t)v->regs.gpr[RCX];
+        struct cpuid_regs r = {0, 0, 0, 0};
+        uint32_t proc2 = vmcs_read32(SECONDARY_VM_EXEC_CONTROL);
+
+        if (leaf >= HV_LEAF_BASE && leaf < HV_LEAF_BASE + 0x100) {
+                if (leaf == HV_LEAF_BASE)
+                        r = (struct cpuid_regs){HV_LEAF_BASE, HV_SIG_EBX, HV_SIG_ECX, HV_SIG_EDX};
+        } else {
+                r = cpuid(leaf, sub);
+                switch (leaf) {
+                case 1:
+                        r.ecx &= ~(uint32_t)L1_ECX_HIDDEN;
+                        r.ecx |= L1_ECX_HYPERVISOR;
+                        if ((r.ecx & L1_ECX_XSAVE) && (vcpu_guest_cr4(v) & CR4_OSXSAVE))
+                                r.ecx |= L1_ECX_OSXSAVE;
+                        r.edx &= ~(uint32_t)L1_EDX_HIDDEN;
+                        /* One logical processor, initial APIC ID 0. */
+                        r.ebx = (r.ebx & 0xffff) | (1u << 16);
+                        break;
+                case 5:  /* MONITOR/MWAIT: exit to #UD */
+                case 6:  /* thermal and power management */
+                case 0xa: /* performance monitoring: no PMU offered */
+                case 0x12: /* SGX */
+                case 0x14: /* processor trace */
+                        r = (struct cpuid_regs){0, 0, 0, 0};
+                        break;
+                case 7:
+                        if (sub == 0) {
+                                r.ebx &= ~(uint32_t)L7_EBX_HIDDEN;
+                                if (!(proc2 & PROC2_INVPCID))
+                                        r.ebx &= ~(uint32_t)L7_EBX_INVPCID;
+                                r.ecx &= ~(uint32_t)L7_ECX_HIDDEN;
+                        }
+                        break;
+                case 0xb:
+                case 0x1f:
+                        r.edx = 0; /* x2APIC ID of the only vCPU */
+                        break;
+                case 0xd:
+                        if (sub == 0) {
+                                uint64_t ok = fpu_xcr0_supported();
+                                r.eax &= (uint32_t)ok;
+                                r.edx &= (uint32_t)(ok >> 32);
+                        } else if (sub == 1) {
+                                r.eax &= ~(uint32_t)XD1_EAX_XSAVES;
+                                r.ecx = r.edx = 0;
+                        } else if (sub < 64 && !(fpu_xcr0_supported() & BIT(sub))) {
+                                r = (struct cpuid_regs){0, 0, 0, 0};
+                        }
+                        break;
+                case 0x80000001:
+                        if (!(proc2 & PROC2_RDTSCP))
+                                r.edx &= ~(uint32_t)X81_EDX_RDTSCP;
+                        break;
+                default:
+                        break;
+                }
+        }
+        v->regs.gpr[RAX] = r.eax;
+        v->regs.gpr[RBX] = r.ebx;
+        v->regs.gpr[RCX] = r.ecx;
+        v->regs.gpr[RDX] = r.edx;
+        vcpu_skip_instruction(v);
+        return EXIT_CONTINUE;
+}
+
+/* ---- I/O instructions (exit qualification: SDM Table 27-5) ---- */
+
+static enum exit_action handle_io(struct vcpu *v)
+{
+        uint64_t q = vmcs_readnat(EXIT_QUALIFICATION);
+        unsigned size = (unsigned)(q & 7) + 1;
+        bool in = (q >> 3) & 1, string = (q >> 4) & 1;
+        uint16_t port = (uint16_t)(q >> 16);
+
+        if (string) {
+                /* INS/OUTS need guest-linear memory access, which comes with
+                 * the instruction emulator. */
+                vm_stop(v->vm, "string I/O (%s) on port 0x%x is not supported yet, at rip 0x%llx",
+                        in ? "INS" : "OUTS", port, (unsigned long long)guest_rip());
+                return EXIT_CONTINUE;
+        }
+        if (in) {
+                uint32_t val = iobus_in(v->vm, port, size);
+                uint64_t rax = v->regs.gpr[RAX];
+                if (size == 1)
+                        rax = (rax & ~0xffULL) | (val & 0xff);
+                else if (size == 2)
+                        rax = (rax & ~0xffffULL) | (val & 0xffff);
+                else
+                        rax = val; /* 32-bit results zero-extend */
+                v->regs.gpr[RAX] = rax;
+        } else {
+                iobus_out(v->vm, port, size, (uint32_t)v->regs.gpr[RAX]);
+        }
+        if (!v->vm->stopped)
+                vcpu_skip_instruction(v);
+        return EXIT_CONTINUE;
+}
+
+/* ---- RDMSR / WRMSR ---- */
+
+static enum exit_action handle_rdmsr(struct vcpu *v)
+{
+        uint32_t msr = (uint32_t)v->regs.gpr[RCX];
+        uint64_t val;
+        if (!msr_read(v, msr, &val)) {
+                vcpu_inject_gp(v);
+                return EXIT_CONTINUE;
+        }
+        v->regs.gpr[RAX] = (uint32_t)val;
+        v->regs.gpr[RDX] = (uint32_t)(val >> 32);
+        vcpu_skip_instruction(v);
+        return EXIT_CONTINUE;
+}
+
+static enum exit_action handle_wrmsr(struct vcpu *v)
+{
+        uint32_t msr = (uint32_t)v->regs.gpr[RCX];
+        uint64_t val = (v->regs.gpr[RDX] << 32) | (uint32_t)v->regs.gpr[RAX];
+        if (!msr_write(v, msr, val)) {
+                vcpu_inject_gp(v);
+                return EXIT_CONTINUE;
+        }
+        vcpu_skip_instruction(v);
+        return EXIT_CONTINUE;
+}
+
+/* ---- HLT, INVD/WBINVD, VMCALL, XSETBV ---- */
+
+static enum exit_action handle_hlt(struct vcpu *v)
+{
+        if (!(vmcs_readnat(GUEST_RFLAGS) & RFLAGS_IF)) {
+                vm_stop(v->vm, "halted with interrupts disabled at rip 0x%llx",
+                        (unsigned long long)guest_rip());
+                return EXIT_CONTINUE;
+        }
+        vcpu_skip_instruction(v);
+        v->state = VCPU_HALTED;
+        return EXIT_YIELD;
+}
+
+static enum exit_action handle_wbinvd(struct vcpu *v)
+{
+        /* INVD is performed as WBINVD: discarding the caches without writing
+         * them back would lose the hypervisor's and other VMs' data. */
+        wbinvd();
+        vcpu_skip_instruction(v);
+        return EXIT_CONTINUE;
+}
+
+#define HC_VERSION        0
+#define HC_VERSION_RESULT 0x76747601u /* "vtv" and interface version 1 */
+
+static enum exit_action handle_vmcall(struct vcpu *v)
+{
+        /* The only documented hypercall (docs/hypercalls.md); anything else,
+         * or any call from user mode, is an invalid opcode as on bare metal. */
+        if (vcpu_cpl(v) != 0 || (uint32_t)v->regs.gpr[RAX] != HC_VERSION) {
+                vcpu_inject_ud(v);
+                return EXIT_CONTINUE;
+        }
+        v->regs.gpr[RAX] = HC_VERSION_RESULT;
+        vcpu_skip_instruction(v);
+        return EXIT_CONTINUE;
+}
+
+static enum exit_action handle_xsetbv(struct vcpu *v)
+{
+        uint64_t val = (v->regs.gpr[RDX] << 32) | (uint32_t)v->regs.gpr[RAX];
+        uint64_t ok = vcpu_xcr0_supported();
+
+        if (!(vcpu_guest_cr4(v) & CR4_OSXSAVE)) {
+                vcpu_inject_ud(v);
+                return EXIT_CONTINUE;
+        }
+        /* SDM Vol. 2C XSETBV: #GP unless CPL 0, ECX 0, x87 set, AVX only
+         * with SSE, AVX-512 state only all together and with AVX. */
+        bool valid = vcpu_cpl(v) == 0 && (uint32_t)v->regs.gpr[RCX] == 0 && (val & 1) &&
+                     !(val & ~ok) && (!(val & BIT(2)) || (val & BIT(1)));
+        uint64_t avx512 = val & 0xe0;
+        if (avx512 && (avx512 != 0xe0 || !(val & BIT(2))))
+                valid = false;
+        if (!valid) {
+                vcpu_inject_gp(v);
+                return EXIT_CONTINUE;
+        }
+        v->xcr0 = val;
+        xsetbv(0, val);
+        vcpu_skip_instruction(v);
+        return EXIT_CONTINUE;
+}
+
+/* ---- Control-register accesses (exit qualification: SDM Table 27-3) ---- */
+
+static bool set_cr0(struct vcpu *v, uint64_t val)
+{
+        uint64_t old = vcpu_guest_cr0(v);
+        uint64_t efer = vmcs_read64(GUEST_IA32_EFER);
+
+        /* The #GP conditions of MOV to CR0 (SDM Vol. 2B, MOV CR). */
+        if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
+            ((val & CR0_NW) && !(val & CR0_CD)))
+                return false;
+        if ((val & CR0_PG) && !(old & CR0_PG) && (efer & EFER_LME) &&
+            !(vcpu_guest_cr4(v) & CR4_PAE))
+                return false;
+
+        uint32_t entry = vmcs_read32(VM_ENTRY_CONTROLS);
+        if ((val & CR0_PG) && !(old & CR0_PG) && (efer & EFER_LME)) {
+                efer |= EFER_LMA;
+                entry |= ENTRY_IA32E_MODE;
+        } else if (!(val & CR0_PG) && (old & CR0_PG) && (efer & EFER_LMA)) {
+                efer &= ~EFER_LMA;
+                entry &= ~ENTRY_IA32E_MODE;
+        }
+        vmcs_write64(GUEST_IA32_EFER, efer);
+        vmcs_write32(VM_ENTRY_CONTROLS, entry);
+        vmcs_writenat(CR0_READ_SHADOW, val);
+        vmcs_writenat(GUEST_CR0, (val | (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) &
+                                         vmx_caps.cr0_fixed1);
+        return true;
+}
+
+static enum exit_action handle_cr(struct vcpu *v)
+{
+        uint64_t q = vmcs_readnat(EXIT_QUALIFICATION);
+        unsigned cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
+        bool ok = true;
+
+        switch (type) {
+        case 0: { /* MOV to CR */
+                uint64_t val = vcpu_gpr(v, reg);
+                if (!(vmcs_read32(GUEST_CS_AR_BYTES) & AR_L))
+                        val &= 0xffffffffULL;
+                if (cr == 0) {
+                        ok = set_cr0(v, val);
+                } else if (cr == 4) {
+                        /* Exits only when a host-owned bit would change: VMXE,
+                         * SMXE or a bit this CPU reserves. */
+                        ok = false;
+                } else if (cr == 8) {
+                        ok = (val >> 4) == 0;
+                        if (ok)
+                                v->cr8 = val;
+                } else if (cr == 3) {
+                        vmcs_writenat(GUEST_CR3, val);
+                } else {
+                        return stop_unexpected(v, EXIT_CR_ACCESS);
+                }
+                break;
+        }
+        case 1: /* MOV from CR */
+                if (cr == 8)
+                        vcpu_set_gpr(v, reg, v->cr8);
+                else if (cr == 3)
+                        vcpu_set_gpr(v, reg, vmcs_readnat(GUEST_CR3));
+                else
+                        return stop_unexpected(v, EXIT_CR_ACCESS);
+                break;
+        case 2: /* CLTS */
+                ok = set_cr0(v, vcpu_guest_cr0(v) & ~CR0_TS);
+                break;
+        case 3: { /* LMSW: loads bits 3:0 but cannot clear PE */
+                uint64_t src = (q >> 16) & 0xf, cr0 = vcpu_guest_cr0(v);
+                ok = set_cr0(v, (cr0 & ~0xeULL) | src | (cr0 & CR0_PE));
+                break;
+        }
+        }
+        if (!ok) {
+                vcpu_inject_gp(v);
+                return EXIT_CONTINUE;
+        }
+        vcpu_skip_instruction(v);
+        return EXIT_CONTINUE;
+}
+
+/* ---- Faults that end the VM ---- */
+
+static enum exit_action handle_ept_violation(struct vcpu *v)
+{
+        uint64_t q = vmcs_readnat(EXIT_QUALIFICATION);
+        uint64_t gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+        const char *access = (q & EPT_QUAL_FETCH) ? "fetch" : (q & EPT_QUAL_WRITE) ? "write"
+                                                                                  : "read";
+        vm_stop(v->vm, "EPT violation: %s at guest-physical 0x%llx (rip 0x%llx)", access,
+                (unsigned long long)gpa, (unsigned long long)guest_rip());
+        return EXIT_CONTINUE;
+}
+
+static enum exit_action handle_ept_misconfig(struct vcpu *v)
+{
+        /* Only vtvisor writes EPT entries: this is our bug, but it is
+         * confined to this VM's tables, so only this VM stops. */
+        vmcs_dump(v->vm->cfg.name);
+        vm_stop(v->vm, "EPT misconfiguration at guest-physical 0x%llx (hypervisor bug)",
+                (unsigned long long)vmcs_read64(GUEST_PHYSICAL_ADDRESS));
+        return EXIT_CONTINUE;
+}
+
+static enum exit_action handle_triple_fault(struct vcpu *v)
+{
+        vm_stop(v->vm, "triple fault at rip 0x%llx", (unsigned long long)guest_rip());
+        return EXIT_CONTINUE;
+}
+
+/* ---- Exits that need no emulation ---- */
+
+static enum exit_action handle_inject_ud(struct vcpu *v)
+{
+        /* VMX, SMX, MONITOR/MWAIT are hidden from guests (CPUID), so these
+         * instructions behave as on a CPU without them. */
+        vcpu_inject_ud(v);
+        return EXIT_CONTINUE;
+}
+
+static enum exit_action handle_rdpmc(struct vcpu *v)
+{
+        /* No performance counters are offered (CPUID leaf 0xA is zero). */
+        vcpu_inject_gp(v);
+        return EXIT_CONTINUE;
+}
+
+static enum exit_action handle_exception_nmi(struct vcpu *v)
+{
+        uint32_t info = vmcs_read32(VM_EXIT_INTR_INFO);
+        /* NMI exiting: the NMI was meant for the host, which has no use for
+         * it yet.  The exception bitmap is empty, so nothing else lands here. */
+        if (INTR_INFO_TYPE(info) == INTR_TYPE_NMI)
+                return EXIT_CONTINUE;
+        return stop_unexpected(v, EXIT_EXCEPTION_NMI);
+}
+
+static enum exit_action handle_external_interrupt(struct vcpu *v)
+{
+        /* The host masks the PICs and arms no APIC timer, so this should not
+         * happen; if it does, note it and go on. */
+        uint32_t info = vmcs_read32(VM_EXIT_INTR_INFO);
+        log_line("vm %s: host interrupt vector %u while the guest ran (ignored)",
+                 v->vm->cfg.name, INTR_INFO_VECTOR(info));
+        return EXIT_CONTINUE;
+}
+
+static enum exit_action handle_preemption_timer(struct vcpu *v)
+{
+        UNUSED(v);
+        return EXIT_YIELD;
+}
+
+static enum exit_action handle_init(struct vcpu *v)
+{
+        UNUSED(v);
+        return EXIT_CONTINUE;
+}
+
+static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
+        [EXIT_EXCEPTION_NMI] = handle_exception_nmi,
+        [EXIT_EXTERNAL_INTERRUPT] = handle_external_interrupt,
+        [EXIT_TRIPLE_FAULT] = handle_triple_fault,
+        [EXIT_INIT] = handle_init,
+        [EXIT_CPUID] = handle_cpuid,
+        [EXIT_GETSEC] = handle_inject_ud,
+        [EXIT_HLT] = handle_hlt,
+        [EXIT_INVD] = handle_wbinvd,
+        [EXIT_RDPMC] = handle_rdpmc,
+        [EXIT_VMCALL] = handle_vmcall,
+        [EXIT_VMCLEAR] = handle_inject_ud,
+        [EXIT_VMLAUNCH] = handle_inject_ud,
+        [EXIT_VMPTRLD] = handle_inject_ud,
+        [EXIT_VMPTRST] = handle_inject_ud,
+        [EXIT_VMREAD] = handle_inject_ud,
+        [EXIT_VMRESUME] = handle_inject_ud,
+        [EXIT_VMWRITE] = handle_inject_ud,
+        [EXIT_VMXOFF] = handle_inject_ud,
+        [EXIT_VMXON] = handle_inject_ud,
+        [EXIT_CR_ACCESS] = handle_cr,
+        [EXIT_IO_INSTRUCTION] = handle_io,
+        [EXIT_RDMSR] = handle_rdmsr,
+        [EXIT_WRMSR] = handle_wrmsr,
+        [EXIT_MWAIT] = handle_inject_ud,
+        [EXIT_MONITOR] = handle_inject_ud,
+        [EXIT_EPT_VIOLATION] = handle_ept_violation,
+        [EXIT_EPT_MISCONFIG] = handle_ept_misconfig,
+        [EXIT_INVEPT] = handle_inject_ud,
+        [EXIT_PREEMPTION_TIMER] = handle_preemption_timer,
+        [EXIT_INVVPID] = handle_inject_ud,
+        [EXIT_WBINVD] = handle_wbinvd,
+        [EXIT_XSETBV] = handle_xsetbv,
+        [EXIT_VMFUNC] = handle_inject_ud,
+};
+
+enum exit_action exit_dispatch(struct vcpu *v, uint32_t basic_reason)
+{
+        if (basic_reason < EXIT_REASON_MAX && exit_handlers[basic_reason])
+                return exit_handlers[basic_reason](v);
+        return stop_unexpected(v, basic_reason);
+}

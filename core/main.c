@@ -1,0 +1,73 @@
+/* vtvisor's C entry: bring up the host, enter VMX, build the VMs from the
+ * boot modules and run them. */
+#include "arch/x86/cpu.h"
+#include "arch/x86/desc.h"
+#include "arch/x86/fpu.h"
+#include "arch/x86/mm.h"
+#include "arch/x86/serial.h"
+#include "boot/bootinfo.h"
+#include "core/log.h"
+#include "core/vm.h"
+#include "vmx/vmx.h"
+
+void kmain(uint32_t magic, uint32_t info);
+
+static struct bootinfo bootinfo;
+
+/* The boot tables map the first 4 GiB 1:1; boot information lies there. */
+static const void *boot_map(void *ctx, uint64_t pa, size_t len)
+{
+        UNUSED(ctx);
+        if (pa == 0 || pa >= GiB(4) || len > GiB(4) - pa)
+                return NULL;
+        return hpa_to_hva(pa);
+}
+
+static void mask_legacy_pics(void)
+{
+        /* The BIOS leaves the PIT ticking through the 8259s; vtvisor takes no
+         * host interrupts yet, so mask both controllers. */
+        outb(0x21, 0xff);
+        outb(0xa1, 0xff);
+}
+
+void kmain(uint32_t magic, uint32_t info)
+{
+        serial_init();
+        log_line("starting (vtvisor 0.1, Intel VT-x hypervisor)");
+        desc_init();
+
+        const char *err = bootinfo_parse(&bootinfo, magic, info, boot_map, NULL);
+        if (err)
+                refuse("%s; boot vtvisor.elf with GRUB (multiboot2 or multiboot) or QEMU -kernel",
+                       err);
+        log_line("booted by multiboot%s, command line '%s', %zu module(s)",
+                 bootinfo.protocol == 2 ? "2" : " v1", bootinfo.cmdline, bootinfo.nmodules);
+        if (bootinfo.truncated)
+                log_line("warning: more memory regions or modules than vtvisor can hold; "
+                         "the rest are ignored");
+
+        mask_legacy_pics();
+        mm_init(&bootinfo);
+        paging_init(&bootinfo);
+        fpu_init();
+        vmx_init();
+
+        if (bootinfo.nmodules == 0)
+                refuse("no guest was given: add one boot module per VM (GRUB: 'module2 /guest.elf "
+                       "name=NAME ram=16M'; QEMU: -initrd 'guest.elf name=NAME')");
+
+        size_t created = 0;
+        for (size_t i = 0; i < bootinfo.nmodules; i++) {
+                const struct boot_module *m = &bootinfo.modules[i];
+                if (vm_create((int)i, m->cmdline, hpa_to_hva(m->start), m->end - m->start))
+                        created++;
+        }
+        if (created == 0)
+                refuse("none of the %zu module(s) could be made into a VM (see the messages above)",
+                       bootinfo.nmodules);
+
+        vm_run_all();
+        log_line("all VMs stopped");
+        hv_halt();
+}

@@ -1,0 +1,375 @@
+#include "core/vcpu.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/desc.h"
+#include "arch/x86/fpu.h"
+#include "arch/x86/mm.h"
+#include "core/exit.h"
+#include "core/log.h"
+#include "lib/string.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_names.h"
+
+int vmx_run(struct guest_regs *regs, int launched); /* vmx_entry.S */
+void vmx_exit_entry(void);
+
+/* A VM runs for this many TSC ticks before another gets the CPU. */
+#define TIME_SLICE_TSC 2000000ULL
+
+/* Guest-owned CR0 bits: with unrestricted guest PE and PG are the guest's
+ * (SDM 26.3.1.1); every other bit the VMX fixed MSRs constrain is shadowed. */
+static uint64_t cr0_host_owned(void)
+{
+        return ((vmx_caps.cr0_fixed0 | ~vmx_caps.cr0_fixed1) & 0xffffffffULL) &
+               ~(CR0_PE | CR0_PG);
+}
+
+static uint64_t cr4_host_owned(void)
+{
+        return ((vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1) & 0xffffffffULL) | CR4_VMXE |
+               CR4_SMXE;
+}
+
+static uint64_t cr0_real(uint64_t guest_view)
+{
+        return (guest_view | (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1;
+}
+
+static uint64_t cr4_real(uint64_t guest_view)
+{
+        return (guest_view | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1;
+}
+
+static uint32_t adjust_or_die(struct vmx_ctl_caps caps, uint32_t want, const char *what)
+{
+        uint32_t refused;
+        uint32_t v = vmx_ctl_adjust(caps, want, &refused);
+        /* vmx_init() refused CPUs lacking required controls, so this is a bug. */
+        if (refused)
+                panic("%s controls 0x%x refused by the CPU", what, refused);
+        return v;
+}
+
+static void write_seg(enum vmcs_field sel, const struct seg_state *s)
+{
+        /* Selector, limit, AR and base fields are laid out at fixed strides
+         * from the selector encoding (SDM B.1-B.4). */
+        unsigned i = (sel - GUEST_ES_SELECTOR) / 2;
+        vmcs_write_checked(sel, s->sel, __builtin_return_address(0));
+        vmcs_write_checked((enum vmcs_field)(GUEST_ES_LIMIT + 2 * i), s->limit, NULL);
+        vmcs_write_checked((enum vmcs_field)(GUEST_ES_AR_BYTES + 2 * i), s->ar, NULL);
+        vmcs_write_checked((enum vmcs_field)(GUEST_ES_BASE + 2 * i), s->base, NULL);
+}
+
+static void setup_controls(struct vcpu *v)
+{
+        struct vm *vm = v->vm;
+        uint32_t pin = PIN_EXTINT_EXITING | PIN_NMI_EXITING | PIN_PREEMPT_TIMER;
+        uint32_t proc = PROC_HLT_EXITING | PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING |
+                        PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_SECONDARY |
+                        PROC_MWAIT_EXITING | PROC_MONITOR_EXITING | PROC_RDPMC_EXITING;
+        uint32_t proc2 = PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED_GUEST | PROC2_WBINVD_EXITING;
+        /* Without these two the instructions raise #UD in the guest; CPUID
+         * hides them accordingly (exit.c). */
+        proc2 |= (PROC2_RDTSCP | PROC2_INVPCID) & vmx_caps.proc2.may_be_1;
+        uint32_t exit = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_EFER |
+                        EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG;
+        uint32_t entry = ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG;
+
+        vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, adjust_or_die(vmx_caps.pin, pin, "pin-based"));
+        vmcs_write32(CPU_BASED_VM_EXEC_CONTROL,
+                     adjust_or_die(vmx_caps.proc, proc, "processor-based"));
+        vmcs_write32(SECONDARY_VM_EXEC_CONTROL,
+                     adjust_or_die(vmx_caps.proc2, proc2, "secondary processor-based"));
+        vmcs_write32(VM_EXIT_CONTROLS, adjust_or_die(vmx_caps.exit, exit, "VM-exit"));
+        vmcs_write32(VM_ENTRY_CONTROLS, adjust_or_die(vmx_caps.entry, entry, "VM-entry"));
+
+        vmcs_write32(EXCEPTION_BITMAP, 0);
+        vmcs_write32(PAGE_FAULT_ERROR_CODE_MASK, 0);
+        vmcs_write32(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+        vmcs_write32(CR3_TARGET_COUNT, 0);
+        vmcs_write32(VM_EXIT_MSR_STORE_COUNT, 0);
+        vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, 0);
+        vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);
+        vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+        vmcs_write16(VPID_FIELD, vm->vpid);
+        vmcs_write64(EPT_POINTER, vm->ept.eptp);
+        vmcs_write64(IO_BITMAP_A, vm->io_bitmap_a);
+        vmcs_write64(IO_BITMAP_B, vm->io_bitmap_b);
+        vmcs_write64(MSR_BITMAP, vm->msr_bitmap);
+        vmcs_write64(TSC_OFFSET, 0);
+        vmcs_write64(VMCS_LINK_POINTER, ~0ULL);
+        vmcs_writenat(CR0_GUEST_HOST_MASK, cr0_host_owned());
+        vmcs_writenat(CR4_GUEST_HOST_MASK, cr4_host_owned());
+}
+
+static void setup_host_state(void)
+{
+        struct desc_ptr gdtr = sgdt(), idtr = sidt();
+        vmcs_writenat(HOST_CR0, read_cr0());
+        vmcs_writenat(HOST_CR3, read_cr3());
+        vmcs_writenat(HOST_CR4, read_cr4());
+        vmcs_write16(HOST_CS_SELECTOR, HOST_CS_SEL);
+        vmcs_write16(HOST_SS_SELECTOR, HOST_DS_SEL);
+        vmcs_write16(HOST_DS_SELECTOR, HOST_DS_SEL);
+        vmcs_write16(HOST_ES_SELECTOR, HOST_DS_SEL);
+        vmcs_write16(HOST_FS_SELECTOR, 0);
+        vmcs_write16(HOST_GS_SELECTOR, 0);
+        vmcs_write16(HOST_TR_SELECTOR, HOST_TR_SEL);
+        vmcs_writenat(HOST_FS_BASE, 0);
+        vmcs_writenat(HOST_GS_BASE, 0);
+        vmcs_writenat(HOST_TR_BASE, desc_tss_base());
+        vmcs_writenat(HOST_GDTR_BASE, gdtr.base);
+        vmcs_writenat(HOST_IDTR_BASE, idtr.base);
+        vmcs_write32(HOST_IA32_SYSENTER_CS, 0);
+        vmcs_writenat(HOST_IA32_SYSENTER_ESP, 0);
+        vmcs_writenat(HOST_IA32_SYSENTER_EIP, 0);
+        vmcs_write64(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
+        vmcs_write64(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+        vmcs_writenat(HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry);
+}
+
+static void setup_guest_state(struct vcpu *v, const struct guest_state *s)
+{
+        write_seg(GUEST_CS_SELECTOR, &s->cs);
+        write_seg(GUEST_SS_SELECTOR, &s->ss);
+        write_seg(GUEST_DS_SELECTOR, &s->ds);
+        write_seg(GUEST_ES_SELECTOR, &s->es);
+        write_seg(GUEST_FS_SELECTOR, &s->fs);
+        write_seg(GUEST_GS_SELECTOR, &s->gs);
+        write_seg(GUEST_LDTR_SELECTOR, &s->ldtr);
+        write_seg(GUEST_TR_SELECTOR, &s->tr);
+        vmcs_writenat(GUEST_GDTR_BASE, s->gdtr_base);
+        vmcs_write32(GUEST_GDTR_LIMIT, s->gdtr_limit);
+        vmcs_writenat(GUEST_IDTR_BASE, s->idtr_base);
+        vmcs_write32(GUEST_IDTR_LIMIT, s->idtr_limit);
+
+        vmcs_writenat(GUEST_CR0, cr0_real(s->cr0));
+        vmcs_writenat(CR0_READ_SHADOW, s->cr0);
+        vmcs_writenat(GUEST_CR3, s->cr3);
+        vmcs_writenat(GUEST_CR4, cr4_real(s->cr4));
+        vmcs_writenat(CR4_READ_SHADOW, s->cr4);
+        vmcs_write64(GUEST_IA32_EFER, s->efer);
+        if (s->efer & EFER_LMA)
+                vmcs_write32(VM_ENTRY_CONTROLS, vmcs_read32(VM_ENTRY_CONTROLS) | ENTRY_IA32E_MODE);
+        vmcs_write64(GUEST_IA32_PAT, 0x0007040600070406ULL); /* the power-up PAT */
+        vmcs_write64(GUEST_IA32_DEBUGCTL, 0);
+        vmcs_writenat(GUEST_DR7, 0x400);
+        vmcs_writenat(GUEST_RSP, s->gpr[RSP]);
+        vmcs_writenat(GUEST_RIP, s->rip);
+        vmcs_writenat(GUEST_RFLAGS, s->rflags);
+        vmcs_writenat(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+        vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
+        vmcs_write32(GUEST_ACTIVITY_STATE, 0);
+        vmcs_write32(GUEST_SYSENTER_CS, 0);
+        vmcs_writenat(GUEST_SYSENTER_ESP, 0);
+        vmcs_writenat(GUEST_SYSENTER_EIP, 0);
+
+        for (unsigned i = 0; i < NGPR; i++)
+                v->regs.gpr[i] = s->gpr[i];
+        v->regs.cr2 = 0;
+}
+
+const char *vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_state *s)
+{
+        v->vm = vm;
+        v->state = VCPU_RUNNABLE;
+        v->vmcs = mm_alloc_pages(1, PAGE_SIZE);
+        size_t fpu_pages = ALIGN_UP(fpu_area_size(), PAGE_SIZE) / PAGE_SIZE;
+        hpa_t fpu = mm_alloc_pages(fpu_pages, PAGE_SIZE);
+        if (!v->vmcs || !fpu)
+                return "out of memory for the VMCS";
+        v->xsave_area = hpa_to_hva(fpu);
+        fpu_area_init(v->xsave_area);
+        v->xcr0 = 1; /* x87 only, as after RESET */
+
+        *(uint32_t *)hpa_to_hva(v->vmcs) = VMX_BASIC_REVISION(vmx_caps.basic);
+        if (vmclear(v->vmcs) != VMX_OK || vmptrld(v->vmcs) != VMX_OK)
+                panic("VMCLEAR/VMPTRLD of a fresh VMCS failed");
+        setup_controls(v);
+        setup_host_state();
+        setup_guest_state(v, s);
+        return NULL;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+        if (v->vmcs) {
+                vmclear(v->vmcs);
+                mm_free_pages(v->vmcs, 1);
+                v->vmcs = 0;
+        }
+        if (v->xsave_area) {
+                mm_free_pages(hva_to_hpa(v->xsave_area),
+                              ALIGN_UP(fpu_area_size(), PAGE_SIZE) / PAGE_SIZE);
+                v->xsave_area = NULL;
+        }
+}
+
+void vcpu_load(struct vcpu *v)
+{
+        if (vmptrld(v->vmcs) != VMX_OK)
+                panic("VMPTRLD of vm %s's VMCS failed", v->vm->cfg.name);
+        fpu_restore(v->xsave_area, v->xcr0);
+        wrmsr(MSR_IA32_KERNEL_GS, v->kernel_gs_base);
+        wrmsr(MSR_IA32_STAR, v->star);
+        wrmsr(MSR_IA32_LSTAR, v->lstar);
+        wrmsr(MSR_IA32_CSTAR, v->cstar);
+        wrmsr(MSR_IA32_FMASK, v->fmask);
+        if (vmx_caps.proc2.may_be_1 & PROC2_RDTSCP)
+                wrmsr(MSR_IA32_TSC_AUX, v->tsc_aux);
+        write_dr0(v->dr[0]);
+        write_dr1(v->dr[1]);
+        write_dr2(v->dr[2]);
+        write_dr3(v->dr[3]);
+        write_dr6(v->dr6);
+}
+
+void vcpu_put(struct vcpu *v)
+{
+        fpu_save(v->xsave_area);
+        v->kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS);
+        v->star = rdmsr(MSR_IA32_STAR);
+        v->lstar = rdmsr(MSR_IA32_LSTAR);
+        v->cstar = rdmsr(MSR_IA32_CSTAR);
+        v->fmask = rdmsr(MSR_IA32_FMASK);
+        if (vmx_caps.proc2.may_be_1 & PROC2_RDTSCP)
+                v->tsc_aux = rdmsr(MSR_IA32_TSC_AUX);
+        v->dr[0] = read_dr0();
+        v->dr[1] = read_dr1();
+        v->dr[2] = read_dr2();
+        v->dr[3] = read_dr3();
+        v->dr6 = read_dr6();
+}
+
+uint64_t vcpu_gpr(struct vcpu *v, unsigned index)
+{
+        if (index == RSP)
+                return vmcs_readnat(GUEST_RSP);
+        return v->regs.gpr[index & 15];
+}
+
+void vcpu_set_gpr(struct vcpu *v, unsigned index, uint64_t value)
+{
+        if (index == RSP)
+                vmcs_writenat(GUEST_RSP, value);
+        else
+                v->regs.gpr[index & 15] = value;
+}
+
+unsigned vcpu_cpl(struct vcpu *v)
+{
+        UNUSED(v);
+        /* SS.DPL is the CPL (SDM 24.4.1); it is 0 in real mode. */
+        return (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
+}
+
+uint64_t vcpu_guest_cr0(struct vcpu *v)
+{
+        UNUSED(v);
+        uint64_t mask = vmcs_readnat(CR0_GUEST_HOST_MASK);
+        return (vmcs_readnat(GUEST_CR0) & ~mask) | (vmcs_readnat(CR0_READ_SHADOW) & mask);
+}
+
+uint64_t vcpu_guest_cr4(struct vcpu *v)
+{
+        UNUSED(v);
+        uint64_t mask = vmcs_readnat(CR4_GUEST_HOST_MASK);
+        return (vmcs_readnat(GUEST_CR4) & ~mask) | (vmcs_readnat(CR4_READ_SHADOW) & mask);
+}
+
+uint64_t vcpu_xcr0_supported(void)
+{
+        return fpu_xcr0_supported();
+}
+
+void vcpu_skip_instruction(struct vcpu *v)
+{
+        UNUSED(v);
+        uint64_t rip = vmcs_readnat(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+        /* Outside 64-bit mode the instruction pointer wraps at 32 bits. */
+        if (!(vmcs_read32(GUEST_CS_AR_BYTES) & AR_L))
+                rip &= 0xffffffffULL;
+        vmcs_writenat(GUEST_RIP, rip);
+        /* The emulated instruction ends any STI or MOV SS blocking (SDM 26.3.1.5). */
+        uint32_t intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+        if (intr & 3)
+                vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~3u);
+}
+
+void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error)
+{
+        uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | (vector & 0xff);
+        /* With CR0.PE = 0 no error code may be delivered (SDM 26.2.1.3). */
+        if (has_error && (vcpu_guest_cr0(v) & CR0_PE)) {
+                info |= INTR_INFO_DELIVER_CODE;
+                vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+        }
+        vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
+}
+
+/* An exit in the middle of delivering an event (IDT-vectoring information
+ * valid) must deliver that event again on the next entry (SDM 27.2.4). */
+static void reinject_vectoring_event(void)
+{
+        uint32_t info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+        if (!(info & INTR_INFO_VALID))
+                return;
+        vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info & ~0x1000u);
+        if (info & INTR_INFO_DELIVER_CODE)
+                vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE,
+                             vmcs_read32(IDT_VECTORING_ERROR_CODE));
+        uint32_t type = INTR_INFO_TYPE(info);
+        if (type == INTR_TYPE_SW_INTERRUPT || type == INTR_TYPE_SW_EXCEPTION ||
+            type == (5u << 8))
+                vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+}
+
+static void entry_failed(struct vcpu *v, int result)
+{
+        struct vm *vm = v->vm;
+        if (result == 1) {
+                vm_stop(vm, "VM entry failed: VMfailInvalid (no current VMCS)");
+                return;
+        }
+        uint32_t err = vmcs_read32(VM_INSTRUCTION_ERROR);
+        vmcs_dump(vm->cfg.name);
+        vm_stop(vm, "VM entry failed: VM-instruction error %u (%s)", err,
+                vmx_instruction_error_name(err));
+}
+
+void vcpu_run(struct vcpu *v)
+{
+        struct vm *vm = v->vm;
+        uint64_t slice = TIME_SLICE_TSC >> vmx_caps_preempt_shift(&vmx_caps);
+        vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, slice ? slice : 1);
+        /* The timer restarts at every entry, so a guest that exits often
+         * would never see it fire: the TSC bounds the slice as well. */
+        uint64_t deadline = rdtsc() + TIME_SLICE_TSC;
+
+        while (!vm->stopped && v->state == VCPU_RUNNABLE) {
+                if (rdtsc() > deadline)
+                        return;
+                int r = vmx_run(&v->regs, v->launched);
+                if (r != 0) {
+                        entry_failed(v, r);
+                        return;
+                }
+                v->launched = true;
+                v->exits++;
+                vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+
+                uint32_t reason = vmcs_read32(VM_EXIT_REASON);
+                if (reason & EXIT_REASON_ENTRY_FAILURE) {
+                        uint32_t basic = EXIT_REASON_BASIC(reason);
+                        vmcs_dump(vm->cfg.name);
+                        vm_stop(vm, "VM entry failed: %s (exit reason %u, qualification 0x%llx)",
+                                vmx_exit_reason_name(basic), basic,
+                                (unsigned long long)vmcs_readnat(EXIT_QUALIFICATION));
+                        return;
+                }
+                reinject_vectoring_event();
+                enum exit_action a = exit_dispatch(v, EXIT_REASON_BASIC(reason));
+                if (a == EXIT_YIELD)
+                        return;
+        }
+}

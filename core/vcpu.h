@@ -1,0 +1,43 @@
+/* A vCPU: its VMCS, the run loop, and the helpers exit handlers use to
+ * read and change guest state. */
+#ifndef VTV_CORE_VCPU_H
+#define VTV_CORE_VCPU_H
+
+#include "core/vm.h"
+
+/* Sets up the VMCS from the loader's state.  Returns NULL or what failed. */
+const char *vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_state *s);
+void vcpu_destroy(struct vcpu *v);
+
+/* Makes v's VMCS current and loads the state VMX does not switch. */
+void vcpu_load(struct vcpu *v);
+/* Saves that state again before another vCPU is loaded. */
+void vcpu_put(struct vcpu *v);
+
+/* Runs v until its time slice ends, it halts, or its VM stops. */
+void vcpu_run(struct vcpu *v);
+
+/* Completes the exiting instruction: advances RIP by its length.  Only
+ * handlers that fully emulated the instruction call this. */
+void vcpu_skip_instruction(struct vcpu *v);
+void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error);
+static inline void vcpu_inject_gp(struct vcpu *v)
+{
+        vcpu_inject_exception(v, 13, true, 0);
+}
+static inline void vcpu_inject_ud(struct vcpu *v)
+{
+        vcpu_inject_exception(v, 6, false, 0);
+}
+
+uint64_t vcpu_gpr(struct vcpu *v, unsigned index);
+void vcpu_set_gpr(struct vcpu *v, unsigned index, uint64_t value);
+unsigned vcpu_cpl(struct vcpu *v);
+/* The guest's view of CR0/CR4 (with the read shadows applied). */
+uint64_t vcpu_guest_cr0(struct vcpu *v);
+uint64_t vcpu_guest_cr4(struct vcpu *v);
+
+/* The XCR0 bits a guest may enable (what the host CPU supports). */
+uint64_t vcpu_xcr0_supported(void);
+
+#endif

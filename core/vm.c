@@ -1,0 +1,190 @@
+#include "core/vm.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/mm.h"
+#include "core/log.h"
+#include "core/msr.h"
+#include "core/vcpu.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "loaders/loader_flat.h"
+#include "loaders/loader_multiboot.h"
+#include "vmx/vmcs.h"
+
+static struct vm vms[MAX_VMS];
+static size_t nvms;
+
+void *vm_gpa_ptr(struct vm *vm, gpa_t gpa, uint64_t len)
+{
+        return guest_mem_ptr(&vm->mem, gpa, len);
+}
+
+static void console_line(void *ctx, const char *line, size_t len)
+{
+        struct vm *vm = ctx;
+        log_printf("[%s] ", vm->cfg.name);
+        log_write(line, len);
+        log_write("\n", 1);
+}
+
+void vm_stop(struct vm *vm, const char *fmt, ...)
+{
+        if (vm->stopped)
+                return;
+        vm->stopped = true;
+        vm->vcpu.state = VCPU_STOPPED;
+        vuart_flush(&vm->uart);
+        char reason[STOP_REASON_MAX];
+        va_list ap;
+        va_start(ap, fmt);
+        vtv_vsnprintf(reason, sizeof(reason), fmt, ap);
+        va_end(ap);
+        log_line("vm %s: stopped: %s", vm->cfg.name, reason);
+}
+
+/* Gives back everything the VM held.  Its VMCS must not be current. */
+static void vm_release(struct vm *vm)
+{
+        vcpu_destroy(&vm->vcpu);
+        ept_destroy(&vm->ept);
+        /* Drop the guest's TLB entries before its VPID or memory is reused. */
+        invvpid(INVVPID_SINGLE_CONTEXT, vm->vpid);
+        if (vm->ram_hpa)
+                mm_free_pages(vm->ram_hpa, vm->cfg.ram_size / PAGE_SIZE);
+        mm_free_pages(vm->msr_bitmap, 1);
+        mm_free_pages(vm->io_bitmap_a, 2);
+        vm->ram_hpa = vm->msr_bitmap = vm->io_bitmap_a = vm->io_bitmap_b = 0;
+}
+
+static const char *load_guest(struct vm *vm, const uint8_t *image, size_t len,
+                              struct guest_state *state)
+{
+        enum guest_type type = vm->cfg.type;
+        if (type == GUEST_AUTO)
+                type = loader_multiboot_detect(image, len) ? GUEST_MULTIBOOT : GUEST_FLAT;
+        vm->cfg.type = type;
+        if (type == GUEST_MULTIBOOT)
+                return loader_multiboot(image, len, vm->cfg.cmdline, &vm->mem, state);
+        return loader_flat(image, len, &vm->mem, state);
+}
+
+static const char *build(struct vm *vm, const uint8_t *image, size_t len)
+{
+        uint64_t pages = vm->cfg.ram_size / PAGE_SIZE;
+        /* 2 MiB alignment lets EPT map RAM with large pages. */
+        vm->ram_hpa = mm_alloc_pages(pages, MiB(2));
+        if (!vm->ram_hpa)
+                return "not enough free host memory for its RAM (lower ram= or give the machine "
+                       "more memory)";
+        vm->mem = (struct guest_mem){hpa_to_hva(vm->ram_hpa), vm->cfg.ram_size};
+
+        vm->msr_bitmap = mm_alloc_pages(1, PAGE_SIZE);
+        vm->io_bitmap_a = mm_alloc_pages(2, PAGE_SIZE);
+        if (!vm->msr_bitmap || !vm->io_bitmap_a)
+                return "out of host memory for its bitmaps";
+        vm->io_bitmap_b = vm->io_bitmap_a + PAGE_SIZE;
+        msr_bitmap_init(hpa_to_hva(vm->msr_bitmap));
+        /* Every port exits: devices are emulated, nothing is passed through. */
+        vtv_memset(hpa_to_hva(vm->io_bitmap_a), 0xff, 2 * PAGE_SIZE);
+
+        const char *err = ept_create(&vm->ept);
+        if (!err)
+                err = ept_map_ram(&vm->ept, 0, vm->ram_hpa, vm->cfg.ram_size);
+        if (err)
+                return err;
+
+        struct guest_state state;
+        err = load_guest(vm, image, len, &state);
+        if (err)
+                return err;
+        return vcpu_init(&vm->vcpu, vm, &state);
+}
+
+struct vm *vm_create(int id, const char *modline, const uint8_t *image, size_t len)
+{
+        char default_name[VM_NAME_MAX], errbuf[160];
+        vtv_snprintf(default_name, sizeof(default_name), "vm%d", id);
+
+        if (nvms == MAX_VMS) {
+                log_line("module %d: refused: at most %d VMs are supported", id, MAX_VMS);
+                return NULL;
+        }
+        struct vm *vm = &vms[nvms];
+        vtv_memset(vm, 0, sizeof(*vm));
+        const char *err = config_parse(&vm->cfg, modline, default_name, errbuf, sizeof(errbuf));
+        if (err) {
+                log_line("module %d ('%s'): refused: %s", id, modline, err);
+                return NULL;
+        }
+        for (size_t i = 0; i < nvms; i++) {
+                if (!vtv_strcmp(vms[i].cfg.name, vm->cfg.name)) {
+                        log_line("module %d: refused: the name '%s' is already taken", id,
+                                 vm->cfg.name);
+                        return NULL;
+                }
+        }
+        vm->id = id;
+        vm->vpid = (uint16_t)(nvms + 1); /* VPID 0 belongs to the host (SDM 28.1) */
+        vm->exit_code = -1;
+        vuart_init(&vm->uart, console_line, vm);
+
+        err = build(vm, image, len);
+        if (err) {
+                log_line("vm %s: refused: %s", vm->cfg.name, err);
+                vm_release(vm);
+                return NULL;
+        }
+        nvms++;
+        log_line("vm %s: %s guest, %llu MiB RAM at host 0x%llx, VPID %u, entry 0x%llx", vm->cfg.name,
+                 guest_type_name(vm->cfg.type), (unsigned long long)(vm->cfg.ram_size >> 20),
+                 (unsigned long long)vm->ram_hpa, vm->vpid,
+                 (unsigned long long)vmcs_readnat(GUEST_RIP));
+        return vm;
+}
+
+void vm_run_all(void)
+{
+        struct vcpu *current = NULL;
+
+        for (;;) {
+                bool ran = false;
+                for (size_t i = 0; i < nvms; i++) {
+                        struct vm *vm = &vms[i];
+                        struct vcpu *v = &vm->vcpu;
+                        if (vm->stopped || v->state != VCPU_RUNNABLE)
+                                continue;
+                        ran = true;
+                        if (current != v) {
+                                if (current)
+                                        vcpu_put(current);
+                                vcpu_load(v);
+                                current = v;
+                        }
+                        vcpu_run(v);
+                        if (vm->stopped) {
+                                vcpu_put(v);
+                                current = NULL;
+                                vm_release(vm);
+                        }
+                }
+                if (ran)
+                        continue;
+                /* Nothing can run.  No device raises interrupts yet, so a vCPU
+                 * halted with interrupts enabled would wait forever. */
+                bool any = false;
+                for (size_t i = 0; i < nvms; i++) {
+                        struct vm *vm = &vms[i];
+                        if (vm->stopped)
+                                continue;
+                        any = true;
+                        if (current) {
+                                vcpu_put(current);
+                                current = NULL;
+                        }
+                        vm_stop(vm, "halted waiting for an interrupt, and no device of this VM "
+                                    "can raise one");
+                        vm_release(vm);
+                }
+                if (!any)
+                        break;
+        }
+}

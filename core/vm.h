@@ -1,0 +1,69 @@
+/* VMs and their vCPUs (one vCPU per VM for now). */
+#ifndef VTV_CORE_VM_H
+#define VTV_CORE_VM_H
+
+#include "core/config.h"
+#include "devices/uart.h"
+#include "ept/ept.h"
+#include "lib/types.h"
+#include "loaders/guest_state.h"
+
+#define MAX_VMS 16
+#define STOP_REASON_MAX 192
+
+/* Guest GPRs in SDM order, then CR2: vmx_entry.S depends on this layout.
+ * gpr[RSP] is unused (RSP lives in the VMCS). */
+struct guest_regs {
+        uint64_t gpr[NGPR];
+        uint64_t cr2;
+};
+_Static_assert(sizeof(struct guest_regs) == 17 * 8, "vmx_entry.S layout");
+
+enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_STOPPED };
+
+struct vcpu {
+        struct guest_regs regs; /* first: vmx_entry.S takes a pointer to it */
+        struct vm *vm;
+        hpa_t vmcs;
+        bool launched;
+        enum vcpu_state state;
+
+        /* State VMX does not switch, swapped when another VM's vCPU runs. */
+        void *xsave_area;
+        uint64_t xcr0;
+        uint64_t kernel_gs_base, star, lstar, cstar, fmask, tsc_aux;
+        uint64_t dr[4], dr6;
+        uint64_t cr8; /* the guest's task priority (no APIC yet) */
+
+        uint64_t exits;
+};
+
+struct vm {
+        int id;
+        struct vm_config cfg;
+        uint16_t vpid;
+        hpa_t ram_hpa;
+        struct guest_mem mem;
+        struct ept ept;
+        hpa_t msr_bitmap, io_bitmap_a, io_bitmap_b;
+        struct vuart uart;
+        struct vcpu vcpu;
+        bool stopped;
+        int64_t exit_code; /* from the debug-exit port, or -1 */
+};
+
+/* Builds a VM from a boot module.  On failure prints why (naming the VM)
+ * and returns NULL; the hypervisor carries on with the other VMs. */
+struct vm *vm_create(int id, const char *modline, const uint8_t *image, size_t len);
+
+/* Stops a VM: prints one "vm NAME: stopped: ..." line, flushes its console
+ * and releases its memory. */
+void vm_stop(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Runs every created VM round-robin until all have stopped. */
+void vm_run_all(void);
+
+/* Guest-physical memory access, bounds-checked against the VM's RAM. */
+void *vm_gpa_ptr(struct vm *vm, gpa_t gpa, uint64_t len);
+
+#endif

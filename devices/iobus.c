@@ -1,0 +1,64 @@
+#include "devices/iobus.h"
+#include "core/vm.h"
+#include "devices/uart.h"
+
+struct io_range {
+        uint16_t base, count;
+        /* Byte-wide devices: wider accesses are split into consecutive ports,
+         * as an 8-bit ISA device sees them. */
+        uint8_t (*in8)(struct vm *vm, uint16_t offset);
+        void (*out8)(struct vm *vm, uint16_t offset, uint8_t v);
+};
+
+static uint8_t uart_in(struct vm *vm, uint16_t offset)
+{
+        return vuart_read(&vm->uart, offset);
+}
+
+static void uart_out(struct vm *vm, uint16_t offset, uint8_t v)
+{
+        vuart_write(&vm->uart, offset, v);
+}
+
+static const struct io_range ranges[] = {
+        {UART_BASE, UART_PORTS, uart_in, uart_out},
+};
+
+static const struct io_range *find(uint16_t port)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(ranges); i++) {
+                if (port >= ranges[i].base && port - ranges[i].base < ranges[i].count)
+                        return &ranges[i];
+        }
+        return NULL;
+}
+
+uint32_t iobus_in(struct vm *vm, uint16_t port, unsigned size)
+{
+        uint32_t v = 0;
+        for (unsigned i = 0; i < size; i++) {
+                uint16_t p = (uint16_t)(port + i);
+                const struct io_range *r = find(p);
+                uint8_t b = r ? r->in8(vm, (uint16_t)(p - r->base)) : 0xff;
+                v |= (uint32_t)b << (8 * i);
+        }
+        return v;
+}
+
+void iobus_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
+{
+        if (port == DEBUG_EXIT_PORT) {
+                /* QEMU's isa-debug-exit convention: value V ends the VM with
+                 * exit status (V << 1) | 1. */
+                uint32_t v = size == 4 ? value : value & ((1u << (8 * size)) - 1);
+                vm->exit_code = (int64_t)(((uint64_t)v << 1) | 1);
+                vm_stop(vm, "debug exit, code %lld", (long long)vm->exit_code);
+                return;
+        }
+        for (unsigned i = 0; i < size; i++) {
+                uint16_t p = (uint16_t)(port + i);
+                const struct io_range *r = find(p);
+                if (r)
+                        r->out8(vm, (uint16_t)(p - r->base), (uint8_t)(value >> (8 * i)));
+        }
+}

@@ -1,0 +1,15 @@
+/* Port I/O of a VM: which virtual device answers which port.  Ports no
+ * device claims read as all-ones and ignore writes, like an empty ISA bus. */
+#ifndef VTV_DEVICES_IOBUS_H
+#define VTV_DEVICES_IOBUS_H
+
+#include "lib/types.h"
+
+struct vm;
+
+#define DEBUG_EXIT_PORT 0xf4
+
+uint32_t iobus_in(struct vm *vm, uint16_t port, unsigned size);
+void iobus_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value);
+
+#endif

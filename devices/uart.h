@@ -1,0 +1,30 @@
+/* A 16550A UART as the guest sees it at 0x3F8-0x3FF.  Output is collected
+ * into lines and handed to a sink (the hypervisor prefixes the VM's name).
+ * Transmission is instant, so LSR always reports an empty transmitter.
+ * Pure: no I/O, no VMX. */
+#ifndef VTV_DEVICES_UART_H
+#define VTV_DEVICES_UART_H
+
+#include "lib/types.h"
+
+#define UART_BASE       0x3f8
+#define UART_PORTS      8
+#define UART_LINE_MAX   512
+
+typedef void (*uart_line_fn)(void *ctx, const char *line, size_t len);
+
+struct vuart {
+        uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
+        char line[UART_LINE_MAX];
+        size_t len;
+        uart_line_fn sink;
+        void *ctx;
+};
+
+void vuart_init(struct vuart *u, uart_line_fn sink, void *ctx);
+uint8_t vuart_read(struct vuart *u, unsigned offset);
+void vuart_write(struct vuart *u, unsigned offset, uint8_t value);
+/* Emits a pending partial line (e.g. when the VM stops). */
+void vuart_flush(struct vuart *u);
+
+#endif

@@ -1,0 +1,155 @@
+#include "lib/string.h"
+
+/* The compiler may emit calls to memset/memcpy/memmove/memcmp for struct
+ * copies and zeroing, so the freestanding build provides them under their
+ * standard names (see lib/libc_names.c); everything else calls vtv_*. */
+
+void *vtv_memset(void *dst, int c, size_t n)
+{
+        unsigned char *d = dst;
+        while (n--)
+                *d++ = (unsigned char)c;
+        return dst;
+}
+
+void *vtv_memcpy(void *dst, const void *src, size_t n)
+{
+        unsigned char *d = dst;
+        const unsigned char *s = src;
+        while (n--)
+                *d++ = *s++;
+        return dst;
+}
+
+void *vtv_memmove(void *dst, const void *src, size_t n)
+{
+        unsigned char *d = dst;
+        const unsigned char *s = src;
+        if (d == s || n == 0)
+                return dst;
+        if (d < s) {
+                while (n--)
+                        *d++ = *s++;
+        } else {
+                while (n--)
+                        d[n] = s[n];
+        }
+        return dst;
+}
+
+int vtv_memcmp(const void *a, const void *b, size_t n)
+{
+        const unsigned char *x = a, *y = b;
+        for (size_t i = 0; i < n; i++) {
+                if (x[i] != y[i])
+                        return x[i] < y[i] ? -1 : 1;
+        }
+        return 0;
+}
+
+size_t vtv_strlen(const char *s)
+{
+        size_t n = 0;
+        while (s[n])
+                n++;
+        return n;
+}
+
+size_t vtv_strnlen(const char *s, size_t max)
+{
+        size_t n = 0;
+        while (n < max && s[n])
+                n++;
+        return n;
+}
+
+int vtv_strcmp(const char *a, const char *b)
+{
+        while (*a && *a == *b) {
+                a++;
+                b++;
+        }
+        return (unsigned char)*a - (unsigned char)*b;
+}
+
+int vtv_strncmp(const char *a, const char *b, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                if (a[i] != b[i] || !a[i])
+                        return (unsigned char)a[i] - (unsigned char)b[i];
+        }
+        return 0;
+}
+
+size_t vtv_strlcpy(char *dst, const char *src, size_t size)
+{
+        size_t len = vtv_strlen(src);
+        if (size) {
+                size_t n = len < size - 1 ? len : size - 1;
+                vtv_memcpy(dst, src, n);
+                dst[n] = '\0';
+        }
+        return len;
+}
+
+static int digit_value(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+bool vtv_parse_u64(const char *s, size_t len, uint64_t *out)
+{
+        uint64_t base = 10, v = 0;
+        size_t i = 0;
+
+        if (len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+                base = 16;
+                i = 2;
+        }
+        if (i == len)
+                return false;
+        size_t digits = 0;
+        for (; i < len; i++) {
+                int d = digit_value(s[i]);
+                if (d < 0 || (uint64_t)d >= base)
+                        break;
+                if (v > (UINT64_MAX - (uint64_t)d) / base)
+                        return false;
+                v = v * base + (uint64_t)d;
+                digits++;
+        }
+        if (!digits)
+                return false;
+        if (i < len) {
+                unsigned shift;
+                switch (s[i]) {
+                case 'K':
+                case 'k':
+                        shift = 10;
+                        break;
+                case 'M':
+                case 'm':
+                        shift = 20;
+                        break;
+                case 'G':
+                case 'g':
+                        shift = 30;
+                        break;
+                default:
+                        return false;
+                }
+                if (i + 1 != len)
+                        return false;
+                if (v > (UINT64_MAX >> shift))
+                        return false;
+                v <<= shift;
+        }
+        *out = v;
+        return true;
+}

@@ -1,0 +1,101 @@
+/* VM entry and exit.
+ *
+ * int vmx_run(struct guest_regs *regs, int launched)
+ *   Loads the guest's GPRs and CR2 from regs and enters the guest with
+ *   VMLAUNCH (launched == 0) or VMRESUME.  Returns 0 after a VM exit with
+ *   the guest's GPRs and CR2 saved back into regs, 1 on VMfailInvalid, 2 on
+ *   VMfailValid (the reason is in VM_INSTRUCTION_ERROR).
+ *
+ * On VM exit the CPU jumps to vmx_exit_entry with RSP = HOST_RSP, which
+ * vmx_run set to point at the saved regs pointer (SDM 27.5.3). */
+
+#define HOST_RSP 0x6c14
+#define R(n) (8 * (n))
+#define CR2_OFF (8 * 16)
+
+        .text
+        .global vmx_run
+vmx_run:
+        pushq %rbp
+        pushq %rbx
+        pushq %r12
+        pushq %r13
+        pushq %r14
+        pushq %r15
+        pushq %rdi
+        movq $HOST_RSP, %rax
+        vmwrite %rsp, %rax
+        jbe vmx_fail_early
+
+        /* CR2 is not part of the VMCS guest state (SDM 24.4). */
+        movq CR2_OFF(%rdi), %rax
+        movq %rax, %cr2
+
+        testl %esi, %esi        /* flags survive the movs below */
+        movq R(0)(%rdi), %rax
+        movq R(1)(%rdi), %rcx
+        movq R(2)(%rdi), %rdx
+        movq R(3)(%rdi), %rbx
+        movq R(5)(%rdi), %rbp
+        movq R(6)(%rdi), %rsi
+        movq R(8)(%rdi), %r8
+        movq R(9)(%rdi), %r9
+        movq R(10)(%rdi), %r10
+        movq R(11)(%rdi), %r11
+        movq R(12)(%rdi), %r12
+        movq R(13)(%rdi), %r13
+        movq R(14)(%rdi), %r14
+        movq R(15)(%rdi), %r15
+        movq R(7)(%rdi), %rdi
+        jnz 1f
+        vmlaunch
+        jmp vmx_fail
+1:      vmresume
+
+vmx_fail:
+        /* Falling through means the entry failed; the GPRs hold guest
+         * values, the stack is intact. */
+vmx_fail_early:
+        movl $1, %eax
+        jc 2f
+        movl $2, %eax
+2:      popq %rdi
+        popq %r15
+        popq %r14
+        popq %r13
+        popq %r12
+        popq %rbx
+        popq %rbp
+        ret
+
+        .global vmx_exit_entry
+vmx_exit_entry:
+        pushq %rdi
+        movq 8(%rsp), %rdi
+        movq %rax, R(0)(%rdi)
+        movq %rcx, R(1)(%rdi)
+        movq %rdx, R(2)(%rdi)
+        movq %rbx, R(3)(%rdi)
+        movq %rbp, R(5)(%rdi)
+        movq %rsi, R(6)(%rdi)
+        movq %r8, R(8)(%rdi)
+        movq %r9, R(9)(%rdi)
+        movq %r10, R(10)(%rdi)
+        movq %r11, R(11)(%rdi)
+        movq %r12, R(12)(%rdi)
+        movq %r13, R(13)(%rdi)
+        movq %r14, R(14)(%rdi)
+        movq %r15, R(15)(%rdi)
+        popq %rax
+        movq %rax, R(7)(%rdi)
+        movq %cr2, %rax
+        movq %rax, CR2_OFF(%rdi)
+        popq %rdi
+        popq %r15
+        popq %r14
+        popq %r13
+        popq %r12
+        popq %rbx
+        popq %rbp
+        xorl %eax, %eax
+        ret
