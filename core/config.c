@@ -120,10 +120,22 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
                                 return err;
                         }
                         cfg->ram_size = v;
+                } else if (key_is(tok, klen, "selftest")) {
+                        if (vlen == 15 && !vtv_strncmp(val, "bad-guest-state", 15))
+                                cfg->selftest = SELFTEST_BAD_GUEST_STATE;
+                        else if (vlen == 11 && !vtv_strncmp(val, "bad-control", 11))
+                                cfg->selftest = SELFTEST_BAD_CONTROL;
+                        else {
+                                vtv_snprintf(err, errlen,
+                                             "selftest '%.*s' is unknown (use bad-guest-state or "
+                                             "bad-control)",
+                                             (int)vlen, val);
+                                return err;
+                        }
                 } else {
                         vtv_snprintf(err, errlen,
-                                     "unknown option '%.*s' (known: name, type, ram, and -- "
-                                     "before the guest command line)",
+                                     "unknown option '%.*s' (known: name, type, ram, selftest, "
+                                     "and -- before the guest command line)",
                                      (int)klen, tok);
                         return err;
                 }

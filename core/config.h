@@ -1,5 +1,6 @@
 /* A VM's configuration, parsed from its boot module's command line:
- *   name=NAME type=flat|multiboot ram=SIZE [-- guest command line]
+ *   name=NAME type=flat|multiboot ram=SIZE [selftest=bad-guest-state|bad-control]
+ *   [-- guest command line]
  * (a real configuration file comes later).  Pure. */
 #ifndef VTV_CORE_CONFIG_H
 #define VTV_CORE_CONFIG_H
@@ -14,11 +15,16 @@
 
 enum guest_type { GUEST_AUTO = 0, GUEST_FLAT, GUEST_MULTIBOOT };
 
+/* Deliberate faults that let the tests reach the VM-entry failure paths,
+ * which no guest can trigger on its own. */
+enum selftest { SELFTEST_NONE = 0, SELFTEST_BAD_GUEST_STATE, SELFTEST_BAD_CONTROL };
+
 struct vm_config {
         char name[VM_NAME_MAX];
         enum guest_type type;
         uint64_t ram_size;
         char cmdline[VM_CMDLINE_MAX];
+        enum selftest selftest;
 };
 
 /* Fills cfg from a module command line.  default_name is used when no

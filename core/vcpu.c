@@ -188,6 +188,11 @@ const char *vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_state *s
         setup_controls(v);
         setup_host_state();
         setup_guest_state(v, s);
+
+        if (vm->cfg.selftest == SELFTEST_BAD_GUEST_STATE)
+                vmcs_write32(GUEST_ACTIVITY_STATE, 7); /* reserved: SDM 26.3.1.5 */
+        else if (vm->cfg.selftest == SELFTEST_BAD_CONTROL)
+                vmcs_write32(CR3_TARGET_COUNT, 255); /* beyond IA32_VMX_MISC[24:16] */
         return NULL;
 }
 
@@ -362,7 +367,7 @@ void vcpu_run(struct vcpu *v)
                 if (reason & EXIT_REASON_ENTRY_FAILURE) {
                         uint32_t basic = EXIT_REASON_BASIC(reason);
                         vmcs_dump(vm->cfg.name);
-                        vm_stop(vm, "VM entry failed: %s (exit reason %u, qualification 0x%llx)",
+                        vm_stop(vm, "%s (exit reason %u, qualification 0x%llx)",
                                 vmx_exit_reason_name(basic), basic,
                                 (unsigned long long)vmcs_readnat(EXIT_QUALIFICATION));
                         return;
