@@ -8,6 +8,7 @@
 #include "boot/bootinfo.h"
 #include "core/log.h"
 #include "core/vm.h"
+#include "lib/string.h"
 #include "vmx/vmx.h"
 
 void kmain(uint32_t magic, uint32_t info);
@@ -31,6 +32,25 @@ static void mask_legacy_pics(void)
         outb(0xa1, 0xff);
 }
 
+/* "selftest=write-text" and "selftest=exec-data" on vtvisor's own command
+ * line prove the host page tables are W^X: each must end in a page fault
+ * that the test suite looks for.  Returning means the protection is
+ * missing. */
+static void wx_selftest(const char *cmdline)
+{
+        static uint8_t data_byte = 0xc3; /* ret */
+        if (vtv_strcmp(cmdline, "selftest=write-text") == 0) {
+                log_line("selftest: writing to hypervisor text at %p", (void *)wx_selftest);
+                *(volatile uint8_t *)(uintptr_t)wx_selftest = 0xcc;
+                refuse("selftest: the write to text succeeded: text is writable");
+        }
+        if (vtv_strcmp(cmdline, "selftest=exec-data") == 0) {
+                log_line("selftest: executing hypervisor data at %p", (void *)&data_byte);
+                ((void (*)(void))(uintptr_t)&data_byte)();
+                refuse("selftest: executing data succeeded: data is executable");
+        }
+}
+
 void kmain(uint32_t magic, uint32_t info)
 {
         serial_init();
@@ -50,6 +70,7 @@ void kmain(uint32_t magic, uint32_t info)
         mask_legacy_pics();
         mm_init(&bootinfo);
         paging_init(&bootinfo);
+        wx_selftest(bootinfo.cmdline);
         fpu_init();
         vmx_init();
 
