@@ -7,11 +7,11 @@
 
 #include "lib/types.h"
 
-#define VM_NAME_MAX     24
-#define VM_CMDLINE_MAX  256
-#define VM_RAM_DEFAULT  MiB(16)
-#define VM_RAM_MIN      MiB(2)
-#define VM_RAM_MAX      GiB(4)
+#define VM_NAME_MAX    24
+#define VM_CMDLINE_MAX 256
+#define VM_RAM_DEFAULT MiB(16)
+#define VM_RAM_MIN     MiB(2)
+#define VM_RAM_MAX     GiB(4)
 
 enum guest_type { GUEST_AUTO = 0, GUEST_FLAT, GUEST_MULTIBOOT };
 

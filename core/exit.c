@@ -35,17 +35,18 @@ static enum exit_action stop_unexpected(struct vcpu *v, uint32_t reason)
 
 /* Leaf 1 ECX: DTES64, MONITOR, DS-CPL, VMX, SMX, EST, TM2, PDCM, x2APIC,
  * TSC-deadline (no APIC is emulated yet), OSXSAVE (recomputed below). */
-#define L1_ECX_HIDDEN (BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) | BIT(8) | BIT(15) | \
-                       BIT(21) | BIT(24) | BIT(27))
+#define L1_ECX_HIDDEN                                                                              \
+        (BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) | BIT(8) | BIT(15) | BIT(21) |        \
+         BIT(24) | BIT(27))
 #define L1_ECX_XSAVE      BIT(26)
 #define L1_ECX_OSXSAVE    BIT(27)
 #define L1_ECX_HYPERVISOR BIT(31)
 /* Leaf 1 EDX: MCE, APIC, MCA, DS, ACPI thermal, HTT, TM, PBE. */
 #define L1_EDX_HIDDEN (BIT(7) | BIT(9) | BIT(14) | BIT(21) | BIT(22) | BIT(28) | BIT(29) | BIT(31))
 /* Leaf 7 EBX: SGX, INVPCID (unless enabled), RDT-M, RDT-A, Intel PT. */
-#define L7_EBX_HIDDEN (BIT(2) | BIT(12) | BIT(15) | BIT(25))
+#define L7_EBX_HIDDEN  (BIT(2) | BIT(12) | BIT(15) | BIT(25))
 #define L7_EBX_INVPCID BIT(10)
-#define L7_ECX_HIDDEN (BIT(5) | BIT(30)) /* WAITPKG, SGX-LC */
+#define L7_ECX_HIDDEN  (BIT(5) | BIT(30)) /* WAITPKG, SGX-LC */
 #define XD1_EAX_XSAVES BIT(3)
 #define X81_EDX_RDTSCP BIT(27)
 
@@ -70,9 +71,9 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                         /* One logical processor, initial APIC ID 0. */
                         r.ebx = (r.ebx & 0xffff) | (1u << 16);
                         break;
-                case 5:  /* MONITOR/MWAIT: exit to #UD */
-                case 6:  /* thermal and power management */
-                case 0xa: /* performance monitoring: no PMU offered */
+                case 5:    /* MONITOR/MWAIT: exit to #UD */
+                case 6:    /* thermal and power management */
+                case 0xa:  /* performance monitoring: no PMU offered */
                 case 0x12: /* SGX */
                 case 0x14: /* processor trace */
                         r = (struct cpuid_regs){0, 0, 0, 0};
@@ -270,8 +271,8 @@ static bool set_cr0(struct vcpu *v, uint64_t val)
         vmcs_write64(GUEST_IA32_EFER, efer);
         vmcs_write32(VM_ENTRY_CONTROLS, entry);
         vmcs_writenat(CR0_READ_SHADOW, val);
-        vmcs_writenat(GUEST_CR0, (val | (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) &
-                                         vmx_caps.cr0_fixed1);
+        vmcs_writenat(GUEST_CR0,
+                      (val | (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1);
         return true;
 }
 
@@ -334,8 +335,9 @@ static enum exit_action handle_ept_violation(struct vcpu *v)
 {
         uint64_t q = vmcs_readnat(EXIT_QUALIFICATION);
         uint64_t gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
-        const char *access = (q & EPT_QUAL_FETCH) ? "fetch" : (q & EPT_QUAL_WRITE) ? "write"
-                                                                                  : "read";
+        const char *access = (q & EPT_QUAL_FETCH)   ? "fetch"
+                             : (q & EPT_QUAL_WRITE) ? "write"
+                                                    : "read";
         vm_stop(v->vm, "EPT violation: %s at guest-physical 0x%llx (rip 0x%llx)", access,
                 (unsigned long long)gpa, (unsigned long long)guest_rip());
         return EXIT_CONTINUE;
@@ -389,8 +391,8 @@ static enum exit_action handle_external_interrupt(struct vcpu *v)
         /* The host masks the PICs and arms no APIC timer, so this should not
          * happen; if it does, note it and go on. */
         uint32_t info = vmcs_read32(VM_EXIT_INTR_INFO);
-        log_line("vm %s: host interrupt vector %u while the guest ran (ignored)",
-                 v->vm->cfg.name, INTR_INFO_VECTOR(info));
+        log_line("vm %s: host interrupt vector %u while the guest ran (ignored)", v->vm->cfg.name,
+                 INTR_INFO_VECTOR(info));
         return EXIT_CONTINUE;
 }
 
@@ -407,39 +409,39 @@ static enum exit_action handle_init(struct vcpu *v)
 }
 
 static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
-        [EXIT_EXCEPTION_NMI] = handle_exception_nmi,
-        [EXIT_EXTERNAL_INTERRUPT] = handle_external_interrupt,
-        [EXIT_TRIPLE_FAULT] = handle_triple_fault,
-        [EXIT_INIT] = handle_init,
-        [EXIT_CPUID] = handle_cpuid,
-        [EXIT_GETSEC] = handle_inject_ud,
-        [EXIT_HLT] = handle_hlt,
-        [EXIT_INVD] = handle_wbinvd,
-        [EXIT_RDPMC] = handle_rdpmc,
-        [EXIT_VMCALL] = handle_vmcall,
-        [EXIT_VMCLEAR] = handle_inject_ud,
-        [EXIT_VMLAUNCH] = handle_inject_ud,
-        [EXIT_VMPTRLD] = handle_inject_ud,
-        [EXIT_VMPTRST] = handle_inject_ud,
-        [EXIT_VMREAD] = handle_inject_ud,
-        [EXIT_VMRESUME] = handle_inject_ud,
-        [EXIT_VMWRITE] = handle_inject_ud,
-        [EXIT_VMXOFF] = handle_inject_ud,
-        [EXIT_VMXON] = handle_inject_ud,
-        [EXIT_CR_ACCESS] = handle_cr,
-        [EXIT_IO_INSTRUCTION] = handle_io,
-        [EXIT_RDMSR] = handle_rdmsr,
-        [EXIT_WRMSR] = handle_wrmsr,
-        [EXIT_MWAIT] = handle_inject_ud,
-        [EXIT_MONITOR] = handle_inject_ud,
-        [EXIT_EPT_VIOLATION] = handle_ept_violation,
-        [EXIT_EPT_MISCONFIG] = handle_ept_misconfig,
-        [EXIT_INVEPT] = handle_inject_ud,
-        [EXIT_PREEMPTION_TIMER] = handle_preemption_timer,
-        [EXIT_INVVPID] = handle_inject_ud,
-        [EXIT_WBINVD] = handle_wbinvd,
-        [EXIT_XSETBV] = handle_xsetbv,
-        [EXIT_VMFUNC] = handle_inject_ud,
+    [EXIT_EXCEPTION_NMI] = handle_exception_nmi,
+    [EXIT_EXTERNAL_INTERRUPT] = handle_external_interrupt,
+    [EXIT_TRIPLE_FAULT] = handle_triple_fault,
+    [EXIT_INIT] = handle_init,
+    [EXIT_CPUID] = handle_cpuid,
+    [EXIT_GETSEC] = handle_inject_ud,
+    [EXIT_HLT] = handle_hlt,
+    [EXIT_INVD] = handle_wbinvd,
+    [EXIT_RDPMC] = handle_rdpmc,
+    [EXIT_VMCALL] = handle_vmcall,
+    [EXIT_VMCLEAR] = handle_inject_ud,
+    [EXIT_VMLAUNCH] = handle_inject_ud,
+    [EXIT_VMPTRLD] = handle_inject_ud,
+    [EXIT_VMPTRST] = handle_inject_ud,
+    [EXIT_VMREAD] = handle_inject_ud,
+    [EXIT_VMRESUME] = handle_inject_ud,
+    [EXIT_VMWRITE] = handle_inject_ud,
+    [EXIT_VMXOFF] = handle_inject_ud,
+    [EXIT_VMXON] = handle_inject_ud,
+    [EXIT_CR_ACCESS] = handle_cr,
+    [EXIT_IO_INSTRUCTION] = handle_io,
+    [EXIT_RDMSR] = handle_rdmsr,
+    [EXIT_WRMSR] = handle_wrmsr,
+    [EXIT_MWAIT] = handle_inject_ud,
+    [EXIT_MONITOR] = handle_inject_ud,
+    [EXIT_EPT_VIOLATION] = handle_ept_violation,
+    [EXIT_EPT_MISCONFIG] = handle_ept_misconfig,
+    [EXIT_INVEPT] = handle_inject_ud,
+    [EXIT_PREEMPTION_TIMER] = handle_preemption_timer,
+    [EXIT_INVVPID] = handle_inject_ud,
+    [EXIT_WBINVD] = handle_wbinvd,
+    [EXIT_XSETBV] = handle_xsetbv,
+    [EXIT_VMFUNC] = handle_inject_ud,
 };
 
 enum exit_action exit_dispatch(struct vcpu *v, uint32_t basic_reason)

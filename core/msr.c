@@ -8,24 +8,23 @@
 #define MSR_IA32_SYSENTER_CS  0x174
 #define MSR_IA32_SYSENTER_ESP 0x175
 #define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_LOG_LIMIT 16
+#define MSR_LOG_LIMIT         16
 
 /* MSRs the guest reads and writes directly: VM entry/exit switch the
  * SYSENTER and segment-base MSRs; vcpu_load()/vcpu_put() switch the
  * SYSCALL ones and KERNEL_GS_BASE.  The CPU checks the values itself. */
 static const uint32_t passthrough[] = {
-        MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
-        MSR_IA32_FS_BASE,     MSR_IA32_GS_BASE,      MSR_IA32_KERNEL_GS,
-        MSR_IA32_STAR,        MSR_IA32_LSTAR,        MSR_IA32_CSTAR,
-        MSR_IA32_FMASK,
+    MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, MSR_IA32_FS_BASE,
+    MSR_IA32_GS_BASE,     MSR_IA32_KERNEL_GS,    MSR_IA32_STAR,         MSR_IA32_LSTAR,
+    MSR_IA32_CSTAR,       MSR_IA32_FMASK,
 };
 
 static void allow(uint8_t *bitmap, uint32_t msr)
 {
         unsigned base = msr >= 0xc0000000 ? 1024 : 0;
         uint32_t bit = msr & 0x1fff;
-        bitmap[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));        /* read */
-        bitmap[2048 + base + bit / 8] &= (uint8_t)~(1u << (bit % 8)); /* write */
+        bitmap[base + bit / 8] &= (uint8_t) ~(1u << (bit % 8));        /* read */
+        bitmap[2048 + base + bit / 8] &= (uint8_t) ~(1u << (bit % 8)); /* write */
 }
 
 void msr_bitmap_init(uint8_t *bitmap)

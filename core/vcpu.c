@@ -19,14 +19,12 @@ void vmx_exit_entry(void);
  * (SDM 26.3.1.1); every other bit the VMX fixed MSRs constrain is shadowed. */
 static uint64_t cr0_host_owned(void)
 {
-        return ((vmx_caps.cr0_fixed0 | ~vmx_caps.cr0_fixed1) & 0xffffffffULL) &
-               ~(CR0_PE | CR0_PG);
+        return ((vmx_caps.cr0_fixed0 | ~vmx_caps.cr0_fixed1) & 0xffffffffULL) & ~(CR0_PE | CR0_PG);
 }
 
 static uint64_t cr4_host_owned(void)
 {
-        return ((vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1) & 0xffffffffULL) | CR4_VMXE |
-               CR4_SMXE;
+        return ((vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1) & 0xffffffffULL) | CR4_VMXE | CR4_SMXE;
 }
 
 static uint64_t cr0_real(uint64_t guest_view)
@@ -65,8 +63,8 @@ static void setup_controls(struct vcpu *v)
         struct vm *vm = v->vm;
         uint32_t pin = PIN_EXTINT_EXITING | PIN_NMI_EXITING | PIN_PREEMPT_TIMER;
         uint32_t proc = PROC_HLT_EXITING | PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING |
-                        PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_SECONDARY |
-                        PROC_MWAIT_EXITING | PROC_MONITOR_EXITING | PROC_RDPMC_EXITING;
+                        PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_SECONDARY | PROC_MWAIT_EXITING |
+                        PROC_MONITOR_EXITING | PROC_RDPMC_EXITING;
         uint32_t proc2 = PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED_GUEST | PROC2_WBINVD_EXITING;
         /* Without these two the instructions raise #UD in the guest; CPUID
          * hides them accordingly (exit.c). */
@@ -321,11 +319,9 @@ static void reinject_vectoring_event(void)
                 return;
         vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info & ~0x1000u);
         if (info & INTR_INFO_DELIVER_CODE)
-                vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE,
-                             vmcs_read32(IDT_VECTORING_ERROR_CODE));
+                vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read32(IDT_VECTORING_ERROR_CODE));
         uint32_t type = INTR_INFO_TYPE(info);
-        if (type == INTR_TYPE_SW_INTERRUPT || type == INTR_TYPE_SW_EXCEPTION ||
-            type == (5u << 8))
+        if (type == INTR_TYPE_SW_INTERRUPT || type == INTR_TYPE_SW_EXCEPTION || type == (5u << 8))
                 vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
 }
 

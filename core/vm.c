@@ -134,10 +134,10 @@ struct vm *vm_create(int id, const char *modline, const uint8_t *image, size_t l
                 return NULL;
         }
         nvms++;
-        log_line("vm %s: %s guest, %llu MiB RAM at host 0x%llx, VPID %u, entry 0x%llx", vm->cfg.name,
-                 guest_type_name(vm->cfg.type), (unsigned long long)(vm->cfg.ram_size >> 20),
-                 (unsigned long long)vm->ram_hpa, vm->vpid,
-                 (unsigned long long)vmcs_readnat(GUEST_RIP));
+        log_line("vm %s: %s guest, %llu MiB RAM at host 0x%llx, VPID %u, entry 0x%llx",
+                 vm->cfg.name, guest_type_name(vm->cfg.type),
+                 (unsigned long long)(vm->cfg.ram_size >> 20), (unsigned long long)vm->ram_hpa,
+                 vm->vpid, (unsigned long long)vmcs_readnat(GUEST_RIP));
         return vm;
 }
 

@@ -8,7 +8,7 @@
 #include "lib/types.h"
 #include "loaders/guest_state.h"
 
-#define MAX_VMS 16
+#define MAX_VMS         16
 #define STOP_REASON_MAX 192
 
 /* Guest GPRs in SDM order, then CR2: vmx_entry.S depends on this layout.
