@@ -45,6 +45,7 @@ $(BUILD)/hv/%.S.o: %.S
 # Host unit tests, guest programs and their runners add to these.
 include tests/unit/unit.mk
 include tests/guest/guest.mk
+-include tests/fuzz/fuzz.mk
 
 test: all
 	$(PYTHON) tools/run_tests.py
