@@ -26,7 +26,7 @@ static void add_region(struct bootinfo *bi, uint64_t base, uint64_t len, uint32_
         }
         if (type < MEM_USABLE || type > MEM_BAD)
                 type = MEM_RESERVED;
-        bi->regions[bi->nregions++] = (struct mem_region){base, len, type};
+        bi->regions[bi->nregions++] = (struct mem_region){ base, len, type };
 }
 
 static const char *add_module(struct bootinfo *bi, uint64_t start, uint64_t end, uint64_t cmdline,
@@ -78,8 +78,10 @@ static const char *parse_mb1(struct bootinfo *bi, uint64_t info_pa, phys_map_fn 
         if (flags & MB1_INFO_MMAP) {
                 uint32_t len = rd32(info + 44), addr = rd32(info + 48);
                 uint32_t off = 0;
-                /* Each entry: u32 size (not counting itself), u64 base, u64 len, u32 type. */
-                while (off + 4 <= len) {
+                /* Each entry: u32 size (not counting itself), u64 base, u64 len, u32 type.
+                 * Only whole entries inside mmap_length count; off <= len always,
+                 * so nothing here can wrap. */
+                while (len - off >= 24) {
                         const uint8_t *e = map(ctx, (uint64_t)addr + off, 24);
                         if (!e)
                                 return "the memory map is unreadable";
@@ -87,7 +89,7 @@ static const char *parse_mb1(struct bootinfo *bi, uint64_t info_pa, phys_map_fn 
                         if (size < 20)
                                 return "a memory map entry is too short";
                         add_region(bi, rd64(e + 4), rd64(e + 12), rd32(e + 20));
-                        if (size > len)
+                        if (size > len - off - 4)
                                 break;
                         off += size + 4;
                 }
@@ -106,8 +108,8 @@ static const char *parse_mb1(struct bootinfo *bi, uint64_t info_pa, phys_map_fn 
                         const uint8_t *m = map(ctx, (uint64_t)addr + 16ULL * i, 16);
                         if (!m)
                                 return "the module list is unreadable";
-                        const char *err = add_module(bi, rd32(m), rd32(m + 4), rd32(m + 8), map,
-                                                     ctx);
+                        const char *err =
+                            add_module(bi, rd32(m), rd32(m + 4), rd32(m + 8), map, ctx);
                         if (err)
                                 return err;
                 }
@@ -133,7 +135,8 @@ static const char *parse_mb2(struct bootinfo *bi, uint64_t info_pa, phys_map_fn 
         bool have_mmap = false, have_meminfo = false, ended = false;
         uint32_t lower = 0, upper = 0;
 
-        for (uint32_t off = 8; off + 8 <= total;) {
+        /* 64-bit so that stepping past a tag near 4 GiB cannot wrap to 0. */
+        for (uint64_t off = 8; off + 8 <= total;) {
                 const uint8_t *tag = map(ctx, info_pa + off, 8);
                 if (!tag)
                         return "a multiboot2 tag is unreadable";
@@ -176,7 +179,8 @@ static const char *parse_mb2(struct bootinfo *bi, uint64_t info_pa, phys_map_fn 
                         if (esize < 24 || esize % 8)
                                 return "the memory map has a bad entry size";
                         for (uint32_t e = 16; e + esize <= size; e += esize)
-                                add_region(bi, rd64(tag + e), rd64(tag + e + 8), rd32(tag + e + 16));
+                                add_region(bi, rd64(tag + e), rd64(tag + e + 8),
+                                           rd32(tag + e + 16));
                         have_mmap = true;
                         break;
                 }
@@ -196,8 +200,8 @@ static const char *parse_mb2(struct bootinfo *bi, uint64_t info_pa, phys_map_fn 
         return NULL;
 }
 
-const char *bootinfo_parse(struct bootinfo *bi, uint32_t magic, uint64_t info_pa,
-                           phys_map_fn map, void *ctx)
+const char *bootinfo_parse(struct bootinfo *bi, uint32_t magic, uint64_t info_pa, phys_map_fn map,
+                           void *ctx)
 {
         vtv_memset(bi, 0, sizeof(*bi));
         if (magic == MB1_BOOT_MAGIC) {

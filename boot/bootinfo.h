@@ -41,7 +41,7 @@ struct bootinfo {
 typedef const void *(*phys_map_fn)(void *ctx, uint64_t pa, size_t len);
 
 /* Returns NULL on success, else what is wrong with the information. */
-const char *bootinfo_parse(struct bootinfo *bi, uint32_t magic, uint64_t info_pa,
-                           phys_map_fn map, void *ctx);
+const char *bootinfo_parse(struct bootinfo *bi, uint32_t magic, uint64_t info_pa, phys_map_fn map,
+                           void *ctx);
 
 #endif

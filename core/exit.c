@@ -53,12 +53,12 @@ static enum exit_action stop_unexpected(struct vcpu *v, uint32_t reason)
 static enum exit_action handle_cpuid(struct vcpu *v)
 {
         uint32_t leaf = (uint32_t)v->regs.gpr[RAX], sub = (uint32_t)v->regs.gpr[RCX];
-        struct cpuid_regs r = {0, 0, 0, 0};
+        struct cpuid_regs r = { 0, 0, 0, 0 };
         uint32_t proc2 = vmcs_read32(SECONDARY_VM_EXEC_CONTROL);
 
         if (leaf >= HV_LEAF_BASE && leaf < HV_LEAF_BASE + 0x100) {
                 if (leaf == HV_LEAF_BASE)
-                        r = (struct cpuid_regs){HV_LEAF_BASE, HV_SIG_EBX, HV_SIG_ECX, HV_SIG_EDX};
+                        r = (struct cpuid_regs){ HV_LEAF_BASE, HV_SIG_EBX, HV_SIG_ECX, HV_SIG_EDX };
         } else {
                 r = cpuid(leaf, sub);
                 switch (leaf) {
@@ -76,7 +76,7 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                 case 0xa:  /* performance monitoring: no PMU offered */
                 case 0x12: /* SGX */
                 case 0x14: /* processor trace */
-                        r = (struct cpuid_regs){0, 0, 0, 0};
+                        r = (struct cpuid_regs){ 0, 0, 0, 0 };
                         break;
                 case 7:
                         if (sub == 0) {
@@ -99,7 +99,7 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                                 r.eax &= ~(uint32_t)XD1_EAX_XSAVES;
                                 r.ecx = r.edx = 0;
                         } else if (sub < 64 && !(fpu_xcr0_supported() & BIT(sub))) {
-                                r = (struct cpuid_regs){0, 0, 0, 0};
+                                r = (struct cpuid_regs){ 0, 0, 0, 0 };
                         }
                         break;
                 case 0x80000001:
@@ -409,39 +409,39 @@ static enum exit_action handle_init(struct vcpu *v)
 }
 
 static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
-    [EXIT_EXCEPTION_NMI] = handle_exception_nmi,
-    [EXIT_EXTERNAL_INTERRUPT] = handle_external_interrupt,
-    [EXIT_TRIPLE_FAULT] = handle_triple_fault,
-    [EXIT_INIT] = handle_init,
-    [EXIT_CPUID] = handle_cpuid,
-    [EXIT_GETSEC] = handle_inject_ud,
-    [EXIT_HLT] = handle_hlt,
-    [EXIT_INVD] = handle_wbinvd,
-    [EXIT_RDPMC] = handle_rdpmc,
-    [EXIT_VMCALL] = handle_vmcall,
-    [EXIT_VMCLEAR] = handle_inject_ud,
-    [EXIT_VMLAUNCH] = handle_inject_ud,
-    [EXIT_VMPTRLD] = handle_inject_ud,
-    [EXIT_VMPTRST] = handle_inject_ud,
-    [EXIT_VMREAD] = handle_inject_ud,
-    [EXIT_VMRESUME] = handle_inject_ud,
-    [EXIT_VMWRITE] = handle_inject_ud,
-    [EXIT_VMXOFF] = handle_inject_ud,
-    [EXIT_VMXON] = handle_inject_ud,
-    [EXIT_CR_ACCESS] = handle_cr,
-    [EXIT_IO_INSTRUCTION] = handle_io,
-    [EXIT_RDMSR] = handle_rdmsr,
-    [EXIT_WRMSR] = handle_wrmsr,
-    [EXIT_MWAIT] = handle_inject_ud,
-    [EXIT_MONITOR] = handle_inject_ud,
-    [EXIT_EPT_VIOLATION] = handle_ept_violation,
-    [EXIT_EPT_MISCONFIG] = handle_ept_misconfig,
-    [EXIT_INVEPT] = handle_inject_ud,
-    [EXIT_PREEMPTION_TIMER] = handle_preemption_timer,
-    [EXIT_INVVPID] = handle_inject_ud,
-    [EXIT_WBINVD] = handle_wbinvd,
-    [EXIT_XSETBV] = handle_xsetbv,
-    [EXIT_VMFUNC] = handle_inject_ud,
+        [EXIT_EXCEPTION_NMI] = handle_exception_nmi,
+        [EXIT_EXTERNAL_INTERRUPT] = handle_external_interrupt,
+        [EXIT_TRIPLE_FAULT] = handle_triple_fault,
+        [EXIT_INIT] = handle_init,
+        [EXIT_CPUID] = handle_cpuid,
+        [EXIT_GETSEC] = handle_inject_ud,
+        [EXIT_HLT] = handle_hlt,
+        [EXIT_INVD] = handle_wbinvd,
+        [EXIT_RDPMC] = handle_rdpmc,
+        [EXIT_VMCALL] = handle_vmcall,
+        [EXIT_VMCLEAR] = handle_inject_ud,
+        [EXIT_VMLAUNCH] = handle_inject_ud,
+        [EXIT_VMPTRLD] = handle_inject_ud,
+        [EXIT_VMPTRST] = handle_inject_ud,
+        [EXIT_VMREAD] = handle_inject_ud,
+        [EXIT_VMRESUME] = handle_inject_ud,
+        [EXIT_VMWRITE] = handle_inject_ud,
+        [EXIT_VMXOFF] = handle_inject_ud,
+        [EXIT_VMXON] = handle_inject_ud,
+        [EXIT_CR_ACCESS] = handle_cr,
+        [EXIT_IO_INSTRUCTION] = handle_io,
+        [EXIT_RDMSR] = handle_rdmsr,
+        [EXIT_WRMSR] = handle_wrmsr,
+        [EXIT_MWAIT] = handle_inject_ud,
+        [EXIT_MONITOR] = handle_inject_ud,
+        [EXIT_EPT_VIOLATION] = handle_ept_violation,
+        [EXIT_EPT_MISCONFIG] = handle_ept_misconfig,
+        [EXIT_INVEPT] = handle_inject_ud,
+        [EXIT_PREEMPTION_TIMER] = handle_preemption_timer,
+        [EXIT_INVVPID] = handle_inject_ud,
+        [EXIT_WBINVD] = handle_wbinvd,
+        [EXIT_XSETBV] = handle_xsetbv,
+        [EXIT_VMFUNC] = handle_inject_ud,
 };
 
 enum exit_action exit_dispatch(struct vcpu *v, uint32_t basic_reason)

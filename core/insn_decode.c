@@ -317,8 +317,8 @@ static int decode(struct cursor *c, enum insn_mode mode, struct insn_mmio *r)
 
 int insn_decode_mmio(const uint8_t *bytes, size_t avail, enum insn_mode mode, struct insn_mmio *out)
 {
-        struct cursor c = {.bytes = bytes, .avail = avail, .pos = 0};
-        struct insn_mmio r = {.kind = INSN_MOV_LOAD};
+        struct cursor c = { .bytes = bytes, .avail = avail, .pos = 0 };
+        struct insn_mmio r = { .kind = INSN_MOV_LOAD };
         int err;
 
         if (!out)
@@ -330,7 +330,7 @@ int insn_decode_mmio(const uint8_t *bytes, size_t avail, enum insn_mode mode, st
                 err = decode(&c, mode, &r);
         }
         if (err)
-                r = (struct insn_mmio){.kind = INSN_MOV_LOAD};
+                r = (struct insn_mmio){ .kind = INSN_MOV_LOAD };
         *out = r;
         return err;
 }

@@ -14,9 +14,9 @@
  * SYSENTER and segment-base MSRs; vcpu_load()/vcpu_put() switch the
  * SYSCALL ones and KERNEL_GS_BASE.  The CPU checks the values itself. */
 static const uint32_t passthrough[] = {
-    MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, MSR_IA32_FS_BASE,
-    MSR_IA32_GS_BASE,     MSR_IA32_KERNEL_GS,    MSR_IA32_STAR,         MSR_IA32_LSTAR,
-    MSR_IA32_CSTAR,       MSR_IA32_FMASK,
+        MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, MSR_IA32_FS_BASE,
+        MSR_IA32_GS_BASE,     MSR_IA32_KERNEL_GS,    MSR_IA32_STAR,         MSR_IA32_LSTAR,
+        MSR_IA32_CSTAR,       MSR_IA32_FMASK,
 };
 
 static void allow(uint8_t *bitmap, uint32_t msr)

@@ -75,7 +75,7 @@ static const char *build(struct vm *vm, const uint8_t *image, size_t len)
         if (!vm->ram_hpa)
                 return "not enough free host memory for its RAM (lower ram= or give the machine "
                        "more memory)";
-        vm->mem = (struct guest_mem){hpa_to_hva(vm->ram_hpa), vm->cfg.ram_size};
+        vm->mem = (struct guest_mem){ hpa_to_hva(vm->ram_hpa), vm->cfg.ram_size };
 
         vm->msr_bitmap = mm_alloc_pages(1, PAGE_SIZE);
         vm->io_bitmap_a = mm_alloc_pages(2, PAGE_SIZE);

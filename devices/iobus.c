@@ -21,7 +21,7 @@ static void uart_out(struct vm *vm, uint16_t offset, uint8_t v)
 }
 
 static const struct io_range ranges[] = {
-        {UART_BASE, UART_PORTS, uart_in, uart_out},
+        { UART_BASE, UART_PORTS, uart_in, uart_out },
 };
 
 static const struct io_range *find(uint16_t port)

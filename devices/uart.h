@@ -7,9 +7,9 @@
 
 #include "lib/types.h"
 
-#define UART_BASE       0x3f8
-#define UART_PORTS      8
-#define UART_LINE_MAX   512
+#define UART_BASE     0x3f8
+#define UART_PORTS    8
+#define UART_LINE_MAX 512
 
 typedef void (*uart_line_fn)(void *ctx, const char *line, size_t len);
 

@@ -36,8 +36,8 @@ static const struct pt_mem ept_mem = {
 };
 
 /* EPTP (SDM 24.6.11): memory type WB in bits 2:0, walk length - 1 in 5:3. */
-#define EPTP_WB     6
-#define EPTP_WALK4  (3 << 3)
+#define EPTP_WB    6
+#define EPTP_WALK4 (3 << 3)
 
 const char *ept_create(struct ept *ept)
 {

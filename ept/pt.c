@@ -80,14 +80,12 @@ static bool subtree_empty(const struct pt *pt, uint64_t va, unsigned level)
         return !present(pt, table[index_at(va, level)]);
 }
 
-enum pt_status pt_map(struct pt *pt, uint64_t va, uint64_t pa, uint64_t size,
-                      uint64_t leaf_flags)
+enum pt_status pt_map(struct pt *pt, uint64_t va, uint64_t pa, uint64_t size, uint64_t leaf_flags)
 {
         if (!IS_ALIGNED(va, PAGE_SIZE) || !IS_ALIGNED(pa, PAGE_SIZE) ||
             !IS_ALIGNED(size, PAGE_SIZE))
                 return PT_ERR_ALIGN;
-        if (va >= PT_VA_LIMIT || size > PT_VA_LIMIT - va || pa >= BIT(52) ||
-            size > BIT(52) - pa)
+        if (va >= PT_VA_LIMIT || size > PT_VA_LIMIT - va || pa >= BIT(52) || size > BIT(52) - pa)
                 return PT_ERR_RANGE;
         leaf_flags &= ~(PT_ADDR_MASK | PT_LARGE_BIT);
 

@@ -10,11 +10,11 @@
 
 #include "lib/types.h"
 
-#define PT_LEVELS       4
-#define PT_ENTRIES      512
-#define PT_ADDR_MASK    0x000ffffffffff000ULL
-#define PT_LARGE_BIT    BIT(7)
-#define PT_VA_LIMIT     BIT(48)
+#define PT_LEVELS    4
+#define PT_ENTRIES   512
+#define PT_ADDR_MASK 0x000ffffffffff000ULL
+#define PT_LARGE_BIT BIT(7)
+#define PT_VA_LIMIT  BIT(48)
 
 /* Page sizes by level: level 0 maps 4 KiB, 1 maps 2 MiB, 2 maps 1 GiB. */
 #define PT_LEVEL_SIZE(l) (PAGE_SIZE << (9 * (l)))
@@ -58,14 +58,12 @@ enum pt_status pt_init(struct pt *pt, const struct pt_format *fmt, const struct 
  * size the format allows where both addresses and the remaining length are
  * aligned.  Nothing already mapped is overwritten.  On failure, entries made
  * before the failure stay (callers treat failure as fatal for that table). */
-enum pt_status pt_map(struct pt *pt, uint64_t va, uint64_t pa, uint64_t size,
-                      uint64_t leaf_flags);
+enum pt_status pt_map(struct pt *pt, uint64_t va, uint64_t pa, uint64_t size, uint64_t leaf_flags);
 
 /* Finds the leaf for va.  Returns false if unmapped; otherwise fills *pa
  * (the translated address, page offset included), *flags (the leaf entry
  * without its address bits) and *level (0 = 4 KiB page). */
-bool pt_lookup(const struct pt *pt, uint64_t va, uint64_t *pa, uint64_t *flags,
-               unsigned *level);
+bool pt_lookup(const struct pt *pt, uint64_t va, uint64_t *pa, uint64_t *flags, unsigned *level);
 
 /* Frees every table, the root included (the mapped memory is untouched). */
 void pt_destroy(struct pt *pt);

@@ -123,7 +123,7 @@ static int parse_int(const char **fmt, va_list *ap)
 
 size_t vtv_vformat(fmt_sink_fn sink, void *ctx, const char *fmt, va_list ap_in)
 {
-        struct counting_sink cs = {.sink = sink, .ctx = ctx, .count = 0};
+        struct counting_sink cs = { .sink = sink, .ctx = ctx, .count = 0 };
         va_list ap;
         va_copy(ap, ap_in);
 
@@ -133,7 +133,7 @@ size_t vtv_vformat(fmt_sink_fn sink, void *ctx, const char *fmt, va_list ap_in)
                         continue;
                 }
                 fmt++;
-                struct fmt_spec sp = {.precision = -1};
+                struct fmt_spec sp = { .precision = -1 };
                 for (;; fmt++) {
                         if (*fmt == '-')
                                 sp.left = true;
@@ -181,8 +181,7 @@ size_t vtv_vformat(fmt_sink_fn sink, void *ctx, const char *fmt, va_list ap_in)
                         break;
                 }
                 case 'u':
-                        emit_number(&cs, &sp, fetch_unsigned(&ap, sp.length), false, 10, false,
-                                    "");
+                        emit_number(&cs, &sp, fetch_unsigned(&ap, sp.length), false, 10, false, "");
                         break;
                 case 'x':
                 case 'X':
@@ -197,7 +196,7 @@ size_t vtv_vformat(fmt_sink_fn sink, void *ctx, const char *fmt, va_list ap_in)
                         emit_string(&cs, &sp, va_arg(ap, const char *));
                         break;
                 case 'c': {
-                        char c[2] = {(char)va_arg(ap, int), 0};
+                        char c[2] = { (char)va_arg(ap, int), 0 };
                         struct fmt_spec one = sp;
                         one.precision = 1;
                         if (c[0] == 0) {
@@ -246,7 +245,7 @@ static void buf_put(void *ctx, char c)
 
 size_t vtv_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-        struct buf_sink b = {.buf = buf, .size = size, .pos = 0};
+        struct buf_sink b = { .buf = buf, .size = size, .pos = 0 };
         size_t n = vtv_vformat(buf_put, &b, fmt, ap);
         if (size)
                 buf[b.pos < size ? b.pos : size - 1] = '\0';

@@ -17,7 +17,7 @@ size_t vtv_vformat(fmt_sink_fn sink, void *ctx, const char *fmt, va_list ap);
 /* Like snprintf: always terminates when size > 0, returns the length the
  * full output would have had. */
 size_t vtv_snprintf(char *buf, size_t size, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 size_t vtv_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 
 #endif

@@ -21,12 +21,12 @@ typedef uint64_t gva_t; /* guest-linear address */
 #define PAGE_SIZE  4096ULL
 #define PAGE_SHIFT 12
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define ALIGN_UP(x, a)   (((x) + ((a) - 1)) & ~((uint64_t)(a) - 1))
-#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
-#define IS_ALIGNED(x, a) (((x) & ((uint64_t)(a) - 1)) == 0)
-#define BIT(n)        (1ULL << (n))
-#define UNUSED(x)     ((void)(x))
+#define ARRAY_SIZE(a)    (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a)   (((x) + ((a)-1)) & ~((uint64_t)(a)-1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a)-1))
+#define IS_ALIGNED(x, a) (((x) & ((uint64_t)(a)-1)) == 0)
+#define BIT(n)           (1ULL << (n))
+#define UNUSED(x)        ((void)(x))
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))

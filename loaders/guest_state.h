@@ -7,16 +7,16 @@
 #include "lib/types.h"
 
 /* Access rights: type 3:0, S 4, DPL 6:5, P 7, L 13, D/B 14, G 15, unusable 16. */
-#define AR_TYPE_DATA_RW   0x3
-#define AR_TYPE_CODE_RX   0xb
-#define AR_TYPE_TSS_BUSY  0xb
-#define AR_TYPE_LDT       0x2
-#define AR_S              BIT(4)
-#define AR_P              BIT(7)
-#define AR_L              BIT(13)
-#define AR_DB             BIT(14)
-#define AR_G              BIT(15)
-#define AR_UNUSABLE       BIT(16)
+#define AR_TYPE_DATA_RW  0x3
+#define AR_TYPE_CODE_RX  0xb
+#define AR_TYPE_TSS_BUSY 0xb
+#define AR_TYPE_LDT      0x2
+#define AR_S             BIT(4)
+#define AR_P             BIT(7)
+#define AR_L             BIT(13)
+#define AR_DB            BIT(14)
+#define AR_G             BIT(15)
+#define AR_UNUSABLE      BIT(16)
 
 struct seg_state {
         uint16_t sel;

@@ -1,10 +1,10 @@
 #include "loaders/loader_multiboot.h"
 #include "lib/string.h"
 
-#define MB_FLAG_PAGE_ALIGN BIT(0)
-#define MB_FLAG_MEMINFO    BIT(1)
-#define MB_FLAG_VIDEO      BIT(2)
-#define MB_FLAG_AOUT       BIT(16)
+#define MB_FLAG_PAGE_ALIGN      BIT(0)
+#define MB_FLAG_MEMINFO         BIT(1)
+#define MB_FLAG_VIDEO           BIT(2)
+#define MB_FLAG_AOUT            BIT(16)
 #define MB_FLAGS_KNOWN_REQUIRED (MB_FLAG_PAGE_ALIGN | MB_FLAG_MEMINFO)
 
 static uint32_t rd32(const uint8_t *p)
@@ -51,8 +51,8 @@ bool loader_multiboot_detect(const uint8_t *image, size_t len)
 
 /* The kernel may use [1 MiB, RAM end); the information area and stack sit
  * below 0x8000, so a kernel there would overwrite them. */
-static const char *place(struct guest_mem *mem, uint64_t dst, uint64_t memsz,
-                         const uint8_t *src, uint64_t filesz)
+static const char *place(struct guest_mem *mem, uint64_t dst, uint64_t memsz, const uint8_t *src,
+                         uint64_t filesz)
 {
         if (filesz > memsz)
                 return "a segment's file size exceeds its memory size";
@@ -166,9 +166,9 @@ static void write_info(struct guest_mem *mem, const char *cmdline)
                 uint64_t base, len;
                 uint32_t type;
         } map[] = {
-                {0, MB_LOW_RAM_END, 1},
-                {MB_LOW_RAM_END, MiB(1) - MB_LOW_RAM_END, 2},
-                {MiB(1), mem->size - MiB(1), 1},
+                { 0, MB_LOW_RAM_END, 1 },
+                { MB_LOW_RAM_END, MiB(1) - MB_LOW_RAM_END, 2 },
+                { MiB(1), mem->size - MiB(1), 1 },
         };
         uint8_t *mm = guest_mem_ptr(mem, MB_MMAP_ADDR, sizeof(map) / sizeof(map[0]) * 24);
         for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
@@ -181,7 +181,7 @@ static void write_info(struct guest_mem *mem, const char *cmdline)
         wr32(info + 44, (uint32_t)(sizeof(map) / sizeof(map[0]) * 24));
         wr32(info + 48, MB_MMAP_ADDR);
         wr32(info, MB_INFO_MEMORY | MB_INFO_CMDLINE | MB_INFO_MODS | MB_INFO_MEM_MAP |
-                           MB_INFO_LOADER_NAME);
+                       MB_INFO_LOADER_NAME);
 }
 
 const char *loader_multiboot(const uint8_t *image, size_t len, const char *cmdline,

@@ -17,15 +17,27 @@ bool vmcs_write_safe(enum vmcs_field field, uint64_t value);
                 int dummy;                                                                         \
         })
 
-#define vmcs_read16(f)  (VMCS_WIDTH_CHECK(f, VMCS_W16), (uint16_t)vmcs_read_checked(f, __builtin_return_address(0)))
-#define vmcs_read32(f)  (VMCS_WIDTH_CHECK(f, VMCS_W32), (uint32_t)vmcs_read_checked(f, __builtin_return_address(0)))
-#define vmcs_read64(f)  (VMCS_WIDTH_CHECK(f, VMCS_W64), vmcs_read_checked(f, __builtin_return_address(0)))
-#define vmcs_readnat(f) (VMCS_WIDTH_CHECK(f, VMCS_WNAT), vmcs_read_checked(f, __builtin_return_address(0)))
+#define vmcs_read16(f)                                                                             \
+        (VMCS_WIDTH_CHECK(f, VMCS_W16), (uint16_t)vmcs_read_checked(f, __builtin_return_address(0)))
+#define vmcs_read32(f)                                                                             \
+        (VMCS_WIDTH_CHECK(f, VMCS_W32), (uint32_t)vmcs_read_checked(f, __builtin_return_address(0)))
+#define vmcs_read64(f)                                                                             \
+        (VMCS_WIDTH_CHECK(f, VMCS_W64), vmcs_read_checked(f, __builtin_return_address(0)))
+#define vmcs_readnat(f)                                                                            \
+        (VMCS_WIDTH_CHECK(f, VMCS_WNAT), vmcs_read_checked(f, __builtin_return_address(0)))
 
-#define vmcs_write16(f, v)  (VMCS_WIDTH_CHECK(f, VMCS_W16), vmcs_write_checked(f, (uint16_t)(v), __builtin_return_address(0)))
-#define vmcs_write32(f, v)  (VMCS_WIDTH_CHECK(f, VMCS_W32), vmcs_write_checked(f, (uint32_t)(v), __builtin_return_address(0)))
-#define vmcs_write64(f, v)  (VMCS_WIDTH_CHECK(f, VMCS_W64), vmcs_write_checked(f, (uint64_t)(v), __builtin_return_address(0)))
-#define vmcs_writenat(f, v) (VMCS_WIDTH_CHECK(f, VMCS_WNAT), vmcs_write_checked(f, (uint64_t)(v), __builtin_return_address(0)))
+#define vmcs_write16(f, v)                                                                         \
+        (VMCS_WIDTH_CHECK(f, VMCS_W16),                                                            \
+         vmcs_write_checked(f, (uint16_t)(v), __builtin_return_address(0)))
+#define vmcs_write32(f, v)                                                                         \
+        (VMCS_WIDTH_CHECK(f, VMCS_W32),                                                            \
+         vmcs_write_checked(f, (uint32_t)(v), __builtin_return_address(0)))
+#define vmcs_write64(f, v)                                                                         \
+        (VMCS_WIDTH_CHECK(f, VMCS_W64),                                                            \
+         vmcs_write_checked(f, (uint64_t)(v), __builtin_return_address(0)))
+#define vmcs_writenat(f, v)                                                                        \
+        (VMCS_WIDTH_CHECK(f, VMCS_WNAT),                                                           \
+         vmcs_write_checked(f, (uint64_t)(v), __builtin_return_address(0)))
 
 /* Prints every field of vmcs_field_table by name (current VMCS). */
 void vmcs_dump(const char *vm_name);

@@ -5,14 +5,15 @@
 
 struct vmx_caps vmx_caps;
 
-#define CPUID1_ECX_VMX BIT(5)
-#define VMX_BASIC_MEMTYPE(b)  (((b) >> 50) & 0xf)
-#define VMX_BASIC_SIZE(b)     (((b) >> 32) & 0x1fff)
-#define VMX_BASIC_ADDR32      BIT(48)
-#define MEMTYPE_WB            6
+#define CPUID1_ECX_VMX       BIT(5)
+#define VMX_BASIC_MEMTYPE(b) (((b) >> 50) & 0xf)
+#define VMX_BASIC_SIZE(b)    (((b) >> 32) & 0x1fff)
+#define VMX_BASIC_ADDR32     BIT(48)
+#define MEMTYPE_WB           6
 
-#define FIX_HINT "use a CPU with it (Intel Westmere or later), or in Bochs a model such as " \
-                 "corei7_haswell_4770"
+#define FIX_HINT                                                                                   \
+        "use a CPU with it (Intel Westmere or later), or in Bochs a model such as "                \
+        "corei7_haswell_4770"
 
 static uint64_t read_msr(uint32_t msr)
 {

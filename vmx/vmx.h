@@ -79,7 +79,7 @@ struct invvpid_desc {
 
 static inline enum vmx_result invept(uint64_t type, uint64_t eptp)
 {
-        struct invept_desc d = {eptp, 0};
+        struct invept_desc d = { eptp, 0 };
         uint16_t f;
         __asm__ volatile("invept %1, %2; " VMX_RESULT_ASM
                          : "=Q"(f)
@@ -90,7 +90,7 @@ static inline enum vmx_result invept(uint64_t type, uint64_t eptp)
 
 static inline enum vmx_result invvpid(uint64_t type, uint16_t vpid)
 {
-        struct invvpid_desc d = {vpid, 0};
+        struct invvpid_desc d = { vpid, 0 };
         uint16_t f;
         __asm__ volatile("invvpid %1, %2; " VMX_RESULT_ASM
                          : "=Q"(f)

@@ -23,13 +23,13 @@ void vmx_caps_probe(struct vmx_caps *caps, msr_read_fn rdmsr)
         bool true_ctls = (caps->basic & VMX_BASIC_TRUE_CTLS) != 0;
 
         caps->pin = vmx_ctl_caps_from_msr(
-                rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED : MSR_IA32_VMX_PINBASED_CTLS));
+            rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED : MSR_IA32_VMX_PINBASED_CTLS));
         caps->proc = vmx_ctl_caps_from_msr(
-                rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED : MSR_IA32_VMX_PROCBASED_CTLS));
+            rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED : MSR_IA32_VMX_PROCBASED_CTLS));
         caps->exit = vmx_ctl_caps_from_msr(
-                rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_EXIT : MSR_IA32_VMX_EXIT_CTLS));
+            rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_EXIT : MSR_IA32_VMX_EXIT_CTLS));
         caps->entry = vmx_ctl_caps_from_msr(
-                rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY : MSR_IA32_VMX_ENTRY_CTLS));
+            rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY : MSR_IA32_VMX_ENTRY_CTLS));
         caps->misc = rdmsr(MSR_IA32_VMX_MISC);
         caps->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
         caps->cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
@@ -38,7 +38,7 @@ void vmx_caps_probe(struct vmx_caps *caps, msr_read_fn rdmsr)
 
         /* The secondary controls MSR and the EPT/VPID MSR exist only where
          * the "activate secondary controls" bit may be 1 (SDM A.3.3, A.10). */
-        caps->proc2 = (struct vmx_ctl_caps){0, 0};
+        caps->proc2 = (struct vmx_ctl_caps){ 0, 0 };
         caps->ept_vpid = 0;
         if (caps->proc.may_be_1 & PROC_SECONDARY) {
                 caps->proc2 = vmx_ctl_caps_from_msr(rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2));
@@ -58,26 +58,28 @@ struct required_feature {
 /* In the order a reader would diagnose them: a CPU lacking secondary
  * controls is reported as such, not as lacking EPT. */
 static const struct required_feature required[] = {
-        {SRC_PROC, PROC_SECONDARY,
-         "EPT, VPID and unrestricted guest (it has no secondary processor-based controls)"},
-        {SRC_PROC2, PROC2_EPT, "EPT (extended page tables)"},
-        {SRC_PROC2, PROC2_VPID, "VPID (virtual-processor identifiers)"},
-        {SRC_PROC2, PROC2_UNRESTRICTED_GUEST, "unrestricted guest"},
-        {SRC_PIN, PIN_PREEMPT_TIMER, "the VMX preemption timer"},
-        {SRC_PIN, PIN_EXTINT_EXITING | PIN_NMI_EXITING, "external-interrupt and NMI exiting"},
-        {SRC_PROC, PROC_MSR_BITMAPS, "MSR bitmaps"},
-        {SRC_PROC, PROC_IO_BITMAPS, "I/O bitmaps"},
-        {SRC_PROC, PROC_HLT_EXITING, "HLT exiting"},
-        {SRC_PROC, PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING, "CR8 load/store exiting"},
-        {SRC_EXIT, EXIT_HOST_ADDR_SPACE_SIZE, "64-bit host (host address-space size exit control)"},
-        {SRC_EXIT, EXIT_SAVE_EFER | EXIT_LOAD_EFER, "saving and loading IA32_EFER on VM exit"},
-        {SRC_EXIT, EXIT_SAVE_PAT | EXIT_LOAD_PAT, "saving and loading IA32_PAT on VM exit"},
-        {SRC_ENTRY, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, "loading IA32_EFER and IA32_PAT on VM entry"},
-        {SRC_ENTRY, ENTRY_IA32E_MODE, "64-bit guests (IA-32e mode guest entry control)"},
-        {SRC_EPT_VPID, EPT_CAP_WALK4, "EPT with a 4-level page walk"},
-        {SRC_EPT_VPID, EPT_CAP_WB, "write-back EPT paging structures"},
-        {SRC_EPT_VPID, EPT_CAP_INVEPT | EPT_CAP_INVEPT_SINGLE, "INVEPT (single-context)"},
-        {SRC_EPT_VPID, VPID_CAP_INVVPID | VPID_CAP_INVVPID_SINGLE, "INVVPID (single-context)"},
+        { SRC_PROC, PROC_SECONDARY,
+          "EPT, VPID and unrestricted guest (it has no secondary processor-based controls)" },
+        { SRC_PROC2, PROC2_EPT, "EPT (extended page tables)" },
+        { SRC_PROC2, PROC2_VPID, "VPID (virtual-processor identifiers)" },
+        { SRC_PROC2, PROC2_UNRESTRICTED_GUEST, "unrestricted guest" },
+        { SRC_PIN, PIN_PREEMPT_TIMER, "the VMX preemption timer" },
+        { SRC_PIN, PIN_EXTINT_EXITING | PIN_NMI_EXITING, "external-interrupt and NMI exiting" },
+        { SRC_PROC, PROC_MSR_BITMAPS, "MSR bitmaps" },
+        { SRC_PROC, PROC_IO_BITMAPS, "I/O bitmaps" },
+        { SRC_PROC, PROC_HLT_EXITING, "HLT exiting" },
+        { SRC_PROC, PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING, "CR8 load/store exiting" },
+        { SRC_EXIT, EXIT_HOST_ADDR_SPACE_SIZE,
+          "64-bit host (host address-space size exit control)" },
+        { SRC_EXIT, EXIT_SAVE_EFER | EXIT_LOAD_EFER, "saving and loading IA32_EFER on VM exit" },
+        { SRC_EXIT, EXIT_SAVE_PAT | EXIT_LOAD_PAT, "saving and loading IA32_PAT on VM exit" },
+        { SRC_ENTRY, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT,
+          "loading IA32_EFER and IA32_PAT on VM entry" },
+        { SRC_ENTRY, ENTRY_IA32E_MODE, "64-bit guests (IA-32e mode guest entry control)" },
+        { SRC_EPT_VPID, EPT_CAP_WALK4, "EPT with a 4-level page walk" },
+        { SRC_EPT_VPID, EPT_CAP_WB, "write-back EPT paging structures" },
+        { SRC_EPT_VPID, EPT_CAP_INVEPT | EPT_CAP_INVEPT_SINGLE, "INVEPT (single-context)" },
+        { SRC_EPT_VPID, VPID_CAP_INVVPID | VPID_CAP_INVVPID_SINGLE, "INVVPID (single-context)" },
 };
 
 static uint64_t allowed_bits(const struct vmx_caps *caps, enum cap_source src)

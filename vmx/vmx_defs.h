@@ -6,95 +6,95 @@
 #include "lib/types.h"
 
 /* VMX capability MSRs (SDM Appendix A). */
-#define MSR_IA32_FEATURE_CONTROL      0x03a
-#define MSR_IA32_VMX_BASIC            0x480
-#define MSR_IA32_VMX_PINBASED_CTLS    0x481
-#define MSR_IA32_VMX_PROCBASED_CTLS   0x482
-#define MSR_IA32_VMX_EXIT_CTLS        0x483
-#define MSR_IA32_VMX_ENTRY_CTLS       0x484
-#define MSR_IA32_VMX_MISC             0x485
-#define MSR_IA32_VMX_CR0_FIXED0       0x486
-#define MSR_IA32_VMX_CR0_FIXED1       0x487
-#define MSR_IA32_VMX_CR4_FIXED0       0x488
-#define MSR_IA32_VMX_CR4_FIXED1       0x489
-#define MSR_IA32_VMX_PROCBASED_CTLS2  0x48b
-#define MSR_IA32_VMX_EPT_VPID_CAP     0x48c
-#define MSR_IA32_VMX_TRUE_PINBASED    0x48d
-#define MSR_IA32_VMX_TRUE_PROCBASED   0x48e
-#define MSR_IA32_VMX_TRUE_EXIT        0x48f
-#define MSR_IA32_VMX_TRUE_ENTRY       0x490
+#define MSR_IA32_FEATURE_CONTROL     0x03a
+#define MSR_IA32_VMX_BASIC           0x480
+#define MSR_IA32_VMX_PINBASED_CTLS   0x481
+#define MSR_IA32_VMX_PROCBASED_CTLS  0x482
+#define MSR_IA32_VMX_EXIT_CTLS       0x483
+#define MSR_IA32_VMX_ENTRY_CTLS      0x484
+#define MSR_IA32_VMX_MISC            0x485
+#define MSR_IA32_VMX_CR0_FIXED0      0x486
+#define MSR_IA32_VMX_CR0_FIXED1      0x487
+#define MSR_IA32_VMX_CR4_FIXED0      0x488
+#define MSR_IA32_VMX_CR4_FIXED1      0x489
+#define MSR_IA32_VMX_PROCBASED_CTLS2 0x48b
+#define MSR_IA32_VMX_EPT_VPID_CAP    0x48c
+#define MSR_IA32_VMX_TRUE_PINBASED   0x48d
+#define MSR_IA32_VMX_TRUE_PROCBASED  0x48e
+#define MSR_IA32_VMX_TRUE_EXIT       0x48f
+#define MSR_IA32_VMX_TRUE_ENTRY      0x490
 
-#define FEATURE_CONTROL_LOCK          BIT(0)
-#define FEATURE_CONTROL_VMX_OUTSIDE   BIT(2)
+#define FEATURE_CONTROL_LOCK        BIT(0)
+#define FEATURE_CONTROL_VMX_OUTSIDE BIT(2)
 
-#define VMX_BASIC_TRUE_CTLS           BIT(55)
-#define VMX_BASIC_REVISION(b)         ((uint32_t)(b) & 0x7fffffff)
-#define VMX_MISC_PREEMPT_SHIFT(m)     ((unsigned)(m) & 0x1f)
+#define VMX_BASIC_TRUE_CTLS       BIT(55)
+#define VMX_BASIC_REVISION(b)     ((uint32_t)(b)&0x7fffffff)
+#define VMX_MISC_PREEMPT_SHIFT(m) ((unsigned)(m)&0x1f)
 
 /* Pin-based controls. */
-#define PIN_EXTINT_EXITING            BIT(0)
-#define PIN_NMI_EXITING               BIT(3)
-#define PIN_VIRTUAL_NMIS              BIT(5)
-#define PIN_PREEMPT_TIMER             BIT(6)
+#define PIN_EXTINT_EXITING BIT(0)
+#define PIN_NMI_EXITING    BIT(3)
+#define PIN_VIRTUAL_NMIS   BIT(5)
+#define PIN_PREEMPT_TIMER  BIT(6)
 
 /* Primary processor-based controls. */
-#define PROC_INTR_WINDOW              BIT(2)
-#define PROC_HLT_EXITING              BIT(7)
-#define PROC_INVLPG_EXITING           BIT(9)
-#define PROC_MWAIT_EXITING            BIT(10)
-#define PROC_RDPMC_EXITING            BIT(11)
-#define PROC_CR3_LOAD_EXITING         BIT(15)
-#define PROC_CR3_STORE_EXITING        BIT(16)
-#define PROC_CR8_LOAD_EXITING         BIT(19)
-#define PROC_CR8_STORE_EXITING        BIT(20)
-#define PROC_TPR_SHADOW               BIT(21)
-#define PROC_NMI_WINDOW               BIT(22)
-#define PROC_MOV_DR_EXITING           BIT(23)
-#define PROC_UNCOND_IO_EXITING        BIT(24)
-#define PROC_IO_BITMAPS               BIT(25)
-#define PROC_MSR_BITMAPS              BIT(28)
-#define PROC_MONITOR_EXITING          BIT(29)
-#define PROC_SECONDARY                BIT(31)
+#define PROC_INTR_WINDOW       BIT(2)
+#define PROC_HLT_EXITING       BIT(7)
+#define PROC_INVLPG_EXITING    BIT(9)
+#define PROC_MWAIT_EXITING     BIT(10)
+#define PROC_RDPMC_EXITING     BIT(11)
+#define PROC_CR3_LOAD_EXITING  BIT(15)
+#define PROC_CR3_STORE_EXITING BIT(16)
+#define PROC_CR8_LOAD_EXITING  BIT(19)
+#define PROC_CR8_STORE_EXITING BIT(20)
+#define PROC_TPR_SHADOW        BIT(21)
+#define PROC_NMI_WINDOW        BIT(22)
+#define PROC_MOV_DR_EXITING    BIT(23)
+#define PROC_UNCOND_IO_EXITING BIT(24)
+#define PROC_IO_BITMAPS        BIT(25)
+#define PROC_MSR_BITMAPS       BIT(28)
+#define PROC_MONITOR_EXITING   BIT(29)
+#define PROC_SECONDARY         BIT(31)
 
 /* Secondary processor-based controls. */
-#define PROC2_EPT                     BIT(1)
-#define PROC2_DESC_TABLE_EXITING      BIT(2)
-#define PROC2_RDTSCP                  BIT(3)
-#define PROC2_VPID                    BIT(5)
-#define PROC2_WBINVD_EXITING          BIT(6)
-#define PROC2_UNRESTRICTED_GUEST      BIT(7)
-#define PROC2_INVPCID                 BIT(12)
-#define PROC2_XSAVES                  BIT(20)
+#define PROC2_EPT                BIT(1)
+#define PROC2_DESC_TABLE_EXITING BIT(2)
+#define PROC2_RDTSCP             BIT(3)
+#define PROC2_VPID               BIT(5)
+#define PROC2_WBINVD_EXITING     BIT(6)
+#define PROC2_UNRESTRICTED_GUEST BIT(7)
+#define PROC2_INVPCID            BIT(12)
+#define PROC2_XSAVES             BIT(20)
 
 /* VM-exit controls. */
-#define EXIT_SAVE_DEBUG               BIT(2)
-#define EXIT_HOST_ADDR_SPACE_SIZE     BIT(9)
-#define EXIT_ACK_INTR_ON_EXIT         BIT(15)
-#define EXIT_SAVE_PAT                 BIT(18)
-#define EXIT_LOAD_PAT                 BIT(19)
-#define EXIT_SAVE_EFER                BIT(20)
-#define EXIT_LOAD_EFER                BIT(21)
-#define EXIT_SAVE_PREEMPT_TIMER       BIT(22)
+#define EXIT_SAVE_DEBUG           BIT(2)
+#define EXIT_HOST_ADDR_SPACE_SIZE BIT(9)
+#define EXIT_ACK_INTR_ON_EXIT     BIT(15)
+#define EXIT_SAVE_PAT             BIT(18)
+#define EXIT_LOAD_PAT             BIT(19)
+#define EXIT_SAVE_EFER            BIT(20)
+#define EXIT_LOAD_EFER            BIT(21)
+#define EXIT_SAVE_PREEMPT_TIMER   BIT(22)
 
 /* VM-entry controls. */
-#define ENTRY_LOAD_DEBUG              BIT(2)
-#define ENTRY_IA32E_MODE              BIT(9)
-#define ENTRY_LOAD_PAT                BIT(14)
-#define ENTRY_LOAD_EFER               BIT(15)
+#define ENTRY_LOAD_DEBUG BIT(2)
+#define ENTRY_IA32E_MODE BIT(9)
+#define ENTRY_LOAD_PAT   BIT(14)
+#define ENTRY_LOAD_EFER  BIT(15)
 
 /* IA32_VMX_EPT_VPID_CAP bits (SDM A.10). */
-#define EPT_CAP_EXEC_ONLY             BIT(0)
-#define EPT_CAP_WALK4                 BIT(6)
-#define EPT_CAP_UC                    BIT(8)
-#define EPT_CAP_WB                    BIT(14)
-#define EPT_CAP_2M                    BIT(16)
-#define EPT_CAP_1G                    BIT(17)
-#define EPT_CAP_INVEPT                BIT(20)
-#define EPT_CAP_INVEPT_SINGLE         BIT(25)
-#define EPT_CAP_INVEPT_ALL            BIT(26)
-#define VPID_CAP_INVVPID              BIT(32)
-#define VPID_CAP_INVVPID_SINGLE       BIT(41)
-#define VPID_CAP_INVVPID_ALL          BIT(42)
+#define EPT_CAP_EXEC_ONLY       BIT(0)
+#define EPT_CAP_WALK4           BIT(6)
+#define EPT_CAP_UC              BIT(8)
+#define EPT_CAP_WB              BIT(14)
+#define EPT_CAP_2M              BIT(16)
+#define EPT_CAP_1G              BIT(17)
+#define EPT_CAP_INVEPT          BIT(20)
+#define EPT_CAP_INVEPT_SINGLE   BIT(25)
+#define EPT_CAP_INVEPT_ALL      BIT(26)
+#define VPID_CAP_INVVPID        BIT(32)
+#define VPID_CAP_INVVPID_SINGLE BIT(41)
+#define VPID_CAP_INVVPID_ALL    BIT(42)
 
 /* VMCS field encodings (SDM Appendix B). */
 enum vmcs_field {
@@ -291,33 +291,33 @@ enum exit_reason {
         EXIT_REASON_MAX = 65,
 };
 #define EXIT_REASON_ENTRY_FAILURE BIT(31)
-#define EXIT_REASON_BASIC(r)      ((r) & 0xffff)
+#define EXIT_REASON_BASIC(r)      ((r)&0xffff)
 
 /* Interruption-information fields (SDM 24.8.3, 24.9.2). */
-#define INTR_INFO_VALID           BIT(31)
-#define INTR_INFO_DELIVER_CODE    BIT(11)
-#define INTR_TYPE_EXTERNAL        (0u << 8)
-#define INTR_TYPE_NMI             (2u << 8)
-#define INTR_TYPE_HW_EXCEPTION    (3u << 8)
-#define INTR_TYPE_SW_INTERRUPT    (4u << 8)
-#define INTR_TYPE_SW_EXCEPTION    (6u << 8)
-#define INTR_INFO_TYPE(i)         ((i) & (7u << 8))
-#define INTR_INFO_VECTOR(i)       ((i) & 0xff)
+#define INTR_INFO_VALID        BIT(31)
+#define INTR_INFO_DELIVER_CODE BIT(11)
+#define INTR_TYPE_EXTERNAL     (0u << 8)
+#define INTR_TYPE_NMI          (2u << 8)
+#define INTR_TYPE_HW_EXCEPTION (3u << 8)
+#define INTR_TYPE_SW_INTERRUPT (4u << 8)
+#define INTR_TYPE_SW_EXCEPTION (6u << 8)
+#define INTR_INFO_TYPE(i)      ((i) & (7u << 8))
+#define INTR_INFO_VECTOR(i)    ((i)&0xff)
 
 /* x86 exception vectors. */
-#define VEC_DE 0
-#define VEC_DB 1
+#define VEC_DE  0
+#define VEC_DB  1
 #define VEC_NMI 2
-#define VEC_BP 3
-#define VEC_UD 6
-#define VEC_NM 7
-#define VEC_DF 8
-#define VEC_TS 10
-#define VEC_NP 11
-#define VEC_SS 12
-#define VEC_GP 13
-#define VEC_PF 14
-#define VEC_MC 18
+#define VEC_BP  3
+#define VEC_UD  6
+#define VEC_NM  7
+#define VEC_DF  8
+#define VEC_TS  10
+#define VEC_NP  11
+#define VEC_SS  12
+#define VEC_GP  13
+#define VEC_PF  14
+#define VEC_MC  18
 
 /* Control registers. */
 #define CR0_PE BIT(0)
@@ -359,9 +359,9 @@ enum exit_reason {
 #define EPT_IGNORE_PAT BIT(6)
 
 /* EPT-violation exit qualification (SDM Table 27-7). */
-#define EPT_QUAL_READ          BIT(0)
-#define EPT_QUAL_WRITE         BIT(1)
-#define EPT_QUAL_FETCH         BIT(2)
-#define EPT_QUAL_GLA_VALID     BIT(7)
+#define EPT_QUAL_READ      BIT(0)
+#define EPT_QUAL_WRITE     BIT(1)
+#define EPT_QUAL_FETCH     BIT(2)
+#define EPT_QUAL_GLA_VALID BIT(7)
 
 #endif

@@ -108,7 +108,10 @@ const char *vmx_instruction_error_name(uint32_t error)
         return "unknown";
 }
 
-#define F(x) {x, #x}
+#define F(x)                                                                                       \
+        {                                                                                          \
+                x, #x                                                                              \
+        }
 const struct vmcs_field_desc vmcs_field_table[] = {
         F(VPID_FIELD),
         F(PIN_BASED_VM_EXEC_CONTROL),
@@ -117,6 +120,7 @@ const struct vmcs_field_desc vmcs_field_table[] = {
         F(VM_EXIT_CONTROLS),
         F(VM_ENTRY_CONTROLS),
         F(EXCEPTION_BITMAP),
+        F(CR3_TARGET_COUNT),
         F(EPT_POINTER),
         F(IO_BITMAP_A),
         F(IO_BITMAP_B),

@@ -5,18 +5,18 @@
 
 #include "lib/types.h"
 
-#define MSR_IA32_TSC        0x010
-#define MSR_IA32_APIC_BASE  0x01b
-#define MSR_IA32_PAT        0x277
-#define MSR_IA32_EFER       0xc0000080
-#define MSR_IA32_STAR       0xc0000081
-#define MSR_IA32_LSTAR      0xc0000082
-#define MSR_IA32_CSTAR      0xc0000083
-#define MSR_IA32_FMASK      0xc0000084
-#define MSR_IA32_FS_BASE    0xc0000100
-#define MSR_IA32_GS_BASE    0xc0000101
-#define MSR_IA32_KERNEL_GS  0xc0000102
-#define MSR_IA32_TSC_AUX    0xc0000103
+#define MSR_IA32_TSC       0x010
+#define MSR_IA32_APIC_BASE 0x01b
+#define MSR_IA32_PAT       0x277
+#define MSR_IA32_EFER      0xc0000080
+#define MSR_IA32_STAR      0xc0000081
+#define MSR_IA32_LSTAR     0xc0000082
+#define MSR_IA32_CSTAR     0xc0000083
+#define MSR_IA32_FMASK     0xc0000084
+#define MSR_IA32_FS_BASE   0xc0000100
+#define MSR_IA32_GS_BASE   0xc0000101
+#define MSR_IA32_KERNEL_GS 0xc0000102
+#define MSR_IA32_TSC_AUX   0xc0000103
 
 struct cpuid_regs {
         uint32_t eax, ebx, ecx, edx;

@@ -67,19 +67,36 @@ void desc_init(void)
                 };
         }
 
-        struct desc_ptr g = {.limit = sizeof(gdt) - 1, .base = (uint64_t)(uintptr_t)gdt};
-        struct desc_ptr i = {.limit = sizeof(idt) - 1, .base = (uint64_t)(uintptr_t)idt};
+        struct desc_ptr g = { .limit = sizeof(gdt) - 1, .base = (uint64_t)(uintptr_t)gdt };
+        struct desc_ptr i = { .limit = sizeof(idt) - 1, .base = (uint64_t)(uintptr_t)idt };
         lgdt(&g);
         lidt(&i);
         ltr(HOST_TR_SEL);
 }
 
 static const char *const vector_names[32] = {
-        "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
-        "#BR bound", "#UD invalid opcode", "#NM no FPU", "#DF double fault", "coprocessor overrun",
-        "#TS invalid TSS", "#NP segment not present", "#SS stack fault", "#GP general protection",
-        "#PF page fault", "reserved 15", "#MF x87 error", "#AC alignment check",
-        "#MC machine check", "#XM SIMD error", "#VE virtualization", "#CP control protection",
+        "#DE divide error",
+        "#DB debug",
+        "NMI",
+        "#BP breakpoint",
+        "#OF overflow",
+        "#BR bound",
+        "#UD invalid opcode",
+        "#NM no FPU",
+        "#DF double fault",
+        "coprocessor overrun",
+        "#TS invalid TSS",
+        "#NP segment not present",
+        "#SS stack fault",
+        "#GP general protection",
+        "#PF page fault",
+        "reserved 15",
+        "#MF x87 error",
+        "#AC alignment check",
+        "#MC machine check",
+        "#XM SIMD error",
+        "#VE virtualization",
+        "#CP control protection",
 };
 
 void trap_handler(struct trap_frame *f);
@@ -92,16 +109,16 @@ void trap_handler(struct trap_frame *f)
                          (unsigned long long)f->rip);
                 return;
         }
-        const char *name = f->vector < 32 && vector_names[f->vector] ? vector_names[f->vector]
-                                                                       : "reserved";
+        const char *name =
+            f->vector < 32 && vector_names[f->vector] ? vector_names[f->vector] : "reserved";
         log_line("PANIC: CPU exception %llu (%s) in the hypervisor, error code 0x%llx",
                  (unsigned long long)f->vector, name, (unsigned long long)f->error_code);
         log_line("  rip 0x%016llx rsp 0x%016llx rflags 0x%llx cr2 0x%llx",
                  (unsigned long long)f->rip, (unsigned long long)f->rsp,
                  (unsigned long long)f->rflags, (unsigned long long)read_cr2());
         log_line("  rax 0x%llx rbx 0x%llx rcx 0x%llx rdx 0x%llx rsi 0x%llx rdi 0x%llx",
-                 (unsigned long long)f->rax, (unsigned long long)f->rbx,
-                 (unsigned long long)f->rcx, (unsigned long long)f->rdx,
-                 (unsigned long long)f->rsi, (unsigned long long)f->rdi);
+                 (unsigned long long)f->rax, (unsigned long long)f->rbx, (unsigned long long)f->rcx,
+                 (unsigned long long)f->rdx, (unsigned long long)f->rsi,
+                 (unsigned long long)f->rdi);
         hv_halt();
 }

@@ -10,7 +10,7 @@
 #define HOST_MAX_PHYS  GiB(16)
 
 extern char __image_start[], __image_end[], __text_start[], __text_end[], __rodata_start[],
-        __rodata_end[], __data_start[], __bss_end[];
+    __rodata_end[], __data_start[], __bss_end[];
 
 static uint64_t pmm_bitmap[HOST_MAX_PHYS / PAGE_SIZE / 64];
 static struct pmm pmm;
@@ -121,8 +121,7 @@ void paging_init(const struct bootinfo *bi)
         uint64_t img_end = (uint64_t)(uintptr_t)__image_end;
         /* Page 0 stays unmapped so a null dereference faults. */
         map_or_die(&pt, PAGE_SIZE, img, HPTE_P | HPTE_RW | HPTE_NX);
-        map_or_die(&pt, (uint64_t)(uintptr_t)__text_start, (uint64_t)(uintptr_t)__text_end,
-                   HPTE_P);
+        map_or_die(&pt, (uint64_t)(uintptr_t)__text_start, (uint64_t)(uintptr_t)__text_end, HPTE_P);
         map_or_die(&pt, (uint64_t)(uintptr_t)__rodata_start, (uint64_t)(uintptr_t)__rodata_end,
                    HPTE_P | HPTE_NX);
         map_or_die(&pt, (uint64_t)(uintptr_t)__data_start, img_end, HPTE_P | HPTE_RW | HPTE_NX);

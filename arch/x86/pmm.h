@@ -14,7 +14,7 @@ struct pmm {
         uint64_t *bitmap; /* bit set = page in use or not RAM */
         uint64_t npages;  /* pages covered by the bitmap */
         uint64_t free_pages;
-        uint64_t hint;    /* where the next search starts */
+        uint64_t hint; /* where the next search starts */
 };
 
 /* bitmap must hold npages bits. */

@@ -1,7 +1,7 @@
 #include "arch/x86/serial.h"
 #include "arch/x86/cpu.h"
 
-#define COM1 0x3f8
+#define COM1     0x3f8
 #define UART_THR 0
 #define UART_IER 1
 #define UART_FCR 2

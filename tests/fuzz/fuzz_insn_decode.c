@@ -43,8 +43,8 @@ static uint64_t mask(unsigned size)
 /* The helpers must only touch the bits the access defines. */
 static void check_values(const struct insn_mmio *m)
 {
-        static const uint64_t patterns[] = {0, ~0ULL, 0x8080808080808080ULL, 0x7f7f7f7f7f7f7f7fULL,
-                                            0x1122334455667788ULL};
+        static const uint64_t patterns[] = { 0, ~0ULL, 0x8080808080808080ULL, 0x7f7f7f7f7f7f7f7fULL,
+                                             0x1122334455667788ULL };
 
         for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
                 uint64_t reg = patterns[i];

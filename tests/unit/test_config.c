@@ -70,14 +70,14 @@ END_TEST
 
 START_TEST(bad_ram_sizes)
 {
-        const char *bad[] = {"ram=1M",
-                             "ram=5G",
-                             "ram=3000K",
-                             "ram=",
-                             "ram=12X",
-                             "ram=0x",
-                             "ram=99999999999999999999",
-                             "ram=1048577"};
+        const char *bad[] = { "ram=1M",
+                              "ram=5G",
+                              "ram=3000K",
+                              "ram=",
+                              "ram=12X",
+                              "ram=0x",
+                              "ram=99999999999999999999",
+                              "ram=1048577" };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 ck_assert_msg(parse(bad[i]) != NULL, "%s accepted", bad[i]);
                 ck_assert_ptr_nonnull(strstr(err, "ram '"));
@@ -87,8 +87,8 @@ END_TEST
 
 START_TEST(bad_names)
 {
-        const char *bad[] = {"name=", "name=a/b", "name=has\033esc",
-                             "name=abcdefghijklmnopqrstuvwxyz"};
+        const char *bad[] = { "name=", "name=a/b", "name=has\033esc",
+                              "name=abcdefghijklmnopqrstuvwxyz" };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
                 ck_assert_msg(parse(bad[i]) != NULL, "%s accepted", bad[i]);
         ck_assert_ptr_null(parse("name=A.b_c-9"));

@@ -14,7 +14,7 @@ static uint8_t img[16384];
 static void setup(void)
 {
         ram = calloc(1, RAM);
-        mem = (struct guest_mem){ram, RAM};
+        mem = (struct guest_mem){ ram, RAM };
         memset(img, 0, sizeof(img));
         memset(&st, 0xee, sizeof(st));
 }
@@ -52,7 +52,7 @@ static uint64_t get64(uint64_t gpa)
 
 START_TEST(flat_loads_at_7c00_in_real_mode)
 {
-        const uint8_t code[] = {0xfa, 0xf4, 0x90};
+        const uint8_t code[] = { 0xfa, 0xf4, 0x90 };
         ck_assert_ptr_null(loader_flat(code, sizeof(code), &mem, &st));
         ck_assert_mem_eq(ram + 0x7c00, code, sizeof(code));
         ck_assert_x64_eq(st.rip, 0x7c00);
@@ -77,7 +77,7 @@ START_TEST(flat_refuses_empty_and_too_big)
         ck_assert_ptr_null(loader_flat(big, max, &mem, &st));
         ck_assert_ptr_nonnull(loader_flat(big, max + 1, &mem, &st));
         free(big);
-        struct guest_mem tiny = {ram, 0x8000};
+        struct guest_mem tiny = { ram, 0x8000 };
         ck_assert_ptr_nonnull(loader_flat(img, 0x1000, &tiny, &st));
 }
 END_TEST
@@ -147,8 +147,9 @@ START_TEST(multiboot_elf_entry_state_and_info)
         ck_assert_str_eq((char *)ram + get32(MB_INFO_ADDR + 64), "vtvisor");
         uint32_t mlen = get32(MB_INFO_ADDR + 44), maddr = get32(MB_INFO_ADDR + 48);
         ck_assert_uint_eq(mlen, 3 * 24);
-        const uint64_t want[3][3] = {
-            {0, 0x9f000, 1}, {0x9f000, 0x61000, 2}, {0x100000, RAM - 0x100000, 1}};
+        const uint64_t want[3][3] = { { 0, 0x9f000, 1 },
+                                      { 0x9f000, 0x61000, 2 },
+                                      { 0x100000, RAM - 0x100000, 1 } };
         for (int i = 0; i < 3; i++) {
                 uint32_t e = maddr + 24 * (uint32_t)i;
                 ck_assert_uint_eq(get32(e), 20);

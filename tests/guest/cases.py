@@ -1,0 +1,364 @@
+"""Guest test cases: the table tools/run_tests.py runs (see README.md here).
+
+Each case is one Bochs boot of vtvisor with one or more guest modules.  Keys:
+
+  name      case name (build/test-logs/NAME.log holds its serial log)
+  modules   list of "FILE ARGS..." strings; FILE is under build/guests/, ARGS
+            are vtvisor's module arguments (name=, type=, ram=, -- guest args)
+  cpu       Bochs CPU model                       (default corei7_haswell_4770)
+  boot      "mb1" or "mb2": GRUB's multiboot command for vtvisor  (default mb2)
+  hv_args   vtvisor's own command line                             (default "")
+  expect    regexes (re.MULTILINE) that must each match the serial log
+  reject    regexes that must not match                 (default [r"FAIL"])
+  stopped   {VM name: regex}: for each VM exactly one line
+            "vtvisor: vm NAME: stopped: CAUSE" with CAUSE fully matching the
+            regex; stopped lines of other VMs are errors.  When not empty,
+            "vtvisor: all VMs stopped" must follow them.
+  capture   {var: regex with one group}: a hex number the guest printed;
+            "<<var>>" in expect/stopped/order regexes then matches that
+            number as 0x<hex> with any leading zeros.
+  order     [(regex A, regex B), ...]: B's first match must come after A's.
+  timeout   seconds for the whole boot                            (default 30)
+  megs      Bochs RAM in MiB                                     (default 256)
+
+Self-checking guests print "PASS: x"/"FAIL: x" lines and finish with
+"DONE: P passed, F failed", exiting through port 0xF4 with F, so a clean
+VM stops with "debug exit, code 1": see ok() and CLEAN.
+"""
+
+import re
+
+HASWELL = "corei7_haswell_4770"
+SKYLAKE = "corei7_skylake_x"
+SANDY = "corei7_sandy_bridge_2600k"
+
+# A clean self-checking guest: exit value 0.
+CLEAN = r"debug exit, code 1"
+HEX = r"0x[0-9a-fA-F]+"
+
+
+def ok(vm):
+    """The DONE line of a self-checking guest VM with no failure."""
+    return rf"^\[{vm}\] DONE: [1-9]\d* passed, 0 failed$"
+
+
+def line(vm, text):
+    """Exactly this guest output line from VM `vm`."""
+    return rf"^\[{vm}\] {re.escape(text)}$"
+
+
+def passes(vm, *checks):
+    return [line(vm, f"PASS: {c}") for c in checks]
+
+
+def stopped_line(vm):
+    return rf"^vtvisor: vm {vm}: stopped: "
+
+
+# What tests/guest/uart.c prints, in order.
+LONG = ("0123456789abcdefghijklmnopqrstuvwxyz" * 7)[:250]
+UART_LINES = [
+    "uart: line one",
+    "uart: line two with punctuation !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~",
+    "uart: long " + LONG,
+    "uart: numbered 1 of 3",
+    "uart: numbered 2 of 3",
+    "uart: numbered 3 of 3",
+    "uart: tail without newline",
+]
+
+
+def uart_lines(vm):
+    return [line(vm, t) for t in UART_LINES] + passes(vm, "uart-lsr-thr-empty") + [ok(vm)]
+
+
+CASES = [
+    # ---- CPUID ----
+    dict(
+        name="cpuid",
+        modules=["cpuid.elf name=cpuid ram=8M"],
+        expect=[ok("cpuid")]
+        + passes("cpuid", "hypervisor-bit", "vmx-hidden", "hv-max-leaf", "hv-signature-ebx",
+                 "hv-signature-ecx", "hv-signature-edx"),
+        stopped={"cpuid": CLEAN},
+    ),
+    # Multiboot v1 boot of vtvisor; default VM names (vm0, vm1) and type
+    # detection (ELF with a multiboot header vs. flat binary).
+    dict(
+        name="defaults-mb1",
+        boot="mb1",
+        modules=["cpuid.elf", "realmode.bin"],
+        expect=[ok("vm0"), ok("vm1"), line("vm1", "PASS: pe-clear")],
+        stopped={"vm0": CLEAN, "vm1": CLEAN},
+    ),
+    # ---- UART ----
+    # Two VMs printing the same lines concurrently: every line must arrive
+    # whole, with its own VM's prefix.
+    dict(
+        name="uart",
+        modules=["uart.elf name=uarta", "uart.elf name=uartb"],
+        expect=uart_lines("uarta") + uart_lines("uartb"),
+        stopped={"uarta": CLEAN, "uartb": CLEAN},
+    ),
+    # A driver-style 16550 set-up first (DLAB, divisor, LCR, FCR, MCR,
+    # scratch): none of it may show up as output.
+    dict(
+        name="uart-16550-init",
+        modules=["uart.elf name=uartinit -- init"],
+        expect=uart_lines("uartinit")
+        + passes("uartinit", "uart-divisor-latch-readback", "uart-lcr-readback",
+                 "uart-scratch-readback"),
+        stopped={"uartinit": CLEAN},
+    ),
+    # ---- Debug exit ----
+    dict(
+        name="debugexit",
+        modules=["debugexit.elf name=dbgexit -- value=42"],
+        expect=[line("dbgexit", "debugexit: writing 42 to port 0xf4, expect code 85")],
+        stopped={"dbgexit": r"debug exit, code 85"},
+    ),
+    dict(
+        name="debugexit-mb1",
+        boot="mb1",
+        modules=["debugexit.elf name=dbg200 -- value=200", "debugexit.elf name=dbg0 -- value=0"],
+        expect=[line("dbg200", "debugexit: writing 200 to port 0xf4, expect code 401")],
+        stopped={"dbg200": r"debug exit, code 401", "dbg0": r"debug exit, code 1"},
+    ),
+    # ---- MSRs ----
+    dict(
+        name="msr",
+        modules=["msr.elf name=msr"],
+        expect=[ok("msr")]
+        + passes("msr", "vmx-msrs-read-gp", "feature-control-locked", "feature-control-vmx-clear",
+                 "feature-control-write-gp", "pat-type2-byte0-gp", "pat-type3-byte7-gp",
+                 "efer-bit1-gp", "unknown-12345678-read-gp", "unknown-1234-write-gp",
+                 "fs-base-takes-effect", "msr-guest-survived"),
+        stopped={"msr": CLEAN},
+    ),
+    # ---- HLT ----
+    dict(
+        name="hlt",
+        boot="mb1",
+        modules=["hlt.elf name=hlt"],
+        capture={"hlt": r"^\[hlt\] hlt: hlt at 0x([0-9a-f]+) next",
+                 "next": r"^\[hlt\] hlt: hlt at 0x[0-9a-f]+ next 0x([0-9a-f]+)$"},
+        expect=passes("hlt", "hlt-interrupts-off"),
+        # The contract does not say whether rip is the HLT or the next
+        # instruction: accept both.
+        stopped={"hlt": r"halted with interrupts disabled at rip (<<hlt>>|<<next>>)"},
+    ),
+    # ---- XSETBV / CR4 ----
+    dict(
+        name="xsetbv",
+        modules=["xsetbv.elf name=xsetbv"],
+        expect=[ok("xsetbv")]
+        + passes("xsetbv", "cr4-osxsave-set", "xcr0-x87-sse-avx", "xcr0-zero-gp",
+                 "xcr0-avx-without-sse-gp", "xcr0-unsupported-bit63-gp", "xsetbv-ecx1-gp",
+                 "cr4-vmxe-gp"),
+        stopped={"xsetbv": CLEAN},
+    ),
+    # ---- VMCALL ----
+    dict(
+        name="vmcall",
+        modules=["vmcall.elf name=vmcall"],
+        expect=[ok("vmcall")] + passes("vmcall", "vmcall-version-value", "vmcall-unknown-ud"),
+        stopped={"vmcall": CLEAN},
+    ),
+    # ---- INVD / WBINVD ----
+    dict(
+        name="invd",
+        boot="mb1",
+        modules=["invd.elf name=invd"],
+        expect=[ok("invd")] + passes("invd", "wbinvd-continues", "invd-continues"),
+        stopped={"invd": CLEAN},
+    ),
+    # ---- I/O ports ----
+    dict(
+        name="ioport",
+        modules=["ioport.elf name=ioport"],
+        expect=[ok("ioport")]
+        + passes("ioport", "inb-all-ones", "inw-all-ones", "inl-all-ones",
+                 "write-pci-address-ignored", "dangerous-writes-ignored"),
+        stopped={"ioport": CLEAN},
+    ),
+    # String I/O (REP INS/OUTS) to unknown ports.
+    dict(
+        name="ioport-string",
+        modules=["ioport.elf name=iostr -- string"],
+        expect=[ok("iostr")] + passes("iostr", "rep-insb-all-ones", "rep-insw-all-ones",
+                                      "rep-insl-all-ones", "rep-outsb-ignored"),
+        stopped={"iostr": CLEAN},
+    ),
+    # ---- EPT violations and containment ----
+    # The second VM spins first (delay=) so it is still running when the
+    # first one dies, and must then finish cleanly.
+    dict(
+        name="ept-read",
+        modules=["ept.elf name=eptread -- access=read addr=0x20000000",
+                 "cpuid.elf name=after -- delay=20"],
+        capture={"rip": r"^\[eptread\] ept: read at 0x20000000 rip 0x([0-9a-f]+)$"},
+        expect=[ok("after"), line("eptread", "PASS: ept-last-ram-dword")],
+        stopped={"eptread": r"EPT violation: read at guest-physical 0x0*20000000 \(rip <<rip>>\)",
+                 "after": CLEAN},
+        order=[(stopped_line("eptread"), ok("after"))],
+    ),
+    # Writes the first byte past an 8 MiB RAM (vtvisor booted with mb1).
+    dict(
+        name="ept-write-boundary",
+        boot="mb1",
+        modules=["ept.elf name=eptwrite ram=8M -- access=write addr=0x800000",
+                 "vmcall.elf name=after -- delay=20"],
+        capture={"rip": r"^\[eptwrite\] ept: write at 0x00800000 rip 0x([0-9a-f]+)$"},
+        expect=[ok("after"), line("eptwrite", "PASS: ept-last-ram-dword")],
+        stopped={"eptwrite": r"EPT violation: write at guest-physical 0x0*800000 \(rip <<rip>>\)",
+                 "after": CLEAN},
+        order=[(stopped_line("eptwrite"), ok("after"))],
+    ),
+    dict(
+        name="ept-fetch",
+        modules=["ept.elf name=eptfetch -- access=fetch addr=0x20000000",
+                 "invd.elf name=after -- delay=20"],
+        expect=[ok("after"), line("eptfetch", "ept: fetch at 0x20000000 rip 0x20000000")],
+        stopped={"eptfetch":
+                 r"EPT violation: fetch at guest-physical 0x0*20000000 \(rip 0x0*20000000\)",
+                 "after": CLEAN},
+        order=[(stopped_line("eptfetch"), ok("after"))],
+    ),
+    # ---- Triple fault and containment ----
+    dict(
+        name="triplefault",
+        modules=["triplefault.elf name=tf", "cpuid.elf name=after -- delay=20"],
+        capture={"ud2": r"^\[tf\] triplefault: ud2 at 0x([0-9a-f]+)$"},
+        expect=[ok("after")],
+        # The fault-class #UD leaves RIP at the UD2.
+        stopped={"tf": r"triple fault at rip <<ud2>>", "after": CLEAN},
+        order=[(stopped_line("tf"), ok("after"))],
+    ),
+    # ---- Flat real-mode guest ----
+    dict(
+        name="realmode",
+        modules=["realmode.bin name=realmode type=flat"],
+        expect=[ok("realmode"), r"^\[realmode\] realmode: hello, ip 0x7c[0-9a-f]{2} cs 0x0000$"]
+        + passes("realmode", "pe-clear", "cs-zero", "ip-at-0x7c00", "dl-0x80", "low-memory"),
+        stopped={"realmode": CLEAN},
+    ),
+    # ---- Multiboot hand-over ----
+    dict(
+        name="multiboot",
+        modules=["multiboot.elf name=mb ram=8M -- expect-ram=8M hello world"],
+        expect=[ok("mb"), line("mb", 'multiboot: cmdline "expect-ram=8M hello world"')]
+        + passes("mb", "multiboot-magic", "flag-mem", "flag-cmdline", "flag-mmap",
+                 "flag-boot-loader-name", "mem-lower", "mem-upper", "mmap-entries",
+                 "mmap-entry-count", "boot-loader-name-vtvisor", "bss-zeroed"),
+        stopped={"mb": CLEAN},
+    ),
+    # Explicit type=, a bigger RAM, vtvisor booted with mb1, and a "--"
+    # inside the guest's own command line.
+    dict(
+        name="multiboot-mb1",
+        boot="mb1",
+        modules=["multiboot.elf name=mb1 ram=32M type=multiboot -- expect-ram=32M a=b,c -- x--y"],
+        expect=[ok("mb1"), line("mb1", 'multiboot: cmdline "expect-ram=32M a=b,c -- x--y"')]
+        + passes("mb1", "mem-upper", "mmap-entries"),
+        stopped={"mb1": CLEAN},
+    ),
+    # No "--" and no ram=: empty command line, default 16 MiB.
+    dict(
+        name="multiboot-defaults",
+        modules=["multiboot.elf name=mbdef"],
+        expect=[ok("mbdef"), line("mbdef", 'multiboot: cmdline ""'),
+                line("mbdef", "multiboot: expecting 16 MiB of RAM")]
+        + passes("mbdef", "mem-upper", "mmap-entries"),
+        stopped={"mbdef": CLEAN},
+    ),
+    # ---- Several VMs on other CPU models ----
+    dict(
+        name="four-vms-skylake",
+        cpu=SKYLAKE,
+        modules=["msr.elf name=msr", "xsetbv.elf name=xsetbv", "vmcall.elf name=vmcall",
+                 "multiboot.elf name=mb ram=4M -- expect-ram=4M"],
+        expect=[ok("msr"), ok("xsetbv"), ok("vmcall"), ok("mb")],
+        stopped={"msr": CLEAN, "xsetbv": CLEAN, "vmcall": CLEAN, "mb": CLEAN},
+        timeout=60,
+    ),
+    dict(
+        name="sandy-bridge",
+        cpu=SANDY,
+        modules=["cpuid.elf name=cpuid", "realmode.bin name=rm", "ioport.elf name=io"],
+        expect=[ok("cpuid"), ok("rm"), ok("io")],
+        stopped={"cpuid": CLEAN, "rm": CLEAN, "io": CLEAN},
+        timeout=60,
+    ),
+    # ---- Refusal on machines vtvisor cannot use ----
+    dict(
+        name="refuse-no-ept",
+        cpu="core2_penryn_t9600",
+        modules=["cpuid.elf name=cpuid"],
+        expect=[r"^vtvisor: refused: .*\bEPT\b", r"^vtvisor: halted$"],
+        reject=[r"FAIL", r"^\[cpuid\]"],
+        order=[(r"^vtvisor: refused: ", r"^vtvisor: halted$")],
+        stopped={},
+    ),
+    dict(
+        name="refuse-no-unrestricted-guest",
+        cpu="corei5_lynnfield_750",
+        modules=["cpuid.elf name=cpuid"],
+        expect=[r"^vtvisor: refused: .*\bunrestricted guest\b", r"^vtvisor: halted$"],
+        reject=[r"FAIL", r"^\[cpuid\]"],
+        order=[(r"^vtvisor: refused: ", r"^vtvisor: halted$")],
+        stopped={},
+    ),
+    # ---- VM-entry failures (reached through module selftest= options) ----
+    dict(
+        name="entry-failures",
+        modules=["hello.elf name=badstate selftest=bad-guest-state",
+                 "hello.elf name=badctl selftest=bad-control",
+                 "cpuid.elf name=after"],
+        expect=[ok("after"), r"^vtvisor: vm badstate: VMCS dump:$",
+                r"^vtvisor:   GUEST_ACTIVITY_STATE +0x0+7$",
+                r"^vtvisor: vm badctl: VMCS dump:$",
+                r"^vtvisor:   CR3_TARGET_COUNT +0x0+ff$"],
+        reject=[r"FAIL", r"^\[badstate\]", r"^\[badctl\]"],
+        stopped={"badstate": r"VM-entry failure: invalid guest state \(exit reason 33, "
+                             r"qualification 0x0\)",
+                 "badctl": r"VM entry failed: VM-instruction error 7 \(VM entry with invalid "
+                           r"control field\(s\)\)",
+                 "after": CLEAN},
+    ),
+    # ---- A bad module is refused; the others run ----
+    dict(
+        name="bad-module-options",
+        modules=["cpuid.elf name=bad color=blue", "cpuid.elf name=bad2 ram=1M",
+                 "cpuid.elf name=good"],
+        expect=[ok("good"),
+                r"^vtvisor: module 0 \('name=bad color=blue'\): refused: unknown option 'color'",
+                r"^vtvisor: module 1 \('name=bad2 ram=1M'\): refused: ram '1M' must be"],
+        reject=[r"FAIL", r"^\[bad\]", r"^\[bad2\]"],
+        stopped={"good": CLEAN},
+    ),
+    # ---- Host page tables are W^X (vtvisor's own selftest= option) ----
+    dict(
+        name="wx-write-text",
+        hv_args="selftest=write-text",
+        modules=["cpuid.elf name=cpuid"],
+        capture={"addr": r"^vtvisor: selftest: writing to hypervisor text at 0x([0-9a-f]+)$"},
+        expect=[r"^vtvisor: PANIC: CPU exception 14 \(#PF page fault\) in the hypervisor, "
+                r"error code 0x3$",
+                r"^vtvisor:   rip 0x[0-9a-f]+ rsp 0x[0-9a-f]+ rflags 0x[0-9a-f]+ cr2 <<addr>>$",
+                r"^vtvisor: halted$"],
+        reject=[r"FAIL", r"succeeded", r"^\[cpuid\]"],
+        stopped={},
+    ),
+    dict(
+        name="wx-exec-data",
+        hv_args="selftest=exec-data",
+        modules=["cpuid.elf name=cpuid"],
+        capture={"addr": r"^vtvisor: selftest: executing hypervisor data at 0x([0-9a-f]+)$"},
+        expect=[r"^vtvisor: PANIC: CPU exception 14 \(#PF page fault\) in the hypervisor, "
+                r"error code 0x11$",
+                r"^vtvisor:   rip <<addr>> rsp 0x[0-9a-f]+ rflags 0x[0-9a-f]+ cr2 <<addr>>$",
+                r"^vtvisor: halted$"],
+        reject=[r"FAIL", r"succeeded", r"^\[cpuid\]"],
+        stopped={},
+    ),
+]

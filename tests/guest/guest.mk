@@ -1,0 +1,57 @@
+# Guest test programs (see tests/guest/README.md).  `make guests` builds
+#   tests/guest/NAME.c       -> $(BUILD)/guests/NAME.elf  32-bit multiboot v1 kernel,
+#                                                         linked with tests/guest/lib
+#   tests/guest/flat/NAME.S  -> $(BUILD)/guests/NAME.bin  flat 16-bit image for 0x7C00
+# The cases that run them are in tests/guest/cases.py (tools/run_tests.py).
+
+GUEST_DIR     := tests/guest
+GUEST_OUT     := $(BUILD)/guests
+GUEST_CC      ?= $(CC)
+GUEST_LD      ?= $(LD)
+GUEST_OBJCOPY ?= objcopy
+
+GUEST_CFLAGS  := -std=c11 $(WARN) -m32 -march=i686 -O2 -g -ffreestanding -fno-builtin -nostdinc \
+                 -isystem $(shell $(GUEST_CC) -print-file-name=include) \
+                 -fno-stack-protector -fno-pic -fno-pie -mno-sse -mno-sse2 -mno-mmx -mno-80387 \
+                 -fno-asynchronous-unwind-tables -fno-omit-frame-pointer -I$(GUEST_DIR)/lib
+GUEST_ASFLAGS := -m32 -I$(GUEST_DIR)/lib -D__ASSEMBLY__
+GUEST_LDFLAGS := -m elf_i386 -nostdlib -static -z max-page-size=4096 -z noexecstack \
+                 --build-id=none -T $(GUEST_DIR)/lib/guest.ld
+GUEST_FLAT_LDFLAGS := -m elf_i386 -nostdlib -static -Ttext=0x7c00 -e _start -z noexecstack \
+                 --build-id=none
+
+GUEST_NAMES      := $(patsubst $(GUEST_DIR)/%.c,%,$(wildcard $(GUEST_DIR)/*.c))
+GUEST_FLAT_NAMES := $(patsubst $(GUEST_DIR)/flat/%.S,%,$(wildcard $(GUEST_DIR)/flat/*.S))
+GUEST_LIB_OBJS   := $(GUEST_OUT)/lib/entry.S.o $(GUEST_OUT)/lib/guest.c.o
+GUEST_BINS       := $(GUEST_NAMES:%=$(GUEST_OUT)/%.elf) $(GUEST_FLAT_NAMES:%=$(GUEST_OUT)/%.bin)
+
+guests: $(GUEST_BINS)
+
+$(GUEST_OUT)/lib/%.c.o: $(GUEST_DIR)/lib/%.c
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_OUT)/lib/%.S.o: $(GUEST_DIR)/lib/%.S
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_ASFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_OUT)/obj/%.c.o: $(GUEST_DIR)/%.c
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj/%.c.o $(GUEST_LIB_OBJS) $(GUEST_DIR)/lib/guest.ld
+	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(GUEST_LIB_OBJS) $<
+
+$(GUEST_OUT)/flat/%.S.o: $(GUEST_DIR)/flat/%.S
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_ASFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_OUT)/%.bin: $(GUEST_OUT)/flat/%.S.o
+	$(GUEST_LD) $(GUEST_FLAT_LDFLAGS) -o $(GUEST_OUT)/flat/$*.elf $<
+	$(GUEST_OBJCOPY) -O binary -j .text $(GUEST_OUT)/flat/$*.elf $@
+
+# Keep the intermediate objects (they carry the dependency files).
+.SECONDARY: $(GUEST_LIB_OBJS) $(GUEST_NAMES:%=$(GUEST_OUT)/obj/%.c.o) \
+             $(GUEST_FLAT_NAMES:%=$(GUEST_OUT)/flat/%.S.o)
+
+-include $(wildcard $(GUEST_OUT)/lib/*.d $(GUEST_OUT)/obj/*.d $(GUEST_OUT)/flat/*.d)
