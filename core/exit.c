@@ -120,6 +120,90 @@ static enum exit_action handle_cpuid(struct vcpu *v)
 
 /* ---- I/O instructions (exit qualification: SDM Table 27-5) ---- */
 
+/* Most string elements moved per exit: a long REP INS/OUTS is resumed
+ * from where it stopped (RCX, RSI/RDI updated), so others get the CPU. */
+#define STRING_IO_BATCH 4096
+
+/* Copies one element between guest memory and a buffer, byte by byte so an
+ * element that straddles two pages is translated on both. */
+static bool string_element(struct vcpu *v, uint64_t gva, uint8_t *buf, unsigned size, bool to_guest)
+{
+        for (unsigned i = 0; i < size; i++) {
+                uint64_t gpa;
+                if (!vcpu_translate(v, gva + i, to_guest, &gpa))
+                        return false;
+                uint8_t *p = vm_gpa_ptr(v->vm, gpa, 1);
+                if (!p) {
+                        vm_stop(v->vm,
+                                "string I/O with memory outside its RAM at guest-physical 0x%llx "
+                                "(rip 0x%llx)",
+                                (unsigned long long)gpa, (unsigned long long)guest_rip());
+                        return false;
+                }
+                if (to_guest)
+                        *p = buf[i];
+                else
+                        buf[i] = *p;
+        }
+        return true;
+}
+
+/* INS/OUTS (SDM Vol. 2B).  The exit gives the first element's linear
+ * address (segment applied); the address size comes from the
+ * instruction-information field (IA32_VMX_BASIC[54]), else from CS. */
+static enum exit_action handle_string_io(struct vcpu *v, uint64_t q, unsigned size, bool in,
+                                         uint16_t port)
+{
+        bool rep = (q >> 5) & 1;
+        unsigned asize;
+        if (vmx_caps.basic & BIT(54)) {
+                asize = 2u << ((vmcs_read32(VMX_INSTRUCTION_INFO) >> 7) & 7); /* 2, 4 or 8 */
+        } else {
+                uint32_t ar = vmcs_read32(GUEST_CS_AR_BYTES);
+                asize = (ar & AR_L) ? 8 : (ar & AR_DB) ? 4 : 2;
+        }
+        uint64_t amask = asize == 8 ? ~0ULL : (1ULL << (8 * asize)) - 1;
+        unsigned idx = in ? RDI : RSI;
+        uint64_t count = rep ? (v->regs.gpr[RCX] & amask) : 1;
+        int64_t step = (vmcs_readnat(GUEST_RFLAGS) & BIT(10)) ? -(int64_t)size : (int64_t)size;
+        uint64_t gva = vmcs_readnat(GUEST_LINEAR_ADDRESS);
+
+        for (unsigned n = 0; count && n < STRING_IO_BATCH; n++) {
+                uint8_t buf[4] = { 0, 0, 0, 0 };
+                if (in) {
+                        uint32_t val = iobus_in(v->vm, port, size);
+                        for (unsigned i = 0; i < size; i++)
+                                buf[i] = (uint8_t)(val >> (8 * i));
+                        if (!string_element(v, gva, buf, size, true))
+                                return EXIT_CONTINUE;
+                } else {
+                        if (!string_element(v, gva, buf, size, false))
+                                return EXIT_CONTINUE;
+                        uint32_t val = 0;
+                        for (unsigned i = 0; i < size; i++)
+                                val |= (uint32_t)buf[i] << (8 * i);
+                        iobus_out(v->vm, port, size, val);
+                        if (v->vm->stopped)
+                                return EXIT_CONTINUE;
+                }
+                gva += (uint64_t)step;
+                uint64_t r = v->regs.gpr[idx];
+                v->regs.gpr[idx] = (r & ~amask) | ((r + (uint64_t)step) & amask);
+                if (asize == 4)
+                        v->regs.gpr[idx] &= 0xffffffffULL;
+                count--;
+                if (rep) {
+                        uint64_t c = v->regs.gpr[RCX];
+                        v->regs.gpr[RCX] = (c & ~amask) | ((c - 1) & amask);
+                        if (asize == 4)
+                                v->regs.gpr[RCX] &= 0xffffffffULL;
+                }
+        }
+        if (count == 0)
+                vcpu_skip_instruction(v);
+        return EXIT_CONTINUE;
+}
+
 static enum exit_action handle_io(struct vcpu *v)
 {
         uint64_t q = vmcs_readnat(EXIT_QUALIFICATION);
@@ -127,13 +211,8 @@ static enum exit_action handle_io(struct vcpu *v)
         bool in = (q >> 3) & 1, string = (q >> 4) & 1;
         uint16_t port = (uint16_t)(q >> 16);
 
-        if (string) {
-                /* INS/OUTS need guest-linear memory access, which comes with
-                 * the instruction emulator. */
-                vm_stop(v->vm, "string I/O (%s) on port 0x%x is not supported yet, at rip 0x%llx",
-                        in ? "INS" : "OUTS", port, (unsigned long long)guest_rip());
-                return EXIT_CONTINUE;
-        }
+        if (string)
+                return handle_string_io(v, q, size, in, port);
         if (in) {
                 uint32_t val = iobus_in(v->vm, port, size);
                 uint64_t rax = v->regs.gpr[RAX];

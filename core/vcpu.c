@@ -4,6 +4,7 @@
 #include "arch/x86/fpu.h"
 #include "arch/x86/mm.h"
 #include "core/exit.h"
+#include "core/guest_walk.h"
 #include "core/log.h"
 #include "lib/string.h"
 #include "vmx/vmcs.h"
@@ -278,6 +279,43 @@ uint64_t vcpu_guest_cr4(struct vcpu *v)
         UNUSED(v);
         uint64_t mask = vmcs_readnat(CR4_GUEST_HOST_MASK);
         return (vmcs_readnat(GUEST_CR4) & ~mask) | (vmcs_readnat(CR4_READ_SHADOW) & mask);
+}
+
+static bool walk_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
+{
+        const uint8_t *p = vm_gpa_ptr(ctx, gpa, size);
+        if (!p)
+                return false;
+        *val = 0;
+        vtv_memcpy(val, p, size);
+        return true;
+}
+
+bool vcpu_translate(struct vcpu *v, uint64_t gva, bool write, uint64_t *gpa)
+{
+        struct walk_ctx w = {
+                .cr0 = vcpu_guest_cr0(v),
+                .cr3 = vmcs_readnat(GUEST_CR3),
+                .cr4 = vcpu_guest_cr4(v),
+                .efer = vmcs_read64(GUEST_IA32_EFER),
+                .cpl = vcpu_cpl(v),
+                .read_gpa = walk_read,
+                .ctx = v->vm,
+        };
+        uint32_t err;
+        switch (guest_walk(&w, gva, write ? WALK_WRITE : WALK_READ, gpa, &err)) {
+        case WALK_OK:
+                return true;
+        case WALK_PAGE_FAULT:
+                v->regs.cr2 = gva;
+                vcpu_inject_exception(v, VEC_PF, true, err);
+                return false;
+        case WALK_BAD_GPA:
+                break;
+        }
+        vm_stop(v->vm, "guest page tables for linear 0x%llx lie outside its RAM (rip 0x%llx)",
+                (unsigned long long)gva, (unsigned long long)vmcs_readnat(GUEST_RIP));
+        return false;
 }
 
 uint64_t vcpu_xcr0_supported(void)

@@ -37,6 +37,11 @@ unsigned vcpu_cpl(struct vcpu *v);
 uint64_t vcpu_guest_cr0(struct vcpu *v);
 uint64_t vcpu_guest_cr4(struct vcpu *v);
 
+/* Translates a guest-linear address as the guest's MMU would.  On a guest
+ * page fault, injects #PF (CR2 = gva) and returns false; when the guest's
+ * paging structures lie outside its RAM, stops the VM and returns false. */
+bool vcpu_translate(struct vcpu *v, uint64_t gva, bool write, uint64_t *gpa);
+
 /* The XCR0 bits a guest may enable (what the host CPU supports). */
 uint64_t vcpu_xcr0_supported(void);
 
