@@ -60,7 +60,7 @@ run: vtvisor guests
 	$(PYTHON) tools/demo.py
 
 bench: vtvisor guests
-	$(PYTHON) tools/bench.py
+	$(PYTHON) tools/bench.py --record
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:
