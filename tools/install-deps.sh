@@ -7,7 +7,8 @@ set -eu
 
 PACKAGES="gcc make binutils python3 check pkg-config clang-format
 bochs bochs-term bochsbios vgabios
-grub-pc-bin grub-common xorriso mtools"
+grub-pc-bin grub-common xorriso mtools
+acpica-tools busybox-static cpio"
 
 missing=""
 for p in $PACKAGES; do
