@@ -5,6 +5,7 @@
 #include "arch/x86/fpu.h"
 #include "arch/x86/mm.h"
 #include "arch/x86/serial.h"
+#include "arch/x86/tsc.h"
 #include "boot/bootinfo.h"
 #include "core/log.h"
 #include "core/vm.h"
@@ -72,6 +73,7 @@ void kmain(uint32_t magic, uint32_t info)
         paging_init(&bootinfo);
         wx_selftest(bootinfo.cmdline);
         fpu_init();
+        tsc_init();
         vmx_init();
 
         if (bootinfo.nmodules == 0)

@@ -1,7 +1,9 @@
 /* A 16550A UART as the guest sees it at 0x3F8-0x3FF.  Output is collected
  * into lines and handed to a sink (the hypervisor prefixes the VM's name).
  * Transmission is instant, so LSR always reports an empty transmitter.
- * Pure: no I/O, no VMX. */
+ * Input arrives through vuart_receive() into a 16-byte FIFO.  The
+ * interrupt line follows the 16550's rules (received data, transmitter
+ * empty), gated by MCR.OUT2 as on a PC.  Pure: no I/O, no VMX. */
 #ifndef VTV_DEVICES_UART_H
 #define VTV_DEVICES_UART_H
 
@@ -10,11 +12,17 @@
 #define UART_BASE     0x3f8
 #define UART_PORTS    8
 #define UART_LINE_MAX 512
+#define UART_RX_FIFO  16
+#define UART_IRQ      4
 
 typedef void (*uart_line_fn)(void *ctx, const char *line, size_t len);
 
 struct vuart {
         uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
+        bool thre_pending; /* the "transmitter empty" interrupt is owed */
+        uint8_t rx[UART_RX_FIFO];
+        unsigned rx_head, rx_count;
+        bool overrun;
         char line[UART_LINE_MAX];
         size_t len;
         uart_line_fn sink;
@@ -26,5 +34,9 @@ uint8_t vuart_read(struct vuart *u, unsigned offset);
 void vuart_write(struct vuart *u, unsigned offset, uint8_t value);
 /* Emits a pending partial line (e.g. when the VM stops). */
 void vuart_flush(struct vuart *u);
+/* Queues one received byte; false when the FIFO was full (overrun). */
+bool vuart_receive(struct vuart *u, uint8_t c);
+/* True while the UART asserts its interrupt line (IRQ 4 on a PC). */
+bool vuart_irq_asserted(const struct vuart *u);
 
 #endif

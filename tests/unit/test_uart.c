@@ -105,8 +105,12 @@ START_TEST(loopback_modem_status)
         ck_assert_uint_eq(vuart_read(&u, 6), 0xf0);
         vuart_write(&u, 4, 0x10 | 0x02); /* loop, RTS only -> CTS */
         ck_assert_uint_eq(vuart_read(&u, 6), 0x10);
-        send("lost\n"); /* loopback output does not reach the line */
+        send("ab"); /* loopback output does not reach the line, but the receiver */
         ck_assert_uint_eq(nlines, 0);
+        ck_assert_uint_eq(vuart_read(&u, 5) & 1, 1);
+        ck_assert_uint_eq(vuart_read(&u, 0), 'a');
+        ck_assert_uint_eq(vuart_read(&u, 0), 'b');
+        ck_assert_uint_eq(vuart_read(&u, 5) & 1, 0);
 }
 END_TEST
 
@@ -116,6 +120,58 @@ START_TEST(bad_offsets_are_harmless)
         vuart_write(&u, 9, 1);
         vuart_write(&u, 5, 0); /* LSR is read-only */
         ck_assert_uint_eq(vuart_read(&u, 5) & 0x60, 0x60);
+}
+END_TEST
+
+START_TEST(receive_fifo_and_overrun)
+{
+        for (int i = 0; i < UART_RX_FIFO; i++)
+                ck_assert(vuart_receive(&u, (uint8_t)('A' + i)));
+        ck_assert(!vuart_receive(&u, 'z'));
+        uint8_t lsr = vuart_read(&u, 5);
+        ck_assert_uint_eq(lsr & 0x03, 0x03);            /* data ready, overrun */
+        ck_assert_uint_eq(vuart_read(&u, 5) & 0x02, 0); /* overrun clears on read */
+        for (int i = 0; i < UART_RX_FIFO; i++)
+                ck_assert_uint_eq(vuart_read(&u, 0), 'A' + i);
+        ck_assert_uint_eq(vuart_read(&u, 5) & 1, 0);
+        ck_assert_uint_eq(vuart_read(&u, 0), 0);
+        vuart_receive(&u, 'q');
+        vuart_write(&u, 2, 0x03); /* FIFO enable + clear receive FIFO */
+        ck_assert_uint_eq(vuart_read(&u, 5) & 1, 0);
+}
+END_TEST
+
+START_TEST(interrupts_follow_the_16550)
+{
+        ck_assert(!vuart_irq_asserted(&u));
+        vuart_write(&u, 4, 0x08); /* OUT2: the line reaches the PIC/IOAPIC */
+        vuart_write(&u, 1, 0x01); /* received data available */
+        ck_assert(!vuart_irq_asserted(&u));
+        vuart_receive(&u, 'x');
+        ck_assert(vuart_irq_asserted(&u));
+        ck_assert_uint_eq(vuart_read(&u, 2) & 0x0f, 0x04);
+        vuart_read(&u, 0);
+        ck_assert(!vuart_irq_asserted(&u));
+        ck_assert_uint_eq(vuart_read(&u, 2) & 0x0f, 0x01);
+
+        /* THRE: raised when enabled with an empty holder, acknowledged by
+         * reading IIR, raised again by each transmitted byte. */
+        vuart_write(&u, 1, 0x03);
+        ck_assert(vuart_irq_asserted(&u));
+        ck_assert_uint_eq(vuart_read(&u, 2) & 0x0f, 0x02);
+        ck_assert(!vuart_irq_asserted(&u));
+        send("k");
+        ck_assert(vuart_irq_asserted(&u));
+        /* Received data outranks THRE. */
+        vuart_receive(&u, 'y');
+        ck_assert_uint_eq(vuart_read(&u, 2) & 0x0f, 0x04);
+        vuart_read(&u, 0);
+        ck_assert_uint_eq(vuart_read(&u, 2) & 0x0f, 0x02);
+
+        /* Without OUT2 nothing reaches the interrupt controller. */
+        send("k");
+        vuart_write(&u, 4, 0x00);
+        ck_assert(!vuart_irq_asserted(&u));
 }
 END_TEST
 
@@ -132,6 +188,8 @@ int main(void)
         tcase_add_test(tc, scratch_and_iir);
         tcase_add_test(tc, loopback_modem_status);
         tcase_add_test(tc, bad_offsets_are_harmless);
+        tcase_add_test(tc, receive_fifo_and_overrun);
+        tcase_add_test(tc, interrupts_follow_the_16550);
         suite_add_tcase(s, tc);
         return unit_run_suite(s);
 }
