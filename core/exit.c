@@ -1,6 +1,8 @@
 #include "core/exit.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/fpu.h"
+#include "arch/x86/tsc.h"
+#include "core/irq.h"
 #include "core/log.h"
 #include "core/msr.h"
 #include "core/vcpu.h"
@@ -41,8 +43,10 @@ static enum exit_action stop_unexpected(struct vcpu *v, uint32_t reason)
 #define L1_ECX_XSAVE      BIT(26)
 #define L1_ECX_OSXSAVE    BIT(27)
 #define L1_ECX_HYPERVISOR BIT(31)
-/* Leaf 1 EDX: MCE, APIC, MCA, DS, ACPI thermal, HTT, TM, PBE. */
-#define L1_EDX_HIDDEN (BIT(7) | BIT(9) | BIT(14) | BIT(21) | BIT(22) | BIT(28) | BIT(29) | BIT(31))
+/* Leaf 1 EDX: MCE, MTRR, MCA, DS, ACPI thermal, HTT, TM, PBE. */
+#define L1_EDX_HIDDEN (BIT(7) | BIT(12) | BIT(14) | BIT(21) | BIT(22) | BIT(28) | BIT(29) | BIT(31))
+/* The TSC-frequency leaf vtvisor always offers (SDM Vol. 2A CPUID 15H). */
+#define TSC_LEAF 0x15u
 /* Leaf 7 EBX: SGX, INVPCID (unless enabled), RDT-M, RDT-A, Intel PT. */
 #define L7_EBX_HIDDEN  (BIT(2) | BIT(12) | BIT(15) | BIT(25))
 #define L7_EBX_INVPCID BIT(10)
@@ -59,12 +63,25 @@ static enum exit_action handle_cpuid(struct vcpu *v)
         if (leaf >= HV_LEAF_BASE && leaf < HV_LEAF_BASE + 0x100) {
                 if (leaf == HV_LEAF_BASE)
                         r = (struct cpuid_regs){ HV_LEAF_BASE, HV_SIG_EBX, HV_SIG_ECX, HV_SIG_EDX };
+        } else if (leaf == TSC_LEAF) {
+                /* TSC = crystal * EBX / EAX with the crystal at the TSC's own
+                 * frequency; the APIC timer counts at that crystal rate. */
+                uint64_t hz = tsc_hz();
+                r = (struct cpuid_regs){ 1, 1, (uint32_t)hz, 0 };
+        } else if (leaf < 0x80000000u && cpuid(0, 0).eax < leaf) {
+                /* Beyond the basic leaves: zeros (not the CPU's "highest leaf"
+                 * data, which would contradict leaf 0 as vtvisor reports it). */
         } else {
                 r = cpuid(leaf, sub);
                 switch (leaf) {
+                case 0:
+                        if (r.eax < TSC_LEAF)
+                                r.eax = TSC_LEAF;
+                        break;
                 case 1:
                         r.ecx &= ~(uint32_t)L1_ECX_HIDDEN;
-                        r.ecx |= L1_ECX_HYPERVISOR;
+                        r.ecx |= L1_ECX_HYPERVISOR | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE;
+                        r.edx |= L1_EDX_APIC;
                         if ((r.ecx & L1_ECX_XSAVE) && (vcpu_guest_cr4(v) & CR4_OSXSAVE))
                                 r.ecx |= L1_ECX_OSXSAVE;
                         r.edx &= ~(uint32_t)L1_EDX_HIDDEN;
@@ -269,6 +286,8 @@ static enum exit_action handle_hlt(struct vcpu *v)
                 return EXIT_CONTINUE;
         }
         vcpu_skip_instruction(v);
+        if (lapic_highest_pending(&v->lapic) >= 0)
+                return EXIT_CONTINUE; /* an interrupt is already waiting */
         v->state = VCPU_HALTED;
         return EXIT_YIELD;
 }
@@ -373,9 +392,10 @@ static enum exit_action handle_cr(struct vcpu *v)
                          * SMXE or a bit this CPU reserves. */
                         ok = false;
                 } else if (cr == 8) {
+                        /* CR8 is TPR[7:4] (SDM 10.8.6.1); bits 63:4 are reserved. */
                         ok = (val >> 4) == 0;
                         if (ok)
-                                v->cr8 = val;
+                                lapic_set_tpr(&v->lapic, (uint8_t)(val << 4));
                 } else if (cr == 3) {
                         vmcs_writenat(GUEST_CR3, val);
                 } else {
@@ -385,7 +405,7 @@ static enum exit_action handle_cr(struct vcpu *v)
         }
         case 1: /* MOV from CR */
                 if (cr == 8)
-                        vcpu_set_gpr(v, reg, v->cr8);
+                        vcpu_set_gpr(v, reg, lapic_get_tpr(&v->lapic) >> 4);
                 else if (cr == 3)
                         vcpu_set_gpr(v, reg, vmcs_readnat(GUEST_CR3));
                 else
@@ -414,6 +434,11 @@ static enum exit_action handle_ept_violation(struct vcpu *v)
 {
         uint64_t q = vmcs_readnat(EXIT_QUALIFICATION);
         uint64_t gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+        const struct mmio_region *r = irq_mmio_region(v->vm, gpa);
+        if (r && !(q & EPT_QUAL_FETCH)) {
+                mmio_emulate(v, r, gpa);
+                return EXIT_CONTINUE;
+        }
         const char *access = (q & EPT_QUAL_FETCH)   ? "fetch"
                              : (q & EPT_QUAL_WRITE) ? "write"
                                                     : "read";
@@ -477,8 +502,16 @@ static enum exit_action handle_external_interrupt(struct vcpu *v)
 
 static enum exit_action handle_preemption_timer(struct vcpu *v)
 {
+        /* Either the slice ended (vcpu_run yields) or the APIC timer is due
+         * (irq_inject delivers it before the next entry). */
         UNUSED(v);
-        return EXIT_YIELD;
+        return EXIT_CONTINUE;
+}
+
+static enum exit_action handle_interrupt_window(struct vcpu *v)
+{
+        UNUSED(v); /* irq_inject, before the next entry, injects */
+        return EXIT_CONTINUE;
 }
 
 static enum exit_action handle_init(struct vcpu *v)
@@ -491,6 +524,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
         [EXIT_EXCEPTION_NMI] = handle_exception_nmi,
         [EXIT_EXTERNAL_INTERRUPT] = handle_external_interrupt,
         [EXIT_TRIPLE_FAULT] = handle_triple_fault,
+        [EXIT_INTERRUPT_WINDOW] = handle_interrupt_window,
         [EXIT_INIT] = handle_init,
         [EXIT_CPUID] = handle_cpuid,
         [EXIT_GETSEC] = handle_inject_ud,

@@ -1,5 +1,6 @@
 #include "core/msr.h"
 #include "arch/x86/cpu.h"
+#include "core/irq.h"
 #include "core/log.h"
 #include "core/vcpu.h"
 #include "lib/string.h"
@@ -59,6 +60,12 @@ static void note_refused(struct vcpu *v, const char *op, uint32_t msr, uint64_t 
 
 bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
+        if (lapic_owns_msr(msr)) {
+                if (lapic_msr_read(&v->lapic, msr, val, rdtsc()))
+                        return true;
+                note_refused(v, "read", msr, 0);
+                return false;
+        }
         switch (msr) {
         case MSR_IA32_TSC:
                 *val = rdtsc() + vmcs_read64(TSC_OFFSET);
@@ -88,6 +95,15 @@ bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 
 bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
+        if (lapic_owns_msr(msr)) {
+                struct lapic_effects fx;
+                if (lapic_msr_write(&v->lapic, msr, val, rdtsc(), &fx)) {
+                        irq_lapic_effects(v, &fx);
+                        return true;
+                }
+                note_refused(v, "write", msr, val);
+                return false;
+        }
         switch (msr) {
         case MSR_IA32_TSC:
                 vmcs_write64(TSC_OFFSET, val - rdtsc());

@@ -5,6 +5,8 @@
 #include "arch/x86/mm.h"
 #include "core/exit.h"
 #include "core/guest_walk.h"
+#include "core/irq.h"
+#include "arch/x86/tsc.h"
 #include "core/log.h"
 #include "lib/string.h"
 #include "vmx/vmcs.h"
@@ -187,6 +189,7 @@ const char *vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_state *s
         setup_controls(v);
         setup_host_state();
         setup_guest_state(v, s);
+        irq_init_vcpu(v, tsc_hz());
 
         if (vm->cfg.selftest == SELFTEST_BAD_GUEST_STATE)
                 vmcs_write32(GUEST_ACTIVITY_STATE, 7); /* reserved: SDM 26.3.1.5 */
@@ -325,8 +328,13 @@ uint64_t vcpu_xcr0_supported(void)
 
 void vcpu_skip_instruction(struct vcpu *v)
 {
+        vcpu_advance_rip(v, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+}
+
+void vcpu_advance_rip(struct vcpu *v, unsigned length)
+{
         UNUSED(v);
-        uint64_t rip = vmcs_readnat(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+        uint64_t rip = vmcs_readnat(GUEST_RIP) + length;
         /* Outside 64-bit mode the instruction pointer wraps at 32 bits. */
         if (!(vmcs_read32(GUEST_CS_AR_BYTES) & AR_L))
                 rip &= 0xffffffffULL;
@@ -376,18 +384,32 @@ static void entry_failed(struct vcpu *v, int result)
                 vmx_instruction_error_name(err));
 }
 
+/* The VMX preemption timer ends the time slice and wakes the vCPU for its
+ * APIC timer, whichever comes first.  It restarts at every entry (no
+ * "save timer value" control), so it is recomputed each time. */
+static void arm_preemption_timer(struct vcpu *v)
+{
+        uint64_t now = rdtsc(), until = v->slice_end;
+        uint64_t deadline = lapic_timer_deadline(&v->lapic);
+        if (deadline < until)
+                until = deadline;
+        uint64_t ticks = until > now ? (until - now) >> vmx_caps_preempt_shift(&vmx_caps) : 0;
+        vmcs_write32(VMX_PREEMPTION_TIMER_VALUE,
+                     ticks > 0xffffffffULL ? 0xffffffffU : (uint32_t)ticks);
+}
+
 void vcpu_run(struct vcpu *v)
 {
         struct vm *vm = v->vm;
-        uint64_t slice = TIME_SLICE_TSC >> vmx_caps_preempt_shift(&vmx_caps);
-        vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, slice ? slice : 1);
-        /* The timer restarts at every entry, so a guest that exits often
-         * would never see it fire: the TSC bounds the slice as well. */
-        uint64_t deadline = rdtsc() + TIME_SLICE_TSC;
+        v->slice_end = rdtsc() + TIME_SLICE_TSC;
 
         while (!vm->stopped && v->state == VCPU_RUNNABLE) {
-                if (rdtsc() > deadline)
+                /* The slice is also checked here: a guest that exits often
+                 * resets the preemption timer before it can fire. */
+                if (rdtsc() >= v->slice_end)
                         return;
+                irq_inject(v);
+                arm_preemption_timer(v);
                 int r = vmx_run(&v->regs, v->launched);
                 if (r != 0) {
                         entry_failed(v, r);

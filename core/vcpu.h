@@ -20,6 +20,9 @@ void vcpu_run(struct vcpu *v);
 /* Completes the exiting instruction: advances RIP by its length.  Only
  * handlers that fully emulated the instruction call this. */
 void vcpu_skip_instruction(struct vcpu *v);
+/* The same for instructions whose length vtvisor decoded itself (the exit
+ * instruction length is not saved for EPT violations, SDM 27.2.5). */
+void vcpu_advance_rip(struct vcpu *v, unsigned length);
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error);
 static inline void vcpu_inject_gp(struct vcpu *v)
 {

@@ -1,6 +1,8 @@
 #include "core/vm.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/mm.h"
+#include "arch/x86/serial.h"
+#include "core/irq.h"
 #include "core/log.h"
 #include "core/msr.h"
 #include "core/vcpu.h"
@@ -92,6 +94,7 @@ static const char *build(struct vm *vm, const uint8_t *image, size_t len)
         if (err)
                 return err;
 
+        irq_init_vm(vm);
         struct guest_state state;
         err = load_guest(vm, image, len, &state);
         if (err)
@@ -141,16 +144,60 @@ struct vm *vm_create(int id, const char *modline, const uint8_t *image, size_t l
         return vm;
 }
 
+/* Physical console input goes to one VM: the first that still runs. */
+static void poll_console_input(void)
+{
+        int c = serial_getc();
+        if (c < 0)
+                return;
+        for (size_t i = 0; i < nvms; i++) {
+                struct vm *vm = &vms[i];
+                if (vm->stopped)
+                        continue;
+                do {
+                        vuart_receive(&vm->uart, (uint8_t)c);
+                } while ((c = serial_getc()) >= 0);
+                bool level = vuart_irq_asserted(&vm->uart);
+                if (level != vm->uart_irq) {
+                        vm->uart_irq = level;
+                        irq_set_line(vm, UART_IRQ, level);
+                }
+                return;
+        }
+}
+
+/* A halted vCPU becomes runnable once its APIC has an interrupt for it. */
+static bool wake_if_pending(struct vcpu *v, uint64_t now)
+{
+        lapic_timer_expire(&v->lapic, now);
+        if (lapic_highest_pending(&v->lapic) < 0)
+                return false;
+        v->state = VCPU_RUNNABLE;
+        return true;
+}
+
+/* Whether a halted VM can still be woken: by its APIC timer, or by console
+ * input it asked to be interrupted for. */
+static bool can_wake(struct vm *vm)
+{
+        return lapic_timer_deadline(&vm->vcpu.lapic) != UINT64_MAX ||
+               ((vm->uart.ier & 1) && (vm->uart.mcr & 0x08));
+}
+
 void vm_run_all(void)
 {
         struct vcpu *current = NULL;
 
         for (;;) {
                 bool ran = false;
+                uint64_t now = rdtsc();
+                poll_console_input();
                 for (size_t i = 0; i < nvms; i++) {
                         struct vm *vm = &vms[i];
                         struct vcpu *v = &vm->vcpu;
-                        if (vm->stopped || v->state != VCPU_RUNNABLE)
+                        if (vm->stopped)
+                                continue;
+                        if (v->state == VCPU_HALTED && !wake_if_pending(v, now))
                                 continue;
                         ran = true;
                         if (current != v) {
@@ -168,14 +215,18 @@ void vm_run_all(void)
                 }
                 if (ran)
                         continue;
-                /* Nothing can run.  No device raises interrupts yet, so a vCPU
-                 * halted with interrupts enabled would wait forever. */
-                bool any = false;
+                /* Every vCPU is halted.  Wait while one can still be woken;
+                 * stop those that never can. */
+                bool any = false, waiting = false;
                 for (size_t i = 0; i < nvms; i++) {
                         struct vm *vm = &vms[i];
                         if (vm->stopped)
                                 continue;
                         any = true;
+                        if (can_wake(vm)) {
+                                waiting = true;
+                                continue;
+                        }
                         if (current) {
                                 vcpu_put(current);
                                 current = NULL;
@@ -186,5 +237,7 @@ void vm_run_all(void)
                 }
                 if (!any)
                         break;
+                if (waiting)
+                        cpu_pause();
         }
 }

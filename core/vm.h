@@ -3,6 +3,9 @@
 #define VTV_CORE_VM_H
 
 #include "core/config.h"
+#include "core/mmio.h"
+#include "devices/ioapic.h"
+#include "devices/lapic.h"
 #include "devices/uart.h"
 #include "ept/ept.h"
 #include "lib/types.h"
@@ -33,7 +36,8 @@ struct vcpu {
         uint64_t xcr0;
         uint64_t kernel_gs_base, star, lstar, cstar, fmask, tsc_aux;
         uint64_t dr[4], dr6;
-        uint64_t cr8; /* the guest's task priority (no APIC yet) */
+        struct lapic lapic;
+        uint64_t slice_end; /* TSC at which this vCPU's time slice ends */
 
         uint64_t exits;
 };
@@ -47,6 +51,9 @@ struct vm {
         struct ept ept;
         hpa_t msr_bitmap, io_bitmap_a, io_bitmap_b;
         struct vuart uart;
+        bool uart_irq; /* level of the UART's interrupt line */
+        struct ioapic ioapic;
+        struct mmio_region mmio[2]; /* local APIC page, I/O APIC page */
         struct vcpu vcpu;
         bool stopped;
         int64_t exit_code; /* from the debug-exit port, or -1 */

@@ -1,4 +1,5 @@
 #include "devices/iobus.h"
+#include "core/irq.h"
 #include "core/vm.h"
 #include "devices/uart.h"
 
@@ -10,14 +11,27 @@ struct io_range {
         void (*out8)(struct vm *vm, uint16_t offset, uint8_t v);
 };
 
+/* The UART's interrupt line can change on any register access. */
+static void uart_update_irq(struct vm *vm)
+{
+        bool level = vuart_irq_asserted(&vm->uart);
+        if (level != vm->uart_irq) {
+                vm->uart_irq = level;
+                irq_set_line(vm, UART_IRQ, level);
+        }
+}
+
 static uint8_t uart_in(struct vm *vm, uint16_t offset)
 {
-        return vuart_read(&vm->uart, offset);
+        uint8_t v = vuart_read(&vm->uart, offset);
+        uart_update_irq(vm);
+        return v;
 }
 
 static void uart_out(struct vm *vm, uint16_t offset, uint8_t v)
 {
         vuart_write(&vm->uart, offset, v);
+        uart_update_irq(vm);
 }
 
 static const struct io_range ranges[] = {

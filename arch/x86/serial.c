@@ -37,3 +37,12 @@ void serial_flush(void)
         for (unsigned i = 0; i < 1000000 && !(inb(COM1 + UART_LSR) & LSR_TEMT); i++)
                 cpu_pause();
 }
+
+int serial_getc(void)
+{
+        uint8_t lsr = inb(COM1 + UART_LSR);
+        /* 0xff: no UART at all. */
+        if (lsr == 0xff || !(lsr & 0x01))
+                return -1;
+        return inb(COM1 + UART_THR);
+}

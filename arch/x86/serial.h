@@ -7,5 +7,7 @@ void serial_putc(char c);
 /* Waits until the transmitter is empty (LSR bit 6), so nothing is lost when
  * the machine stops right after. */
 void serial_flush(void);
+/* A received byte, or -1 when none is waiting. */
+int serial_getc(void);
 
 #endif

@@ -2,14 +2,14 @@
 #include "arch/x86/cpu.h"
 #include "core/log.h"
 
-#define PIT_HZ        1193182ULL
-#define PIT_CH2       0x42
-#define PIT_CMD       0x43
-#define PORT_B        0x61
-#define PORT_B_GATE2  0x01
-#define PORT_B_SPKR   0x02
-#define PORT_B_OUT2   0x20
-#define CAL_COUNT     11932 /* 10 ms */
+#define PIT_HZ       1193182ULL
+#define PIT_CH2      0x42
+#define PIT_CMD      0x43
+#define PORT_B       0x61
+#define PORT_B_GATE2 0x01
+#define PORT_B_SPKR  0x02
+#define PORT_B_OUT2  0x20
+#define CAL_COUNT    11932 /* 10 ms */
 
 static uint64_t hz;
 

@@ -1,0 +1,131 @@
+#include "core/irq.h"
+#include "arch/x86/cpu.h"
+#include "core/log.h"
+#include "core/vcpu.h"
+#include "vmx/vmcs.h"
+
+static void deliver(void *ctx, const struct ioapic_msg *msg)
+{
+        struct vm *vm = ctx;
+        struct lapic *a = &vm->vcpu.lapic;
+        uint32_t dest = msg->dest;
+        /* An 8-bit broadcast means every APIC also in x2APIC mode. */
+        if (dest == 0xff && lapic_is_x2apic(a))
+                dest = 0xffffffffu;
+        if (msg->delivery != LAPIC_DM_FIXED && msg->delivery != LAPIC_DM_LOWEST)
+                return; /* NMI/SMI/INIT/ExtINT routing: no device uses them */
+        if (lapic_matches_dest(a, dest, msg->logical))
+                lapic_accept(a, msg->vector, msg->level);
+}
+
+static uint64_t lapic_read(struct vcpu *v, void *dev, uint64_t offset, unsigned size)
+{
+        UNUSED(dev);
+        /* Registers are 32 bits wide at 16-byte strides (SDM 11.4.1). */
+        uint32_t val = lapic_mmio_read(&v->lapic, (uint32_t)(offset & ~3ULL), rdtsc());
+        return (uint64_t)(val >> (8 * (offset & 3))) & (size >= 4 ? 0xffffffffULL
+                                                                  : (1ULL << (8 * size)) - 1);
+}
+
+static void lapic_write(struct vcpu *v, void *dev, uint64_t offset, unsigned size,
+                        uint64_t value)
+{
+        UNUSED(dev);
+        UNUSED(size);
+        struct lapic_effects fx;
+        lapic_mmio_write(&v->lapic, (uint32_t)(offset & ~3ULL), (uint32_t)value, rdtsc(), &fx);
+        irq_lapic_effects(v, &fx);
+}
+
+static uint64_t ioapic_read(struct vcpu *v, void *dev, uint64_t offset, unsigned size)
+{
+        UNUSED(v);
+        uint32_t val = ioapic_mmio_read(dev, (uint32_t)(offset & ~3ULL));
+        return (uint64_t)(val >> (8 * (offset & 3))) & (size >= 4 ? 0xffffffffULL
+                                                                  : (1ULL << (8 * size)) - 1);
+}
+
+static void ioapic_write(struct vcpu *v, void *dev, uint64_t offset, unsigned size,
+                         uint64_t value)
+{
+        UNUSED(v);
+        UNUSED(size);
+        ioapic_mmio_write(dev, (uint32_t)(offset & ~3ULL), (uint32_t)value);
+}
+
+static const struct mmio_ops lapic_ops = {"local APIC", lapic_read, lapic_write};
+static const struct mmio_ops ioapic_ops = {"I/O APIC", ioapic_read, ioapic_write};
+
+void irq_init_vm(struct vm *vm)
+{
+        ioapic_init(&vm->ioapic, 0, deliver, vm);
+        vm->mmio[1] = (struct mmio_region){IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE, &ioapic_ops,
+                                           &vm->ioapic};
+}
+
+void irq_init_vcpu(struct vcpu *v, uint64_t hz)
+{
+        /* The APIC timer's input clock is the TSC's, as CPUID leaf 0x15 tells
+         * the guest (exit.c). */
+        lapic_init(&v->lapic, 0, true, hz, hz);
+        v->vm->mmio[0] = (struct mmio_region){LAPIC_DEFAULT_BASE, LAPIC_MMIO_SIZE, &lapic_ops,
+                                              NULL};
+}
+
+const struct mmio_region *irq_mmio_region(struct vm *vm, gpa_t gpa)
+{
+        struct lapic *a = &vm->vcpu.lapic;
+        if (lapic_mmio_enabled(a)) {
+                /* The guest may move its APIC (IA32_APIC_BASE). */
+                vm->mmio[0].base = lapic_base_address(a);
+                if (gpa - vm->mmio[0].base < LAPIC_MMIO_SIZE)
+                        return &vm->mmio[0];
+        }
+        if (gpa - vm->mmio[1].base < vm->mmio[1].size)
+                return &vm->mmio[1];
+        return NULL;
+}
+
+void irq_set_line(struct vm *vm, unsigned pin, bool asserted)
+{
+        ioapic_set_irq(&vm->ioapic, pin, asserted);
+}
+
+void irq_lapic_effects(struct vcpu *v, const struct lapic_effects *fx)
+{
+        if (fx->eoi_vector >= 0 && fx->eoi_level)
+                ioapic_eoi(&v->vm->ioapic, (uint8_t)fx->eoi_vector);
+        if (fx->has_ipi && fx->ipi.to_others) {
+                /* One vCPU per VM for now: there is nobody else to send to. */
+        }
+}
+
+#define INTR_BLOCKING_STI_MOVSS 3u
+
+void irq_inject(struct vcpu *v)
+{
+        lapic_timer_expire(&v->lapic, rdtsc());
+        uint32_t proc = vmcs_read32(CPU_BASED_VM_EXEC_CONTROL);
+        int vec = lapic_highest_pending(&v->lapic);
+        bool want_window = false;
+
+        if (vec >= 0) {
+                bool event_pending = vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID;
+                bool can = (vmcs_readnat(GUEST_RFLAGS) & RFLAGS_IF) &&
+                           !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & INTR_BLOCKING_STI_MOVSS);
+                if (!event_pending && can) {
+                        vmcs_write32(VM_ENTRY_INTR_INFO_FIELD,
+                                     INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vec);
+                        lapic_start_service(&v->lapic, (uint8_t)vec);
+                        /* A guest that halted with this interrupt pending
+                         * wakes up. */
+                        if (vmcs_read32(GUEST_ACTIVITY_STATE) != 0)
+                                vmcs_write32(GUEST_ACTIVITY_STATE, 0);
+                        vec = lapic_highest_pending(&v->lapic);
+                }
+                want_window = vec >= 0;
+        }
+        uint32_t want = want_window ? (proc | PROC_INTR_WINDOW) : (proc & ~PROC_INTR_WINDOW);
+        if (want != proc)
+                vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, want);
+}

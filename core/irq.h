@@ -1,0 +1,27 @@
+/* Interrupt delivery inside a VM: device lines -> I/O APIC -> local APIC ->
+ * injection into the vCPU at the next VM entry (SDM 26.6, 27.2). */
+#ifndef VTV_CORE_IRQ_H
+#define VTV_CORE_IRQ_H
+
+#include "core/vm.h"
+
+/* Sets up the VM's I/O APIC and registers both APICs' MMIO pages. */
+void irq_init_vm(struct vm *vm);
+void irq_init_vcpu(struct vcpu *v, uint64_t tsc_hz);
+
+/* A device's interrupt line (an I/O APIC pin) changed level. */
+void irq_set_line(struct vm *vm, unsigned pin, bool asserted);
+
+/* Handles what a local APIC register write set off (EOI to the I/O APIC,
+ * IPIs). */
+void irq_lapic_effects(struct vcpu *v, const struct lapic_effects *fx);
+
+/* Before a VM entry: fires expired timers, injects the highest pending
+ * interrupt when the guest can take it, or asks for an interrupt-window
+ * exit when it cannot yet. */
+void irq_inject(struct vcpu *v);
+
+/* The MMIO region containing gpa, or NULL. */
+const struct mmio_region *irq_mmio_region(struct vm *vm, gpa_t gpa);
+
+#endif
