@@ -35,14 +35,17 @@ static enum exit_action stop_unexpected(struct vcpu *v, uint32_t reason)
 #define HV_SIG_ECX 0x00726f73u /* "sor\0" */
 #define HV_SIG_EDX 0x00000000u
 
-/* Leaf 1 ECX: DTES64, MONITOR, DS-CPL, VMX, SMX, EST, TM2, PDCM, x2APIC,
- * TSC-deadline (no APIC is emulated yet), OSXSAVE (recomputed below). */
+/* Leaf 1 ECX: DTES64, MONITOR, DS-CPL, VMX, SMX, EST, TM2, PDCM, OSXSAVE
+ * (recomputed below). */
 #define L1_ECX_HIDDEN                                                                              \
-        (BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) | BIT(8) | BIT(15) | BIT(21) |        \
-         BIT(24) | BIT(27))
-#define L1_ECX_XSAVE      BIT(26)
-#define L1_ECX_OSXSAVE    BIT(27)
-#define L1_ECX_HYPERVISOR BIT(31)
+        (BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) | BIT(8) | BIT(15) | BIT(27))
+/* The emulated local APIC offers x2APIC and the TSC-deadline timer. */
+#define L1_ECX_X2APIC       BIT(21)
+#define L1_ECX_TSC_DEADLINE BIT(24)
+#define L1_EDX_APIC         BIT(9)
+#define L1_ECX_XSAVE        BIT(26)
+#define L1_ECX_OSXSAVE      BIT(27)
+#define L1_ECX_HYPERVISOR   BIT(31)
 /* Leaf 1 EDX: MCE, MTRR, MCA, DS, ACPI thermal, HTT, TM, PBE. */
 #define L1_EDX_HIDDEN (BIT(7) | BIT(12) | BIT(14) | BIT(21) | BIT(22) | BIT(28) | BIT(29) | BIT(31))
 /* The TSC-frequency leaf vtvisor always offers (SDM Vol. 2A CPUID 15H). */

@@ -23,12 +23,11 @@ static uint64_t lapic_read(struct vcpu *v, void *dev, uint64_t offset, unsigned 
         UNUSED(dev);
         /* Registers are 32 bits wide at 16-byte strides (SDM 11.4.1). */
         uint32_t val = lapic_mmio_read(&v->lapic, (uint32_t)(offset & ~3ULL), rdtsc());
-        return (uint64_t)(val >> (8 * (offset & 3))) & (size >= 4 ? 0xffffffffULL
-                                                                  : (1ULL << (8 * size)) - 1);
+        return (uint64_t)(val >> (8 * (offset & 3))) &
+               (size >= 4 ? 0xffffffffULL : (1ULL << (8 * size)) - 1);
 }
 
-static void lapic_write(struct vcpu *v, void *dev, uint64_t offset, unsigned size,
-                        uint64_t value)
+static void lapic_write(struct vcpu *v, void *dev, uint64_t offset, unsigned size, uint64_t value)
 {
         UNUSED(dev);
         UNUSED(size);
@@ -41,26 +40,25 @@ static uint64_t ioapic_read(struct vcpu *v, void *dev, uint64_t offset, unsigned
 {
         UNUSED(v);
         uint32_t val = ioapic_mmio_read(dev, (uint32_t)(offset & ~3ULL));
-        return (uint64_t)(val >> (8 * (offset & 3))) & (size >= 4 ? 0xffffffffULL
-                                                                  : (1ULL << (8 * size)) - 1);
+        return (uint64_t)(val >> (8 * (offset & 3))) &
+               (size >= 4 ? 0xffffffffULL : (1ULL << (8 * size)) - 1);
 }
 
-static void ioapic_write(struct vcpu *v, void *dev, uint64_t offset, unsigned size,
-                         uint64_t value)
+static void ioapic_write(struct vcpu *v, void *dev, uint64_t offset, unsigned size, uint64_t value)
 {
         UNUSED(v);
         UNUSED(size);
         ioapic_mmio_write(dev, (uint32_t)(offset & ~3ULL), (uint32_t)value);
 }
 
-static const struct mmio_ops lapic_ops = {"local APIC", lapic_read, lapic_write};
-static const struct mmio_ops ioapic_ops = {"I/O APIC", ioapic_read, ioapic_write};
+static const struct mmio_ops lapic_ops = { "local APIC", lapic_read, lapic_write };
+static const struct mmio_ops ioapic_ops = { "I/O APIC", ioapic_read, ioapic_write };
 
 void irq_init_vm(struct vm *vm)
 {
         ioapic_init(&vm->ioapic, 0, deliver, vm);
-        vm->mmio[1] = (struct mmio_region){IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE, &ioapic_ops,
-                                           &vm->ioapic};
+        vm->mmio[1] =
+            (struct mmio_region){ IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE, &ioapic_ops, &vm->ioapic };
 }
 
 void irq_init_vcpu(struct vcpu *v, uint64_t hz)
@@ -68,8 +66,8 @@ void irq_init_vcpu(struct vcpu *v, uint64_t hz)
         /* The APIC timer's input clock is the TSC's, as CPUID leaf 0x15 tells
          * the guest (exit.c). */
         lapic_init(&v->lapic, 0, true, hz, hz);
-        v->vm->mmio[0] = (struct mmio_region){LAPIC_DEFAULT_BASE, LAPIC_MMIO_SIZE, &lapic_ops,
-                                              NULL};
+        v->vm->mmio[0] =
+            (struct mmio_region){ LAPIC_DEFAULT_BASE, LAPIC_MMIO_SIZE, &lapic_ops, NULL };
 }
 
 const struct mmio_region *irq_mmio_region(struct vm *vm, gpa_t gpa)

@@ -69,7 +69,7 @@ static enum insn_mode cpu_mode(void)
 
 void mmio_emulate(struct vcpu *v, const struct mmio_region *r, gpa_t gpa)
 {
-        uint8_t buf[INSN_MAX] = {0};
+        uint8_t buf[INSN_MAX] = { 0 };
         bool later;
         uint64_t later_gva = 0;
         size_t n = fetch(v, buf, &later, &later_gva);
