@@ -11,6 +11,8 @@ const char *guest_type_name(enum guest_type t)
                 return "flat";
         case GUEST_MULTIBOOT:
                 return "multiboot";
+        case GUEST_LINUX:
+                return "linux";
         }
         return "?";
 }
@@ -103,10 +105,13 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
                                 cfg->type = GUEST_FLAT;
                         else if (vlen == 9 && !vtv_strncmp(val, "multiboot", 9))
                                 cfg->type = GUEST_MULTIBOOT;
+                        else if (vlen == 5 && !vtv_strncmp(val, "linux", 5))
+                                cfg->type = GUEST_LINUX;
                         else {
-                                vtv_snprintf(err, errlen,
-                                             "type '%.*s' is unknown (use flat or multiboot)",
-                                             (int)vlen, val);
+                                vtv_snprintf(
+                                    err, errlen,
+                                    "type '%.*s' is unknown (use flat, multiboot or linux)",
+                                    (int)vlen, val);
                                 return err;
                         }
                 } else if (key_is(tok, klen, "ram")) {
@@ -120,6 +125,25 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
                                 return err;
                         }
                         cfg->ram_size = v;
+                } else if (key_is(tok, klen, "initrd-for")) {
+                        if (!valid_name(val, vlen)) {
+                                vtv_snprintf(err, errlen, "initrd-for '%.*s' is not a VM name",
+                                             (int)vlen, val);
+                                return err;
+                        }
+                        vtv_memcpy(cfg->initrd_for, val, vlen);
+                        cfg->initrd_for[vlen] = '\0';
+                } else if (key_is(tok, klen, "on-reset")) {
+                        if (vlen == 7 && !vtv_strncmp(val, "restart", 7))
+                                cfg->on_reset = RESET_RESTART;
+                        else if (vlen == 4 && !vtv_strncmp(val, "stop", 4))
+                                cfg->on_reset = RESET_STOP;
+                        else {
+                                vtv_snprintf(err, errlen,
+                                             "on-reset '%.*s' is unknown (use restart or stop)",
+                                             (int)vlen, val);
+                                return err;
+                        }
                 } else if (key_is(tok, klen, "selftest")) {
                         if (vlen == 15 && !vtv_strncmp(val, "bad-guest-state", 15))
                                 cfg->selftest = SELFTEST_BAD_GUEST_STATE;
@@ -134,7 +158,8 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
                         }
                 } else {
                         vtv_snprintf(err, errlen,
-                                     "unknown option '%.*s' (known: name, type, ram, selftest, "
+                                     "unknown option '%.*s' (known: name, type, ram, on-reset, "
+                                     "initrd-for, selftest, "
                                      "and -- before the guest command line)",
                                      (int)klen, tok);
                         return err;

@@ -1,6 +1,9 @@
 /* A VM's configuration, parsed from its boot module's command line:
- *   name=NAME type=flat|multiboot ram=SIZE [selftest=bad-guest-state|bad-control]
+ *   name=NAME type=flat|multiboot|linux ram=SIZE on-reset=restart|stop
+ *   [selftest=bad-guest-state|bad-control]
  *   [-- guest command line]
+ * or, for a module that is another VM's initial ramdisk:
+ *   initrd-for=NAME
  * (a real configuration file comes later).  Pure. */
 #ifndef VTV_CORE_CONFIG_H
 #define VTV_CORE_CONFIG_H
@@ -13,7 +16,11 @@
 #define VM_RAM_MIN     MiB(2)
 #define VM_RAM_MAX     GiB(4)
 
-enum guest_type { GUEST_AUTO = 0, GUEST_FLAT, GUEST_MULTIBOOT };
+enum guest_type { GUEST_AUTO = 0, GUEST_FLAT, GUEST_MULTIBOOT, GUEST_LINUX };
+
+/* What a guest's reset request (reset register, keyboard controller,
+ * triple fault) does to its VM. */
+enum reset_action { RESET_RESTART = 0, RESET_STOP };
 
 /* Deliberate faults that let the tests reach the VM-entry failure paths,
  * which no guest can trigger on its own. */
@@ -25,6 +32,9 @@ struct vm_config {
         uint64_t ram_size;
         char cmdline[VM_CMDLINE_MAX];
         enum selftest selftest;
+        enum reset_action on_reset;
+        /* Set on a module that is not a VM but the initrd of VM initrd_for. */
+        char initrd_for[VM_NAME_MAX];
 };
 
 /* Fills cfg from a module command line.  default_name is used when no

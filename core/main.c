@@ -9,12 +9,14 @@
 #include "boot/bootinfo.h"
 #include "core/log.h"
 #include "core/vm.h"
+#include "lib/printf.h"
 #include "lib/string.h"
 #include "vmx/vmx.h"
 
 void kmain(uint32_t magic, uint32_t info);
 
 static struct bootinfo bootinfo;
+static struct vm_source sources[BOOTINFO_MAX_MODULES];
 
 /* The boot tables map the first 4 GiB 1:1; boot information lies there. */
 static const void *boot_map(void *ctx, uint64_t pa, size_t len)
@@ -82,8 +84,42 @@ void kmain(uint32_t magic, uint32_t info)
 
         size_t created = 0;
         for (size_t i = 0; i < bootinfo.nmodules; i++) {
+                struct vm_source *src = &sources[i];
                 const struct boot_module *m = &bootinfo.modules[i];
-                if (vm_create((int)i, m->cmdline, hpa_to_hva(m->start), m->end - m->start))
+                char defname[VM_NAME_MAX], why[160];
+                vtv_snprintf(defname, sizeof(defname), "vm%zu", i);
+                src->id = (int)i;
+                src->image = hpa_to_hva(m->start);
+                src->len = m->end - m->start;
+                if (config_parse(&src->cfg, m->cmdline, defname, why, sizeof(why))) {
+                        log_line("module %zu ('%s'): refused: %s", i, m->cmdline, why);
+                        src->id = -1;
+                }
+        }
+        /* Initrd modules belong to the VM they name, wherever they stand. */
+        for (size_t i = 0; i < bootinfo.nmodules; i++) {
+                struct vm_source *rd = &sources[i];
+                if (rd->id < 0 || !rd->cfg.initrd_for[0])
+                        continue;
+                struct vm_source *owner = NULL;
+                for (size_t j = 0; j < bootinfo.nmodules; j++) {
+                        if (sources[j].id >= 0 && !sources[j].cfg.initrd_for[0] &&
+                            !vtv_strcmp(sources[j].cfg.name, rd->cfg.initrd_for))
+                                owner = &sources[j];
+                }
+                if (!owner)
+                        log_line("module %zu: refused: initrd-for=%s names no VM", i,
+                                 rd->cfg.initrd_for);
+                else if (owner->initrd)
+                        log_line("module %zu: refused: VM %s already has an initrd", i,
+                                 rd->cfg.initrd_for);
+                else {
+                        owner->initrd = rd->image;
+                        owner->initrd_len = rd->len;
+                }
+        }
+        for (size_t i = 0; i < bootinfo.nmodules; i++) {
+                if (sources[i].id >= 0 && !sources[i].cfg.initrd_for[0] && vm_create(&sources[i]))
                         created++;
         }
         if (created == 0)

@@ -8,7 +8,9 @@
 #include "core/vcpu.h"
 #include "lib/printf.h"
 #include "lib/string.h"
+#include "devices/acpi.h"
 #include "loaders/loader_flat.h"
+#include "loaders/loader_linux.h"
 #include "loaders/loader_multiboot.h"
 #include "vmx/vmcs.h"
 
@@ -57,19 +59,104 @@ static void vm_release(struct vm *vm)
         vm->ram_hpa = vm->msr_bitmap = vm->io_bitmap_a = vm->io_bitmap_b = 0;
 }
 
-static const char *load_guest(struct vm *vm, const uint8_t *image, size_t len,
-                              struct guest_state *state)
+/* Where a Linux guest finds its ACPI tables: the BIOS area, which its e820
+ * map reports reserved. */
+#define LINUX_ACPI_BASE 0xe0000ULL
+#define LINUX_LOW_RAM   0x9f000ULL
+/* PCI MMIO window the DSDT declares, between RAM and the I/O APIC. */
+#define PCI_MMIO_BASE 0xc0000000u
+#define PCI_MMIO_SIZE (0xfec00000u - PCI_MMIO_BASE)
+
+static struct linux_load_result linux_result; /* large; VMs are built one at a time */
+
+static const char *load_linux(struct vm *vm, struct guest_state *state)
 {
-        enum guest_type type = vm->cfg.type;
-        if (type == GUEST_AUTO)
-                type = loader_multiboot_detect(image, len) ? GUEST_MULTIBOOT : GUEST_FLAT;
-        vm->cfg.type = type;
-        if (type == GUEST_MULTIBOOT)
-                return loader_multiboot(image, len, vm->cfg.cmdline, &vm->mem, state);
-        return loader_flat(image, len, &vm->mem, state);
+        const struct vm_source *src = vm->src;
+        if (vm->cfg.ram_size > PCI_MMIO_BASE)
+                return "a Linux guest's RAM must end below 3 GiB, where its PCI and APIC "
+                       "windows start (lower ram=)";
+        static struct acpi_layout acpi;
+        struct acpi_config ac = {
+                .base = LINUX_ACPI_BASE,
+                .ncpus = 1,
+                .ioapic_id = 0,
+                .pm_timer = true,
+                .reset_reg = true,
+                .pci = true,
+                .pci_mmio_base = PCI_MMIO_BASE,
+                .pci_mmio_size = PCI_MMIO_SIZE,
+                .com1 = true,
+        };
+        void *buf = vm_gpa_ptr(vm, LINUX_ACPI_BASE, ACPI_MAX_SIZE);
+        if (!buf)
+                return "its RAM is too small for the ACPI tables";
+        const char *err = acpi_build(&ac, buf, ACPI_MAX_SIZE, &acpi);
+        if (err)
+                return err;
+
+        const struct linux_e820 e820[] = {
+                { 0, LINUX_LOW_RAM, LINUX_E820_RAM },
+                { LINUX_LOW_RAM, MiB(1) - LINUX_LOW_RAM, LINUX_E820_RESERVED },
+                { MiB(1), vm->cfg.ram_size - MiB(1), LINUX_E820_RAM },
+        };
+        struct linux_load_params p = {
+                .kernel = src->image,
+                .kernel_len = src->len,
+                .initrd = src->initrd,
+                .initrd_len = src->initrd_len,
+                .cmdline = vm->cfg.cmdline,
+                .mem = vm->mem,
+                .rsdp = acpi.rsdp,
+                .e820 = e820,
+                .e820_count = ARRAY_SIZE(e820),
+        };
+        err = linux_load(&p, &linux_result);
+        if (err)
+                return err;
+        *state = linux_result.vcpu;
+        log_line("vm %s: Linux boot protocol %u.%02u, kernel at 0x%llx, initrd %llu KiB at "
+                 "0x%llx, ACPI RSDP at 0x%llx",
+                 vm->cfg.name, linux_result.image.version >> 8, linux_result.image.version & 0xff,
+                 (unsigned long long)linux_result.layout.kernel,
+                 (unsigned long long)(linux_result.layout.initrd_size >> 10),
+                 (unsigned long long)linux_result.layout.initrd, (unsigned long long)acpi.rsdp);
+        return NULL;
 }
 
-static const char *build(struct vm *vm, const uint8_t *image, size_t len)
+static bool is_bzimage(const uint8_t *image, size_t len)
+{
+        /* "HdrS" at 0x202: the boot protocol's setup header (boot.rst). */
+        return len > 0x206 && image[0x202] == 'H' && image[0x203] == 'd' && image[0x204] == 'r' &&
+               image[0x205] == 'S';
+}
+
+static const char *load_guest(struct vm *vm, struct guest_state *state)
+{
+        const uint8_t *image = vm->src->image;
+        size_t len = vm->src->len;
+        enum guest_type type = vm->cfg.type;
+        if (type == GUEST_AUTO) {
+                if (is_bzimage(image, len))
+                        type = GUEST_LINUX;
+                else if (loader_multiboot_detect(image, len))
+                        type = GUEST_MULTIBOOT;
+                else
+                        type = GUEST_FLAT;
+        }
+        vm->cfg.type = type;
+        if (vm->src->initrd && type != GUEST_LINUX)
+                return "an initrd-for= module names it, but only Linux guests take an initrd";
+        switch (type) {
+        case GUEST_LINUX:
+                return load_linux(vm, state);
+        case GUEST_MULTIBOOT:
+                return loader_multiboot(image, len, vm->cfg.cmdline, &vm->mem, state);
+        default:
+                return loader_flat(image, len, &vm->mem, state);
+        }
+}
+
+static const char *build(struct vm *vm)
 {
         uint64_t pages = vm->cfg.ram_size / PAGE_SIZE;
         /* 2 MiB alignment lets EPT map RAM with large pages. */
@@ -96,41 +183,35 @@ static const char *build(struct vm *vm, const uint8_t *image, size_t len)
 
         irq_init_vm(vm);
         struct guest_state state;
-        err = load_guest(vm, image, len, &state);
+        err = load_guest(vm, &state);
         if (err)
                 return err;
         return vcpu_init(&vm->vcpu, vm, &state);
 }
 
-struct vm *vm_create(int id, const char *modline, const uint8_t *image, size_t len)
+struct vm *vm_create(const struct vm_source *src)
 {
-        char default_name[VM_NAME_MAX], errbuf[160];
-        vtv_snprintf(default_name, sizeof(default_name), "vm%d", id);
-
         if (nvms == MAX_VMS) {
-                log_line("module %d: refused: at most %d VMs are supported", id, MAX_VMS);
-                return NULL;
-        }
-        struct vm *vm = &vms[nvms];
-        vtv_memset(vm, 0, sizeof(*vm));
-        const char *err = config_parse(&vm->cfg, modline, default_name, errbuf, sizeof(errbuf));
-        if (err) {
-                log_line("module %d ('%s'): refused: %s", id, modline, err);
+                log_line("module %d: refused: at most %d VMs are supported", src->id, MAX_VMS);
                 return NULL;
         }
         for (size_t i = 0; i < nvms; i++) {
-                if (!vtv_strcmp(vms[i].cfg.name, vm->cfg.name)) {
-                        log_line("module %d: refused: the name '%s' is already taken", id,
-                                 vm->cfg.name);
+                if (!vtv_strcmp(vms[i].cfg.name, src->cfg.name)) {
+                        log_line("module %d: refused: the name '%s' is already taken", src->id,
+                                 src->cfg.name);
                         return NULL;
                 }
         }
-        vm->id = id;
+        struct vm *vm = &vms[nvms];
+        vtv_memset(vm, 0, sizeof(*vm));
+        vm->cfg = src->cfg;
+        vm->src = src;
+        vm->id = src->id;
         vm->vpid = (uint16_t)(nvms + 1); /* VPID 0 belongs to the host (SDM 28.1) */
         vm->exit_code = -1;
         vuart_init(&vm->uart, console_line, vm);
 
-        err = build(vm, image, len);
+        const char *err = build(vm);
         if (err) {
                 log_line("vm %s: refused: %s", vm->cfg.name, err);
                 vm_release(vm);

@@ -45,6 +45,7 @@ struct vcpu {
 struct vm {
         int id;
         struct vm_config cfg;
+        const struct vm_source *src;
         uint16_t vpid;
         hpa_t ram_hpa;
         struct guest_mem mem;
@@ -59,9 +60,20 @@ struct vm {
         int64_t exit_code; /* from the debug-exit port, or -1 */
 };
 
-/* Builds a VM from a boot module.  On failure prints why (naming the VM)
- * and returns NULL; the hypervisor carries on with the other VMs. */
-struct vm *vm_create(int id, const char *modline, const uint8_t *image, size_t len);
+/* What a VM is built from: its configuration and its boot module(s). */
+struct vm_source {
+        int id; /* module number, for messages */
+        struct vm_config cfg;
+        const uint8_t *image;
+        size_t len;
+        const uint8_t *initrd; /* Linux guests: the initrd-for= module, or NULL */
+        size_t initrd_len;
+};
+
+/* Builds a VM.  On failure prints why (naming the VM) and returns NULL; the
+ * hypervisor carries on with the other VMs.  The source must stay valid
+ * while the VM exists (a reset rebuilds the VM from it). */
+struct vm *vm_create(const struct vm_source *src);
 
 /* Stops a VM: prints one "vm NAME: stopped: ..." line, flushes its console
  * and releases its memory. */

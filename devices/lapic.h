@@ -1,0 +1,260 @@
+/* A guest's local APIC (Intel SDM vol. 3A chapter 11): xAPIC registers in a
+ * 4 KiB MMIO page, x2APIC registers as MSRs 0x800-0x8ff, IA32_APIC_BASE and
+ * IA32_TSC_DEADLINE, and the timer in one-shot, periodic and TSC-deadline
+ * modes.  Pure device model: no VMX, no globals, no I/O.  The caller wires it
+ * to VM exits, injects what lapic_highest_pending() offers and arms the VMX
+ * preemption timer for lapic_timer_deadline().
+ *
+ * Time is the guest's TSC, passed into every call that can observe it.  The
+ * timer counts bus-clock ticks divided by the divide configuration; TSC and
+ * bus ticks are converted exactly with 128-bit intermediates, so even a full
+ * 32-bit count at divide-by-128 cannot overflow.
+ *
+ * What is modelled (Linux 6.1 relies on all of it):
+ *   - version 0x14, max LVT entry 5: timer, thermal, performance counter,
+ *     LINT0, LINT1 and error LVTs (no CMCI LVT, no directed EOI).  Thermal,
+ *     performance, LINT0 and LINT1 are stored registers with no source.
+ *   - IRR/ISR/TMR, TPR, PPR, EOI, LDR, DFR, SVR, ESR (with the error
+ *     interrupt), ICR and the x2APIC SELF IPI register.
+ *   - delivery is instant, so delivery-status bits always read 0.
+ *   - the reserved timer mode 11b is #GP in x2APIC mode; in xAPIC mode it
+ *     is stored and the timer does not run.
+ *   - a timer expiry that happened while nobody called in is processed on
+ *     the next call that passes `now`, so reads of the current count and of
+ *     IA32_TSC_DEADLINE are always consistent with the guest's TSC.
+ *
+ * Register writes can have effects outside this APIC: an EOI the I/O APIC
+ * must hear about, or an IPI for other (or, for NMI/INIT/SIPI/SMI, this)
+ * vCPUs.  They come back in struct lapic_effects.
+ *
+ * After every call into the model the caller should re-read
+ * lapic_timer_deadline() and lapic_highest_pending(): any register access can
+ * arm, move or fire the timer, and raise interrupts. */
+#ifndef VTV_DEVICES_LAPIC_H
+#define VTV_DEVICES_LAPIC_H
+
+#include "lib/types.h"
+
+#define LAPIC_DEFAULT_BASE 0xfee00000ull
+#define LAPIC_MMIO_SIZE    0x1000
+
+#define MSR_LAPIC_APIC_BASE    0x01b
+#define MSR_LAPIC_TSC_DEADLINE 0x6e0
+#define MSR_LAPIC_X2APIC_FIRST 0x800
+#define MSR_LAPIC_X2APIC_LAST  0x8ff
+
+/* IA32_APIC_BASE bits (SDM 11.4.4, 11.12.1). */
+#define LAPIC_BASE_BSP    BIT(8)
+#define LAPIC_BASE_EXTD   BIT(10) /* x2APIC mode */
+#define LAPIC_BASE_ENABLE BIT(11)
+
+/* xAPIC register offsets in the MMIO page (SDM Table 11-1).  The x2APIC MSR
+ * for a register is 0x800 + offset / 16 (SDM Table 11-6). */
+#define LAPIC_REG_ID        0x020
+#define LAPIC_REG_VERSION   0x030
+#define LAPIC_REG_TPR       0x080
+#define LAPIC_REG_APR       0x090
+#define LAPIC_REG_PPR       0x0a0
+#define LAPIC_REG_EOI       0x0b0
+#define LAPIC_REG_LDR       0x0d0
+#define LAPIC_REG_DFR       0x0e0
+#define LAPIC_REG_SVR       0x0f0
+#define LAPIC_REG_ISR       0x100 /* 8 registers, 0x10 apart */
+#define LAPIC_REG_TMR       0x180
+#define LAPIC_REG_IRR       0x200
+#define LAPIC_REG_ESR       0x280
+#define LAPIC_REG_ICR_LO    0x300
+#define LAPIC_REG_ICR_HI    0x310
+#define LAPIC_REG_LVT_TMR   0x320
+#define LAPIC_REG_LVT_THM   0x330
+#define LAPIC_REG_LVT_PERF  0x340
+#define LAPIC_REG_LVT_LINT0 0x350
+#define LAPIC_REG_LVT_LINT1 0x360
+#define LAPIC_REG_LVT_ERR   0x370
+#define LAPIC_REG_TMR_INIT  0x380
+#define LAPIC_REG_TMR_CUR   0x390
+#define LAPIC_REG_TMR_DIV   0x3e0
+#define LAPIC_REG_SELF_IPI  0x3f0 /* x2APIC only */
+
+#define LAPIC_VERSION_VALUE 0x00050014u /* max LVT entry 5, version 0x14 */
+
+/* LVT bits (SDM Figure 11-8). */
+#define LAPIC_LVT_VECTOR            0xffu
+#define LAPIC_LVT_DELIVERY_MASK     (7u << 8)
+#define LAPIC_LVT_PENDING           BIT(12)
+#define LAPIC_LVT_MASKED            BIT(16)
+#define LAPIC_LVT_TIMER_ONESHOT     (0u << 17)
+#define LAPIC_LVT_TIMER_PERIODIC    (1u << 17)
+#define LAPIC_LVT_TIMER_TSCDEADLINE (2u << 17)
+#define LAPIC_LVT_TIMER_MODE_MASK   (3u << 17)
+
+#define LAPIC_SVR_ENABLE BIT(8)
+
+/* ESR bits (SDM Figure 11-9). */
+#define LAPIC_ESR_SEND_ILLEGAL_VECTOR BIT(5)
+#define LAPIC_ESR_RECV_ILLEGAL_VECTOR BIT(6)
+#define LAPIC_ESR_ILLEGAL_REGISTER    BIT(7)
+
+/* ICR delivery modes (bits 10:8) and destination shorthands (bits 19:18),
+ * SDM Figure 11-12. */
+#define LAPIC_DM_FIXED        0
+#define LAPIC_DM_LOWEST       1
+#define LAPIC_DM_SMI          2
+#define LAPIC_DM_NMI          4
+#define LAPIC_DM_INIT         5
+#define LAPIC_DM_STARTUP      6
+#define LAPIC_DM_EXTINT       7 /* LVT and I/O APIC only, never an IPI */
+#define LAPIC_SH_NONE         0
+#define LAPIC_SH_SELF         1
+#define LAPIC_SH_ALL          2
+#define LAPIC_SH_ALL_BUT_SELF 3
+
+#define LAPIC_NUM_LVT 6
+
+enum lapic_mode { LAPIC_MODE_DISABLED, LAPIC_MODE_XAPIC, LAPIC_MODE_X2APIC };
+
+/* An interprocessor interrupt the model cannot finish by itself. */
+struct lapic_ipi {
+        uint32_t dest;     /* destination field: 8 bits in xAPIC mode, 32 in x2APIC */
+        uint8_t vector;    /* also the start page for STARTUP */
+        uint8_t delivery;  /* LAPIC_DM_* */
+        uint8_t shorthand; /* LAPIC_SH_*, as written */
+        bool logical;      /* destination mode */
+        bool level;        /* trigger mode: level */
+        /* Level bit as written.  Only INIT looks at it: INIT with level
+         * trigger and assert clear is the INIT level de-assert, which
+         * processors since the Pentium 4 ignore (SDM 11.6.1). */
+        bool assert;
+        /* Deliver to this vCPU: only for NMI, INIT, STARTUP and SMI, which
+         * the model cannot accept itself.  Fixed and lowest-priority IPIs to
+         * this APIC were already accepted into its IRR. */
+        bool to_self;
+        /* Deliver to every OTHER vCPU the shorthand names or, without a
+         * shorthand, whose APIC lapic_matches_dest(dest, logical).  The
+         * sender itself never counts here. */
+        bool to_others;
+};
+
+/* Effects of one register write on the rest of the machine. */
+struct lapic_effects {
+        int eoi_vector; /* vector an EOI write retired, or -1 */
+        bool eoi_level; /* it was level-triggered: call ioapic_eoi() */
+        bool has_ipi;
+        struct lapic_ipi ipi;
+};
+
+struct lapic {
+        enum lapic_mode mode;
+        uint32_t apic_id; /* initial APIC ID; the x2APIC ID */
+        uint64_t apic_base;
+        unsigned phys_bits; /* MAXPHYADDR for IA32_APIC_BASE checks; default 52 */
+        uint64_t tsc_hz, bus_hz;
+
+        uint32_t xapic_id; /* xAPIC ID register, ID in bits 31:24 */
+        uint32_t irr[8], isr[8], tmr[8];
+        uint32_t tpr, svr, ldr, dfr;
+        uint32_t esr;                /* what ESR reads */
+        uint32_t esr_pending;        /* errors seen since the last ESR write */
+        uint32_t lvt[LAPIC_NUM_LVT]; /* timer, thermal, perf, LINT0, LINT1, error */
+        uint32_t icr_lo, icr_hi;     /* icr_hi: x2APIC destination, or xAPIC's bits 31:24 */
+
+        /* Timer.  In one-shot and periodic mode, when armed, it has counted
+         * timer_ticks(now) = (now - tmr_origin) * bus_hz / (tsc_hz * divide)
+         * ticks since tmr_origin and next reaches 0 at tick tmr_next; periodic
+         * mode then moves tmr_next on by tmr_init, so no rounding accumulates. */
+        uint32_t tmr_init, tmr_dcr;
+        bool tmr_armed;
+        uint64_t tmr_origin;
+        uint64_t tmr_next;
+        uint64_t tmr_next_tsc; /* TSC at which tmr_next is reached */
+        uint64_t tsc_deadline; /* IA32_TSC_DEADLINE; 0 = disarmed */
+};
+
+/* State after power-up RESET (SDM 11.4.7.1): xAPIC mode at 0xfee00000, BSP
+ * flag from bsp, SVR 0xff (software-disabled), every LVT masked.  tsc_hz and
+ * bus_hz (the timer's input clock) must be non-zero. */
+void lapic_init(struct lapic *a, uint32_t apic_id, bool bsp, uint64_t tsc_hz, uint64_t bus_hz);
+
+/* The xAPIC register page: offset within it, aligned 32-bit accesses.  Only
+ * meaningful in xAPIC mode (lapic_mmio_enabled); otherwise reads return 0
+ * and writes are ignored.  Reserved offsets read 0, ignore writes and set
+ * ESR "illegal register address"; read-only registers ignore writes.
+ * fx may be NULL when the caller does not care about effects. */
+uint32_t lapic_mmio_read(struct lapic *a, uint32_t offset, uint64_t now);
+void lapic_mmio_write(struct lapic *a, uint32_t offset, uint32_t val, uint64_t now,
+                      struct lapic_effects *fx);
+
+/* IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC MSRs.  Returns false
+ * when the guest must get #GP(0) (SDM 11.12.1.2, 11.12.1.3, 11.12.5):
+ * x2APIC MSRs outside x2APIC mode, reserved MSRs, RDMSR of EOI or SELF IPI,
+ * WRMSR of read-only registers, non-zero writes to EOI or ESR, reserved bits,
+ * invalid IA32_APIC_BASE transitions.  Returns true, with *val set for reads,
+ * for MSRs it handles; any other MSR number also returns false, so the
+ * caller should only route these three ranges here. */
+bool lapic_msr_read(struct lapic *a, uint32_t msr, uint64_t *val, uint64_t now);
+bool lapic_msr_write(struct lapic *a, uint32_t msr, uint64_t val, uint64_t now,
+                     struct lapic_effects *fx);
+/* True for the MSRs lapic_msr_read/write own. */
+bool lapic_owns_msr(uint32_t msr);
+
+bool lapic_is_x2apic(const struct lapic *a);
+bool lapic_mmio_enabled(const struct lapic *a);     /* xAPIC mode: trap the page */
+uint64_t lapic_base_address(const struct lapic *a); /* page-aligned GPA */
+
+/* TPR for CR8 accesses (CR8 = TPR[7:4], SDM 11.8.6.1). */
+uint8_t lapic_get_tpr(const struct lapic *a);
+void lapic_set_tpr(struct lapic *a, uint8_t tpr);
+
+/* Timer.  The TSC value at which the timer next raises an interrupt, or
+ * UINT64_MAX when it is disarmed, its LVT is masked or the APIC is disabled.
+ * A masked timer still counts: its expiries are computed on the next access,
+ * so no exit is needed for them. */
+uint64_t lapic_timer_deadline(const struct lapic *a);
+/* Brings the timer up to now: if a deadline has passed, sets the timer vector
+ * in IRR (unless masked), re-arms a periodic timer from its previous deadline
+ * (several missed periods raise one interrupt, as the IRR holds one), and
+ * disarms a one-shot or TSC-deadline timer (IA32_TSC_DEADLINE then reads 0).
+ * Call it when the VMX preemption timer fires; harmless at any time. */
+void lapic_timer_expire(struct lapic *a, uint64_t now);
+
+/* Interrupts. */
+/* Accepts a fixed interrupt from the I/O APIC or an IPI into IRR, with TMR
+ * recording the trigger mode.  Vectors 0-15 set ESR "received illegal
+ * vector" and are dropped; so is everything while the APIC is disabled
+ * (hardware or software, SDM 11.4.7.2). */
+void lapic_accept(struct lapic *a, uint8_t vector, bool level);
+/* The vector to inject, or -1: the highest IRR vector whose priority class
+ * is above PPR's (SDM 11.8.3.1).  A software-disabled APIC still offers
+ * what its IRR already holds (SDM 11.4.7.2); a hardware-disabled one
+ * offers nothing. */
+int lapic_highest_pending(const struct lapic *a);
+/* The vector was injected (the processor's INTA): IRR -> ISR. */
+void lapic_start_service(struct lapic *a, uint8_t vector);
+/* Retires the highest ISR vector, as a write to EOI does.  Returns it, or -1
+ * when ISR is empty; *level (may be NULL) says whether it was level-
+ * triggered, i.e. whether the I/O APIC must see the EOI. */
+int lapic_eoi(struct lapic *a, bool *level);
+/* The processor-priority register's value (SDM 11.8.3.1). */
+uint8_t lapic_ppr(const struct lapic *a);
+
+/* Whether an interrupt message for dest (destination mode logical or not)
+ * addresses this APIC (SDM 11.6.2): physical ID or broadcast (0xff in
+ * xAPIC mode, 0xffffffff in x2APIC mode); logical flat/cluster by LDR and
+ * DFR, x2APIC cluster by the derived LDR.  An I/O APIC message carries an
+ * 8-bit destination: in x2APIC mode the caller should widen 0xff to
+ * 0xffffffff first. */
+bool lapic_matches_dest(const struct lapic *a, uint32_t dest, bool logical);
+
+/* Conversions between the timer's counting ticks (bus ticks / divide) and
+ * TSC ticks, rounding down, saturating at UINT64_MAX, exact for any 64-bit
+ * inputs.  divide is 1, 2, ..., 128. */
+uint64_t lapic_timer_ticks_to_tsc(const struct lapic *a, uint64_t ticks, unsigned divide);
+uint64_t lapic_tsc_to_timer_ticks(const struct lapic *a, uint64_t tsc, unsigned divide);
+/* floor(x * y / z) without overflow, UINT64_MAX if the quotient does not fit;
+ * *rem (may be NULL) gets the remainder.  z must be non-zero. */
+uint64_t lapic_muldiv64(uint64_t x, uint64_t y, uint64_t z, uint64_t *rem);
+/* The divisor encoded by a divide configuration register value (SDM
+ * 11.5.4): bits 3 and 1:0 = 000 -> 2, ..., 110 -> 128, 111 -> 1. */
+unsigned lapic_divide_value(uint32_t dcr);
+
+#endif
