@@ -361,4 +361,16 @@ CASES = [
         reject=[r"FAIL", r"succeeded", r"^\[cpuid\]"],
         stopped={},
     ),
+    # ---- Local APIC, I/O APIC, UART interrupts, MMIO instruction forms ----
+    dict(
+        name="apic",
+        modules=["apic.elf name=apic ram=8M"],
+        expect=[ok("apic")] + passes("apic", "lapic-version-moffs", "tpr-store-byte",
+                                     "oneshot-fires-wakes-hlt", "periodic-fires-repeatedly",
+                                     "deadline-delivered-after-sti", "uart-thre-irq-routed",
+                                     "uart-rx-irq-routed", "x2apic-self-ipi",
+                                     "x2apic-to-xapic-gp"),
+        stopped={"apic": CLEAN},
+        timeout=60,
+    ),
 ]

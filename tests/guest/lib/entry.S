@@ -108,7 +108,43 @@ exc_common:
         addl $8, %esp
         iretl
 
+/* Interrupt stubs for vectors 32-255: each pushes its vector and joins
+ * irq_common, which calls guest_irq(vector) in guest.c. */
+        .altmacro
+.macro IRQ_STUB n
+        .align 8
+irq_stub_\n:
+        pushl $\n
+        jmp irq_common
+.endm
+.set irqv, 32
+.rept 224
+        IRQ_STUB %irqv
+        .set irqv, irqv + 1
+.endr
+irq_common:
+        pushal
+        pushl 32(%esp)
+        call guest_irq
+        addl $4, %esp
+        popal
+        addl $4, %esp
+        iretl
+
+.macro IRQ_ADDR n
+        .long irq_stub_\n
+.endm
         .section .rodata
+        .align 4
+        .global g_irq_stubs
+g_irq_stubs:
+.set irqv, 32
+.rept 224
+        IRQ_ADDR %irqv
+        .set irqv, irqv + 1
+.endr
+        .noaltmacro
+
         .align 4
         .global g_exc_stubs
 g_exc_stubs:

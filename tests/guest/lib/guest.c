@@ -27,11 +27,26 @@ struct idt_gate {
         uint16_t off_hi;
 } __attribute__((packed));
 
-static struct idt_gate idt[32] __attribute__((aligned(8)));
+static struct idt_gate idt[256] __attribute__((aligned(8)));
 extern const uint32_t g_exc_stubs[32];
+extern const uint32_t g_irq_stubs[224];
+extern const uint32_t g_irq_stubs[224];
 
 void guest_start(void);
 void guest_exception(struct exc_frame *f);
+void guest_irq(uint32_t vector);
+
+volatile uint32_t g_irq_count[256];
+volatile uint32_t g_irq_last;
+void (*volatile g_irq_hook)(uint32_t vector);
+
+void guest_irq(uint32_t vector)
+{
+        g_irq_count[vector & 255]++;
+        g_irq_last = vector;
+        if (g_irq_hook)
+                g_irq_hook(vector);
+}
 
 /* ---- UART ---- */
 
@@ -250,12 +265,13 @@ void guest_exception(struct exc_frame *f)
 
 static void idt_init(void)
 {
-        for (int i = 0; i < 32; i++) {
-                idt[i].off_lo = (uint16_t)g_exc_stubs[i];
+        for (int i = 0; i < 256; i++) {
+                uint32_t stub = i < 32 ? g_exc_stubs[i] : g_irq_stubs[i - 32];
+                idt[i].off_lo = (uint16_t)stub;
                 idt[i].sel = 0x08;
                 idt[i].zero = 0;
                 idt[i].type = 0x8e; /* present, DPL 0, 32-bit interrupt gate */
-                idt[i].off_hi = (uint16_t)(g_exc_stubs[i] >> 16);
+                idt[i].off_hi = (uint16_t)(stub >> 16);
         }
         struct {
                 uint16_t limit;

@@ -86,6 +86,13 @@ static inline void fault_arm(void)
         g_fault_error = 0;
 }
 
+/* ---- Interrupts (vectors 32-255) ----
+ * Every vector has a gate; the handler counts it, remembers it and calls
+ * g_irq_hook (if set) before returning.  EOIs are the test's business. */
+extern volatile uint32_t g_irq_count[256];
+extern volatile uint32_t g_irq_last;
+extern void (*volatile g_irq_hook)(uint32_t vector);
+
 /* ---- Output, checks, exit ---- */
 void gputc(char c);
 void gputs(const char *s); /* no newline added */
