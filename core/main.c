@@ -7,6 +7,7 @@
 #include "arch/x86/serial.h"
 #include "arch/x86/tsc.h"
 #include "boot/bootinfo.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/vm.h"
 #include "lib/printf.h"
@@ -76,6 +77,7 @@ void kmain(uint32_t magic, uint32_t info)
         wx_selftest(bootinfo.cmdline);
         fpu_init();
         tsc_init();
+        clock_init();
         vmx_init();
 
         if (bootinfo.nmodules == 0)

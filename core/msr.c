@@ -6,10 +6,19 @@
 #include "lib/string.h"
 #include "vmx/vmcs.h"
 
-#define MSR_IA32_SYSENTER_CS  0x174
-#define MSR_IA32_SYSENTER_ESP 0x175
-#define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_LOG_LIMIT         16
+#define MSR_IA32_SYSENTER_CS    0x174
+#define MSR_IA32_SYSENTER_ESP   0x175
+#define MSR_IA32_SYSENTER_EIP   0x176
+#define MSR_LOG_LIMIT           16
+#define MSR_IA32_PLATFORM_ID    0x017
+#define MSR_IA32_BIOS_UPDT_TRIG 0x079
+#define MSR_IA32_BIOS_SIGN_ID   0x08b
+#define MSR_IA32_DEBUGCTL       0x1d9
+#define MSR_IA32_MISC_ENABLE    0x1a0
+/* MISC_ENABLE as vtvisor's vCPUs show it (SDM Vol. 4 Table 2-2): fast
+ * strings on, branch trace and PEBS unavailable.  Nothing else exists. */
+#define MISC_ENABLE_VALUE (BIT(0) | BIT(11) | BIT(12))
+#define DEBUGCTL_BTF      BIT(1)
 
 /* MSRs the guest reads and writes directly: VM entry/exit switch the
  * SYSENTER and segment-base MSRs; vcpu_load()/vcpu_put() switch the
@@ -86,6 +95,16 @@ bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
                         return true;
                 }
                 break;
+        case MSR_IA32_MISC_ENABLE:
+                *val = MISC_ENABLE_VALUE;
+                return true;
+        case MSR_IA32_PLATFORM_ID:
+        case MSR_IA32_BIOS_SIGN_ID: /* microcode revision 0: none loaded */
+                *val = 0;
+                return true;
+        case MSR_IA32_DEBUGCTL:
+                *val = vmcs_read64(GUEST_IA32_DEBUGCTL);
+                return true;
         default:
                 break;
         }
@@ -131,6 +150,20 @@ bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
                         return true;
                 }
                 break;
+        case MSR_IA32_MISC_ENABLE:
+                /* Writing back what reads is fine; nothing can be changed. */
+                if (val == MISC_ENABLE_VALUE)
+                        return true;
+                break;
+        case MSR_IA32_BIOS_SIGN_ID:   /* cleared before CPUID leaf 1 by the */
+        case MSR_IA32_BIOS_UPDT_TRIG: /* microcode driver: no update is loaded */
+                return true;
+        case MSR_IA32_DEBUGCTL:
+                /* Single-step on branches only; LBR and BTS are not offered. */
+                if (val & ~DEBUGCTL_BTF)
+                        break;
+                vmcs_write64(GUEST_IA32_DEBUGCTL, val);
+                return true;
         default:
                 break;
         }

@@ -3,6 +3,7 @@
 #include "arch/x86/mm.h"
 #include "arch/x86/serial.h"
 #include "core/irq.h"
+#include "devices/iobus.h"
 #include "core/log.h"
 #include "core/msr.h"
 #include "core/vcpu.h"
@@ -182,11 +183,47 @@ static const char *build(struct vm *vm)
                 return err;
 
         irq_init_vm(vm);
+        iobus_init(vm);
         struct guest_state state;
         err = load_guest(vm, &state);
         if (err)
                 return err;
         return vcpu_init(&vm->vcpu, vm, &state);
+}
+
+void vm_request_reset(struct vm *vm, const char *how)
+{
+        if (vm->cfg.on_reset == RESET_STOP) {
+                vm_stop(vm, "reset by the guest (%s); on-reset=stop", how);
+                return;
+        }
+        vm->restart = true;
+        vm_stop(vm, "reset by the guest (%s); restarting", how);
+}
+
+/* Builds a VM into slot vm: shared by creation and restart. */
+static bool vm_build_slot(struct vm *vm, const struct vm_source *src, uint16_t vpid)
+{
+        vtv_memset(vm, 0, sizeof(*vm));
+        vm->cfg = src->cfg;
+        vm->src = src;
+        vm->id = src->id;
+        vm->vpid = vpid;
+        vm->exit_code = -1;
+        vuart_init(&vm->uart, console_line, vm);
+
+        const char *err = build(vm);
+        if (err) {
+                log_line("vm %s: refused: %s", vm->cfg.name, err);
+                vm_release(vm);
+                vm->stopped = true;
+                return false;
+        }
+        log_line("vm %s: %s guest, %llu MiB RAM at host 0x%llx, VPID %u, entry 0x%llx",
+                 vm->cfg.name, guest_type_name(vm->cfg.type),
+                 (unsigned long long)(vm->cfg.ram_size >> 20), (unsigned long long)vm->ram_hpa,
+                 vm->vpid, (unsigned long long)vmcs_readnat(GUEST_RIP));
+        return true;
 }
 
 struct vm *vm_create(const struct vm_source *src)
@@ -203,25 +240,10 @@ struct vm *vm_create(const struct vm_source *src)
                 }
         }
         struct vm *vm = &vms[nvms];
-        vtv_memset(vm, 0, sizeof(*vm));
-        vm->cfg = src->cfg;
-        vm->src = src;
-        vm->id = src->id;
-        vm->vpid = (uint16_t)(nvms + 1); /* VPID 0 belongs to the host (SDM 28.1) */
-        vm->exit_code = -1;
-        vuart_init(&vm->uart, console_line, vm);
-
-        const char *err = build(vm);
-        if (err) {
-                log_line("vm %s: refused: %s", vm->cfg.name, err);
-                vm_release(vm);
+        /* VPID 0 belongs to the host (SDM 28.1). */
+        if (!vm_build_slot(vm, src, (uint16_t)(nvms + 1)))
                 return NULL;
-        }
         nvms++;
-        log_line("vm %s: %s guest, %llu MiB RAM at host 0x%llx, VPID %u, entry 0x%llx",
-                 vm->cfg.name, guest_type_name(vm->cfg.type),
-                 (unsigned long long)(vm->cfg.ram_size >> 20), (unsigned long long)vm->ram_hpa,
-                 vm->vpid, (unsigned long long)vmcs_readnat(GUEST_RIP));
         return vm;
 }
 
@@ -292,6 +314,8 @@ void vm_run_all(void)
                                 vcpu_put(v);
                                 current = NULL;
                                 vm_release(vm);
+                                if (vm->restart)
+                                        vm_build_slot(vm, vm->src, vm->vpid);
                         }
                 }
                 if (ran)

@@ -4,7 +4,11 @@
 
 #include "core/config.h"
 #include "core/mmio.h"
+#include "devices/acpi_pm.h"
 #include "devices/ioapic.h"
+#include "devices/pci.h"
+#include "devices/reset.h"
+#include "devices/rtc.h"
 #include "devices/lapic.h"
 #include "devices/uart.h"
 #include "ept/ept.h"
@@ -54,9 +58,14 @@ struct vm {
         struct vuart uart;
         bool uart_irq; /* level of the UART's interrupt line */
         struct ioapic ioapic;
+        struct rtc rtc;
+        struct pci pci;
+        struct acpi_pm pm;
+        struct reset reset;
         struct mmio_region mmio[2]; /* local APIC page, I/O APIC page */
         struct vcpu vcpu;
         bool stopped;
+        bool restart;      /* rebuild from src once stopped (guest reset) */
         int64_t exit_code; /* from the debug-exit port, or -1 */
 };
 
@@ -78,6 +87,10 @@ struct vm *vm_create(const struct vm_source *src);
 /* Stops a VM: prints one "vm NAME: stopped: ..." line, flushes its console
  * and releases its memory. */
 void vm_stop(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The guest asked for a reset (how: for the message): restarts or stops the
+ * VM according to its on-reset= option. */
+void vm_request_reset(struct vm *vm, const char *how);
 
 /* Runs every created VM round-robin until all have stopped. */
 void vm_run_all(void);

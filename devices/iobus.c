@@ -1,5 +1,8 @@
 #include "devices/iobus.h"
 #include "core/irq.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/tsc.h"
+#include "core/clock.h"
 #include "core/vm.h"
 #include "devices/uart.h"
 
@@ -47,8 +50,70 @@ static const struct io_range *find(uint16_t port)
         return NULL;
 }
 
+/* Wall-clock time for the guest's RTC: the host's, in seconds. */
+static uint64_t now_seconds(void)
+{
+        return clock_seconds();
+}
+
+static bool wide_in(struct vm *vm, uint16_t port, unsigned size, uint32_t *val)
+{
+        if (reset_claims(port, size)) {
+                *val = reset_in(&vm->reset, port, size);
+        } else if (port >= RTC_PORT_BASE && port < RTC_PORT_BASE + RTC_PORTS) {
+                *val = rtc_in(&vm->rtc, port, size, now_seconds());
+        } else if (pci_claims(port, size)) {
+                *val = pci_in(&vm->pci, port, size);
+        } else if (acpi_pm_claims(port)) {
+                *val = acpi_pm_in(&vm->pm, port, size, rdtsc());
+        } else {
+                return false;
+        }
+        return true;
+}
+
+static bool wide_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
+{
+        if (reset_claims(port, size)) {
+                bool reset = false;
+                reset_out(&vm->reset, port, size, value, &reset);
+                if (reset)
+                        vm_request_reset(vm, port == RESET_CONTROL_PORT
+                                                 ? "reset control register 0xcf9"
+                                                 : "keyboard controller reset");
+        } else if (port >= RTC_PORT_BASE && port < RTC_PORT_BASE + RTC_PORTS) {
+                rtc_out(&vm->rtc, port, size, value, now_seconds());
+        } else if (pci_claims(port, size)) {
+                pci_out(&vm->pci, port, size, value);
+        } else if (acpi_pm_claims(port)) {
+                struct acpi_pm_event ev = { false, 0 };
+                acpi_pm_out(&vm->pm, port, size, value, rdtsc(), &ev);
+                if (ev.sleep && ev.slp_typ == ACPI_SLP_TYP_S5)
+                        vm_stop(vm, "powered off (ACPI S5)");
+                else if (ev.sleep)
+                        vm_stop(vm,
+                                "entered ACPI sleep type %u, which vtvisor does not support "
+                                "(only S5, power-off)",
+                                ev.slp_typ);
+        } else {
+                return false;
+        }
+        return true;
+}
+
+void iobus_init(struct vm *vm)
+{
+        rtc_init(&vm->rtc);
+        pci_init(&vm->pci);
+        acpi_pm_init(&vm->pm, tsc_hz());
+        reset_init(&vm->reset);
+}
+
 uint32_t iobus_in(struct vm *vm, uint16_t port, unsigned size)
 {
+        uint32_t wide;
+        if (wide_in(vm, port, size, &wide))
+                return wide;
         uint32_t v = 0;
         for (unsigned i = 0; i < size; i++) {
                 uint16_t p = (uint16_t)(port + i);
@@ -69,6 +134,8 @@ void iobus_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
                 vm_stop(vm, "debug exit, code %lld", (long long)vm->exit_code);
                 return;
         }
+        if (wide_out(vm, port, size, value))
+                return;
         for (unsigned i = 0; i < size; i++) {
                 uint16_t p = (uint16_t)(port + i);
                 const struct io_range *r = find(p);

@@ -9,6 +9,8 @@ struct vm;
 
 #define DEBUG_EXIT_PORT 0xf4
 
+/* Resets the VM's port devices (RTC, PCI, ACPI PM, reset control). */
+void iobus_init(struct vm *vm);
 uint32_t iobus_in(struct vm *vm, uint16_t port, unsigned size);
 void iobus_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value);
 

@@ -112,8 +112,8 @@ void rtc_out(struct rtc *r, uint16_t port, unsigned size, uint32_t value, uint64
  * checksum at 0x2e/0x2f valid.  Other indices are ignored. */
 void rtc_cmos_set(struct rtc *r, uint8_t index, uint8_t value);
 
-/* Calendar arithmetic, exposed for tests: proleptic Gregorian, any year
- * representable in int64 days. */
+/* Calendar arithmetic, exposed for tests: UTC, proleptic Gregorian, exact
+ * for any year within +-10^9 (the registers reach years 0-9999). */
 void rtc_time_from_seconds(int64_t seconds, struct rtc_time *tm);
 int64_t rtc_seconds_from_time(const struct rtc_time *tm);
 

@@ -1,0 +1,255 @@
+#!/bin/bash
+# Fetches the Debian guest kernel vtvisor's system tests boot, and builds the
+# busybox initramfs they boot it with.
+#
+#   tools/get-guest-linux.sh [--shell] [CACHE_DIR]
+#
+# CACHE_DIR defaults to $VTVISOR_CACHE, then /var/cache/vtvisor.  It ends up
+# holding:
+#   vmlinuz               the bzImage of linux-image-cloud-amd64's kernel
+#   kernel-version        its release string (what `uname -r` prints)
+#   kernel-package        the versioned package name and version it came from
+#   linux-image/          the package unpacked (boot/, lib/modules/ for later
+#                         virtio module loading)
+#   initramfs.cpio.gz     /init prints one line and powers off
+#   initramfs-shell.cpio.gz  (with --shell or VTVISOR_INIT_SHELL=1) the same
+#                         /init prints the same line, then runs a shell on
+#                         the serial console and powers off when it exits
+#
+# Runs as root, non-interactively (Debian 12).  Idempotent: a kernel already
+# in the cache is reused without any download; the initramfs is rebuilt only
+# when its inputs (the init script, busybox, this script) are newer.
+# The init script is tests/system/initramfs/init.
+set -euo pipefail
+
+PROG=get-guest-linux
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+INIT_DIR=$REPO/tests/system/initramfs
+META_PKG=linux-image-cloud-amd64
+
+say() { echo "$PROG: $*"; }
+TMP_DIRS=()
+cleanup() {
+        if [ "${#TMP_DIRS[@]}" -gt 0 ]; then
+                rm -rf "${TMP_DIRS[@]}"
+        fi
+}
+trap cleanup EXIT
+die() {
+        echo "$PROG: error: $*" >&2
+        exit 1
+}
+
+usage() {
+        echo "usage: $0 [--shell] [CACHE_DIR]" >&2
+        exit 2
+}
+
+shell_image=${VTVISOR_INIT_SHELL:-0}
+cache=""
+for arg in "$@"; do
+        case "$arg" in
+        --shell) shell_image=1 ;;
+        -h | --help) usage ;;
+        -*) usage ;;
+        *)
+                [ -z "$cache" ] || usage
+                cache=$arg
+                ;;
+        esac
+done
+cache=${cache:-${VTVISOR_CACHE:-/var/cache/vtvisor}}
+
+export DEBIAN_FRONTEND=noninteractive
+# apt-get download as root otherwise warns that its sandbox user cannot
+# write into the cache directory.
+APT_OPTS=(-q -o APT::Sandbox::User=root)
+
+apt_updated=0
+apt_update_once() {
+        if [ "$apt_updated" = 0 ]; then
+                say "running apt-get update"
+                apt-get "${APT_OPTS[@]}" update >/dev/null ||
+                        die "apt-get update failed (no network to the Debian mirror?)"
+                apt_updated=1
+        fi
+}
+
+need_root() {
+        [ "$(id -u)" -eq 0 ] || die "$1 needs root (run as root)"
+}
+
+installed() {
+        [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = "install ok installed" ]
+}
+
+# Installs Debian packages that are missing (for the host tools this script
+# itself runs).
+ensure_pkgs() {
+        local missing="" p
+        for p in "$@"; do
+                installed "$p" || missing="$missing $p"
+        done
+        [ -n "$missing" ] || return 0
+        need_root "installing$missing"
+        apt_update_once
+        say "installing$missing"
+        # shellcheck disable=SC2086 # the list is meant to split
+        apt-get "${APT_OPTS[@]}" install -y --no-install-recommends $missing >/dev/null ||
+                die "apt-get install$missing failed"
+}
+
+# The package linux-image-cloud-amd64 depends on: linux-image-6.1.0-N-cloud-amd64.
+versioned_pkg() {
+        apt-cache depends "$META_PKG" 2>/dev/null |
+                sed -n 's/^ *Depends: \(linux-image-6\.1[.0-9-]*-cloud-amd64\)$/\1/p' | head -n 1
+}
+
+# download DIR PKG: fetches PKG's .deb into the empty directory DIR and sets
+# DEB to its path.
+download() {
+        local dir=$1 pkg=$2
+        say "apt-get download $pkg"
+        if ! (cd "$dir" && apt-get "${APT_OPTS[@]}" download "$pkg" >/dev/null); then
+                # Stale package lists name versions the mirror has dropped.
+                if [ "$apt_updated" = 0 ]; then
+                        apt_update_once
+                        say "apt-get download $pkg (after apt-get update)"
+                        (cd "$dir" && apt-get "${APT_OPTS[@]}" download "$pkg" >/dev/null) ||
+                                die "apt-get download $pkg failed (no network to the Debian mirror?)"
+                else
+                        die "apt-get download $pkg failed (no network to the Debian mirror?)"
+                fi
+        fi
+        local found=("$dir"/"${pkg}"_*.deb)
+        [ -f "${found[0]}" ] || die "apt-get download $pkg left no ${pkg}_*.deb in $dir"
+        DEB=${found[0]}
+}
+
+get_kernel() {
+        if [ -s "$cache/vmlinuz" ] && [ -s "$cache/kernel-version" ]; then
+                say "kernel: reusing $cache/vmlinuz ($(cat "$cache/kernel-version")), no download"
+                return
+        fi
+        local pkg
+        pkg=$(versioned_pkg)
+        if [ -z "$pkg" ]; then
+                apt_update_once
+                pkg=$(versioned_pkg)
+        fi
+        [ -n "$pkg" ] || die "apt-cache depends $META_PKG names no linux-image-6.1.*-cloud-amd64 package"
+        say "kernel package: $META_PKG -> $pkg"
+
+        local debs=$cache/debs
+        rm -rf "$debs" "$cache/linux-image"
+        mkdir -p "$debs" "$cache/linux-image"
+        local meta_deb image_deb
+        download "$debs" "$META_PKG"
+        meta_deb=$DEB
+        download "$debs" "$pkg"
+        image_deb=$DEB
+        say "unpacking ${meta_deb##*/} and ${image_deb##*/} into $cache/linux-image"
+        dpkg -x "$meta_deb" "$cache/linux-image"
+        dpkg -x "$image_deb" "$cache/linux-image"
+
+        local images=("$cache"/linux-image/boot/vmlinuz-*)
+        if [ "${#images[@]}" -ne 1 ] || [ ! -f "${images[0]}" ]; then
+                die "expected one boot/vmlinuz-* in ${image_deb##*/}, found: ${images[*]}"
+        fi
+        local version=${images[0]##*/vmlinuz-}
+        cp "${images[0]}" "$cache/vmlinuz.tmp"
+        mv "$cache/vmlinuz.tmp" "$cache/vmlinuz"
+        echo "$version" >"$cache/kernel-version"
+        echo "$pkg $(dpkg-deb -f "$image_deb" Version)" >"$cache/kernel-package"
+        rm -rf "$debs"
+        say "kernel: $cache/vmlinuz ($version, $(stat -c %s "$cache/vmlinuz") bytes)"
+}
+
+# Sets BUSYBOX to a static busybox: the installed busybox-static's, else
+# that package installed with apt-get.  busybox-static conflicts with
+# Debian's dynamic busybox, which initramfs-tools needs on the host, so on a
+# host with that one the package is unpacked into the cache instead.
+find_busybox() {
+        if installed busybox-static && [ -x /bin/busybox ]; then
+                BUSYBOX=/bin/busybox
+                return
+        fi
+        if ! installed busybox; then
+                ensure_pkgs busybox-static
+                BUSYBOX=/bin/busybox
+                return
+        fi
+        local dir=$cache/busybox-static
+        if [ ! -x "$dir/bin/busybox" ]; then
+                say "the host has Debian's dynamic busybox: unpacking busybox-static into the cache"
+                rm -rf "$dir" "$cache/debs-busybox"
+                mkdir -p "$cache/debs-busybox"
+                download "$cache/debs-busybox" busybox-static
+                dpkg -x "$DEB" "$dir"
+                rm -rf "$cache/debs-busybox"
+        fi
+        BUSYBOX=$dir/bin/busybox
+}
+
+# build_initramfs OUT SHELL APPLETS...: SHELL=1 adds the marker that makes
+# /init start an interactive shell.
+build_initramfs() {
+        local out=$1 shell=$2 init=$INIT_DIR/init
+        shift 2
+        if [ -s "$out" ] && [ "$out" -nt "$init" ] && [ "$out" -nt "$BUSYBOX" ] &&
+                [ "$out" -nt "$0" ]; then
+                say "initramfs: $out is up to date ($(stat -c %s "$out") bytes)"
+                return
+        fi
+        local root
+        root=$(mktemp -d "${TMPDIR:-/tmp}/vtvisor-initramfs.XXXXXX")
+        TMP_DIRS+=("$root")
+        mkdir -p "$root"/{bin,dev,etc,proc,sys,tmp,root}
+        if [ "$shell" = 1 ]; then
+                echo "written by tools/get-guest-linux.sh --shell: /init runs a shell" \
+                        >"$root/etc/vtvisor-init-shell"
+        fi
+        chmod 1777 "$root/tmp"
+        chmod 0700 "$root/root"
+        cp "$BUSYBOX" "$root/bin/busybox"
+        chmod 0755 "$root/bin/busybox"
+        local a
+        for a in "$@"; do
+                [ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
+        done
+        install -m 0755 "$init" "$root/init"
+        # The kernel opens /dev/console for init's stdin/stdout/stderr
+        # before /init runs (init/main.c, console_on_rootfs); the kernel's
+        # built-in initramfs has the node too, this copy keeps the image
+        # self-sufficient.  /init then mounts devtmpfs over /dev.
+        mknod -m 0600 "$root/dev/console" c 5 1
+        # Reproducible: fixed times, root ownership, sorted names.
+        find "$root" -exec touch -h -d @0 {} +
+        (cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
+                cpio --quiet -o -H newc -R 0:0 --reproducible) | gzip -n -9 >"$out.tmp"
+        mv "$out.tmp" "$out"
+        rm -rf "$root"
+        say "initramfs: built $out ($(stat -c %s "$out") bytes, /init from ${init#"$REPO"/})"
+}
+
+mkdir -p "$cache" || die "cannot create $cache"
+cache=$(cd "$cache" && pwd)
+say "cache: $cache"
+
+get_kernel
+
+ensure_pkgs cpio
+find_busybox
+[ -x "$BUSYBOX" ] || die "no static busybox at $BUSYBOX"
+say "busybox: $BUSYBOX"
+need_root "creating /dev/console in the initramfs"
+
+# What the init scripts run: sh and its builtins do most of the work.
+build_initramfs "$cache/initramfs.cpio.gz" 0 \
+        sh mount uname cat stty poweroff sleep
+if [ "$shell_image" = 1 ]; then
+        # The interactive image gets every applet.
+        mapfile -t applets < <("$BUSYBOX" --list)
+        build_initramfs "$cache/initramfs-shell.cpio.gz" 1 "${applets[@]}"
+fi
+say "done"
