@@ -48,8 +48,13 @@ static enum exit_action stop_unexpected(struct vcpu *v, uint32_t reason)
 #define L1_ECX_HYPERVISOR   BIT(31)
 /* Leaf 1 EDX: MCE, MTRR, MCA, DS, ACPI thermal, HTT, TM, PBE. */
 #define L1_EDX_HIDDEN (BIT(7) | BIT(12) | BIT(14) | BIT(21) | BIT(22) | BIT(28) | BIT(29) | BIT(31))
-/* The TSC-frequency leaf vtvisor always offers (SDM Vol. 2A CPUID 15H). */
-#define TSC_LEAF 0x15u
+/* The TSC and processor-frequency leaves vtvisor always offers (SDM Vol.
+ * 2A CPUID 15H, 16H), so guests need no PIT to calibrate. */
+#define TSC_LEAF  0x15u
+#define FREQ_LEAF 0x16u
+/* Leaf 6 EAX: the APIC timer keeps running in deep C-states (ARAT): the
+ * emulated one always runs.  Nothing else of thermal/power management. */
+#define L6_EAX_ARAT BIT(2)
 /* Leaf 7 EBX: SGX, INVPCID (unless enabled), RDT-M, RDT-A, Intel PT. */
 #define L7_EBX_HIDDEN  (BIT(2) | BIT(12) | BIT(15) | BIT(25))
 #define L7_EBX_INVPCID BIT(10)
@@ -78,8 +83,8 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                 r = cpuid(leaf, sub);
                 switch (leaf) {
                 case 0:
-                        if (r.eax < TSC_LEAF)
-                                r.eax = TSC_LEAF;
+                        if (r.eax < FREQ_LEAF)
+                                r.eax = FREQ_LEAF;
                         break;
                 case 1:
                         r.ecx &= ~(uint32_t)L1_ECX_HIDDEN;
@@ -91,8 +96,10 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                         /* One logical processor, initial APIC ID 0. */
                         r.ebx = (r.ebx & 0xffff) | (1u << 16);
                         break;
+                case 6:
+                        r = (struct cpuid_regs){ L6_EAX_ARAT, 0, 0, 0 };
+                        break;
                 case 5:    /* MONITOR/MWAIT: exit to #UD */
-                case 6:    /* thermal and power management */
                 case 0xa:  /* performance monitoring: no PMU offered */
                 case 0x12: /* SGX */
                 case 0x14: /* processor trace */

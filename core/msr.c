@@ -10,6 +10,7 @@
 #define MSR_IA32_SYSENTER_ESP   0x175
 #define MSR_IA32_SYSENTER_EIP   0x176
 #define MSR_LOG_LIMIT           16
+#define MSR_IA32_TSC_ADJUST     0x03b
 #define MSR_IA32_PLATFORM_ID    0x017
 #define MSR_IA32_BIOS_UPDT_TRIG 0x079
 #define MSR_IA32_BIOS_SIGN_ID   0x08b
@@ -98,6 +99,9 @@ bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
         case MSR_IA32_MISC_ENABLE:
                 *val = MISC_ENABLE_VALUE;
                 return true;
+        case MSR_IA32_TSC_ADJUST:
+                *val = v->tsc_adjust;
+                return true;
         case MSR_IA32_PLATFORM_ID:
         case MSR_IA32_BIOS_SIGN_ID: /* microcode revision 0: none loaded */
                 *val = 0;
@@ -124,9 +128,13 @@ bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
                 return false;
         }
         switch (msr) {
-        case MSR_IA32_TSC:
+        case MSR_IA32_TSC: {
+                /* Writing the TSC moves IA32_TSC_ADJUST along (SDM 17.17.3). */
+                uint64_t old = rdtsc() + vmcs_read64(TSC_OFFSET);
                 vmcs_write64(TSC_OFFSET, val - rdtsc());
+                v->tsc_adjust += val - old;
                 return true;
+        }
         case MSR_IA32_PAT:
                 if (!pat_valid(val))
                         break;
@@ -150,6 +158,11 @@ bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
                         return true;
                 }
                 break;
+        case MSR_IA32_TSC_ADJUST:
+                /* Moves the guest's TSC by the change (SDM 17.17.3). */
+                vmcs_write64(TSC_OFFSET, vmcs_read64(TSC_OFFSET) + (val - v->tsc_adjust));
+                v->tsc_adjust = val;
+                return true;
         case MSR_IA32_MISC_ENABLE:
                 /* Writing back what reads is fine; nothing can be changed. */
                 if (val == MISC_ENABLE_VALUE)

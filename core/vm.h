@@ -40,6 +40,7 @@ struct vcpu {
         uint64_t xcr0;
         uint64_t kernel_gs_base, star, lstar, cstar, fmask, tsc_aux;
         uint64_t dr[4], dr6;
+        uint64_t tsc_adjust; /* IA32_TSC_ADJUST */
         struct lapic lapic;
         uint64_t slice_end; /* TSC at which this vCPU's time slice ends */
 
