@@ -22,7 +22,7 @@ HV_C     := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c))
 HV_S     := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.S))
 HV_OBJS  := $(patsubst %,$(BUILD)/hv/%.o,$(HV_C) $(HV_S))
 
-.PHONY: all vtvisor guests unit test unit-test guest-test run bench fuzz format check-format iso clean deps
+.PHONY: all vtvisor guests unit guest-linux test unit-test guest-test run bench fuzz format check-format iso clean deps
 
 all: vtvisor guests unit
 
@@ -47,8 +47,14 @@ include tests/unit/unit.mk
 include tests/guest/guest.mk
 -include tests/fuzz/fuzz.mk
 
-test: all
-	$(PYTHON) tools/run_tests.py
+# The Debian guest kernel and initramfs for the system tests, kept outside
+# the clone so runs share them (tools/get-guest-linux.sh).
+GUEST_CACHE ?= /var/cache/vtvisor
+guest-linux:
+	VTVISOR_CACHE=$(GUEST_CACHE) tools/get-guest-linux.sh
+
+test: all guest-linux
+	VTVISOR_CACHE=$(GUEST_CACHE) $(PYTHON) tools/run_tests.py
 
 unit-test: unit
 	$(PYTHON) tools/run_tests.py --only unit

@@ -76,6 +76,10 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                  * frequency; the APIC timer counts at that crystal rate. */
                 uint64_t hz = tsc_hz();
                 r = (struct cpuid_regs){ 1, 1, (uint32_t)hz, 0 };
+        } else if (leaf == FREQ_LEAF) {
+                /* Base and maximum frequency in MHz: the TSC's. */
+                uint32_t mhz = (uint32_t)(tsc_hz() / 1000000);
+                r = (struct cpuid_regs){ mhz, mhz, mhz, 0 };
         } else if (leaf < 0x80000000u && cpuid(0, 0).eax < leaf) {
                 /* Beyond the basic leaves: zeros (not the CPU's "highest leaf"
                  * data, which would contradict leaf 0 as vtvisor reports it). */

@@ -26,11 +26,19 @@ Self-checking guests print "PASS: x"/"FAIL: x" lines and finish with
 VM stops with "debug exit, code 1": see ok() and CLEAN.
 """
 
+import os
 import re
 
 HASWELL = "corei7_haswell_4770"
 SKYLAKE = "corei7_skylake_x"
 SANDY = "corei7_sandy_bridge_2600k"
+
+# Where tools/get-guest-linux.sh keeps the Debian kernel and initramfs.
+GUEST_CACHE = os.environ.get("VTVISOR_CACHE", "/var/cache/vtvisor")
+LINUX_CMDLINE = "console=ttyS0,115200 panic=-1 cryptomgr.notests"
+# The kernel's "Memory: avail/total" total for ram=256M, within 4 MiB below
+# 262144 KiB (the legacy hole and page 0 are not RAM): 258048..262144.
+RAM_256M_KIB = r"25804[89]|2580[5-9]\d|258[1-9]\d\d|259\d\d\d|26[01]\d\d\d|2620\d\d|2621[0-3]\d|26214[0-4]"
 
 # A clean self-checking guest: exit value 0.
 CLEAN = r"debug exit, code 1"
@@ -372,5 +380,25 @@ CASES = [
                                      "x2apic-to-xapic-gp"),
         stopped={"apic": CLEAN},
         timeout=60,
+    ),
+    # ---- System test: Debian's stock cloud kernel boots to /init and powers off ----
+    # tools/get-guest-linux.sh (run by `make test`) fetches the kernel with
+    # apt-get download and builds the busybox initramfs into GUEST_CACHE.
+    dict(
+        name="linux-boot",
+        modules=[f"{GUEST_CACHE}/vmlinuz name=linux ram=256M -- {LINUX_CMDLINE}",
+                 f"{GUEST_CACHE}/initramfs.cpio.gz initrd-for=linux"],
+        megs=512,
+        timeout=300,
+        expect=[rf"^\[linux\] vtvisor-init: kernel=6\.1\.\S+-cloud-amd64 cpus=1 "
+                rf"mem_kib=\d+ ram_kib=({RAM_256M_KIB})$",
+                r"^\[linux\] vtvisor-init: kernel-warnings=0$",
+                r"^\[linux\] .*clocksource: Switched to clocksource tsc$",
+                r"^\[linux\] .*TSC deadline timer available$"],
+        reject=[r"FAIL", r"WARNING:", r"\bOops\b", r"Kernel panic", r"Call Trace",
+                r"\bBUG:", r"[Cc]alibration failed", r"Unable to calibrate",
+                r"APIC calibration", r"timer doesn't work", r"[Uu]nstable",
+                r"unchecked MSR access", r"kernel-warning: "],
+        stopped={"linux": r"powered off \(ACPI S5\)"},
     ),
 ]
