@@ -1,4 +1,5 @@
 #include "core/log.h"
+#include "core/console.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/serial.h"
 #include "lib/printf.h"
@@ -25,6 +26,7 @@ void log_printf(const char *fmt, ...)
 
 static void vline(const char *prefix, const char *fmt, va_list ap)
 {
+        console_break();
         log_printf("vtvisor: %s", prefix);
         vtv_vformat(serial_sink, NULL, fmt, ap);
         serial_putc('\n');

@@ -2,6 +2,8 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/mm.h"
 #include "arch/x86/serial.h"
+#include "arch/x86/tsc.h"
+#include "core/console.h"
 #include "core/irq.h"
 #include "devices/iobus.h"
 #include "core/log.h"
@@ -23,12 +25,10 @@ void *vm_gpa_ptr(struct vm *vm, gpa_t gpa, uint64_t len)
         return guest_mem_ptr(&vm->mem, gpa, len);
 }
 
-static void console_line(void *ctx, const char *line, size_t len)
+static void console_line(void *ctx, const char *line, size_t len, bool complete)
 {
         struct vm *vm = ctx;
-        log_printf("[%s] ", vm->cfg.name);
-        log_write(line, len);
-        log_write("\n", 1);
+        console_guest(vm, vm->cfg.name, line, len, complete);
 }
 
 void vm_stop(struct vm *vm, const char *fmt, ...)
@@ -197,8 +197,12 @@ void vm_request_reset(struct vm *vm, const char *how)
                 vm_stop(vm, "reset by the guest (%s); on-reset=stop", how);
                 return;
         }
+        /* Not a stop: the VM goes on, rebuilt from its modules. */
         vm->restart = true;
-        vm_stop(vm, "reset by the guest (%s); restarting", how);
+        vm->stopped = true;
+        vm->vcpu.state = VCPU_STOPPED;
+        vuart_flush(&vm->uart);
+        log_line("vm %s: reset by the guest (%s); restarting", vm->cfg.name, how);
 }
 
 /* Builds a VM into slot vm: shared by creation and restart. */
@@ -269,6 +273,20 @@ static void poll_console_input(void)
         }
 }
 
+/* A guest that stopped writing in the middle of a line (a prompt) gets
+ * that much shown after this long. */
+#define PARTIAL_LINE_TSC_DIVISOR 50 /* 1/50 s */
+
+static void flush_idle_lines(uint64_t now)
+{
+        for (size_t i = 0; i < nvms; i++) {
+                struct vm *vm = &vms[i];
+                if (!vm->stopped && vuart_pending(&vm->uart) &&
+                    now - vm->uart_activity > tsc_hz() / PARTIAL_LINE_TSC_DIVISOR)
+                        vuart_flush(&vm->uart);
+        }
+}
+
 /* A halted vCPU becomes runnable once its APIC has an interrupt for it. */
 static bool wake_if_pending(struct vcpu *v, uint64_t now)
 {
@@ -295,6 +313,7 @@ void vm_run_all(void)
                 bool ran = false;
                 uint64_t now = rdtsc();
                 poll_console_input();
+                flush_idle_lines(now);
                 for (size_t i = 0; i < nvms; i++) {
                         struct vm *vm = &vms[i];
                         struct vcpu *v = &vm->vcpu;
@@ -314,8 +333,13 @@ void vm_run_all(void)
                                 vcpu_put(v);
                                 current = NULL;
                                 vm_release(vm);
-                                if (vm->restart)
-                                        vm_build_slot(vm, vm->src, vm->vpid);
+                                if (vm->restart) {
+                                        /* The CMOS is battery-backed: it
+                                         * keeps its contents over a reset. */
+                                        struct rtc cmos = vm->rtc;
+                                        if (vm_build_slot(vm, vm->src, vm->vpid))
+                                                vm->rtc = cmos;
+                                }
                         }
                 }
                 if (ran)

@@ -57,7 +57,8 @@ struct vm {
         struct ept ept;
         hpa_t msr_bitmap, io_bitmap_a, io_bitmap_b;
         struct vuart uart;
-        bool uart_irq; /* level of the UART's interrupt line */
+        bool uart_irq;          /* level of the UART's interrupt line */
+        uint64_t uart_activity; /* TSC of the guest's last UART access */
         struct ioapic ioapic;
         struct rtc rtc;
         struct pci pci;

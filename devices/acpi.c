@@ -19,6 +19,7 @@
 #define FACS_LEN       64
 #define FADT_LEN       276 /* FADT major version 6 (ACPI 6.4 table 5.9) */
 #define MADT_FIXED_LEN 44
+#define MCFG_LEN       60
 
 #define XSDT_REVISION 1
 #define FADT_REVISION 6
@@ -26,6 +27,17 @@
 #define MADT_REVISION 5 /* ACPI 6.3 and later */
 #define DSDT_REVISION 2 /* 2 and up: AML integers are 64-bit (ACPI 6.4 5.2.11.1) */
 #define FACS_VERSION  2
+#define MCFG_REVISION 1
+
+/* MCFG (PCI Firmware 3.2, 4.1.2): the header, 8 reserved bytes, then one
+ * 16-byte allocation per ECAM range: base address (the address of bus 0
+ * of the segment, whatever the start bus), segment, start and end bus, 4
+ * reserved bytes. */
+#define MCFG_ALLOC         44
+#define MCFG_ALLOC_BASE    0
+#define MCFG_ALLOC_SEGMENT 8
+#define MCFG_ALLOC_START   10
+#define MCFG_ALLOC_END     11
 
 /* FADT field offsets (ACPI 6.4 table 5.9). */
 #define FADT_FIRMWARE_CTRL   36
@@ -118,6 +130,7 @@
 #define RES_IRQ_NOFLAGS 0x22 /* small item 0x04, length 2 */
 #define RES_IO          0x47 /* small item 0x08, length 7 */
 #define RES_END         0x79 /* small item 0x0f, length 1 */
+#define RES_MEM32_FIXED 0x86
 #define RES_DWORD_ADDR  0x87
 #define RES_WORD_ADDR   0x88
 #define RES_IO_DECODE16 0x01
@@ -127,7 +140,7 @@
 #define ADDR_MIN_FIXED  BIT(2)
 #define ADDR_MAX_FIXED  BIT(3)
 #define IO_ENTIRE_RANGE 0x3
-#define MEM_READ_WRITE  0x1 /* non-cacheable */
+#define MEM_READ_WRITE  0x1 /* non-cacheable; for Memory32Fixed: writable */
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -470,6 +483,47 @@ static size_t res_dword_mem(uint8_t *r, uint32_t min, uint32_t len)
         return 26;
 }
 
+/* A Fixed Location Memory Range Descriptor (ACPI 6.4 6.4.3.4):
+ * Memory32Fixed (ReadWrite, base, len), a range the device consumes. */
+static size_t res_mem32_fixed(uint8_t *r, uint32_t base, uint32_t len)
+{
+        r[0] = RES_MEM32_FIXED;
+        put16(r + 1, 9);
+        r[3] = MEM_READ_WRITE;
+        put32(r + 4, base);
+        put32(r + 8, len);
+        return 12;
+}
+
+static uint64_t ecam_len(const struct acpi_config *cfg)
+{
+        return ((uint64_t)cfg->mcfg_end_bus + 1) * MiB(1);
+}
+
+/* Device (ECAM): the motherboard resource that reserves the ECAM window.
+ * PCI Firmware 3.2 4.1.2: the MCFG's ranges must be reserved through ACPI
+ * as motherboard resources (PNP0C02), e820 reservation being optional;
+ * Linux looks for them in every PNP0C01/PNP0C02 _CRS (is_acpi_reserved).
+ * Not in PCI0._CRS: every memory range there is a window the bridge
+ * forwards to PCI, which Linux would hand out to BARs.  A child of PCI0 as
+ * on Intel platforms, whose PNP0C02 "PDRC" under the host bridge reserves
+ * its PCIEXBAR. */
+static void dsdt_ecam(const struct acpi_config *cfg, struct aml *a)
+{
+        uint8_t res[12];
+        size_t n = 0;
+
+        emit1(a, AML_EXT);
+        emit1(a, AML_EXT_DEVICE);
+        size_t dev = pkg_begin(a);
+        emit(a, "ECAM", 4);
+        aml_name_eisaid(a, "_HID", "PNP0C02");
+        aml_name_int(a, "_UID", 0);
+        n += res_mem32_fixed(res + n, (uint32_t)cfg->mcfg_base, (uint32_t)ecam_len(cfg));
+        aml_name_resources(a, "_CRS", res, n);
+        pkg_end(a, dev);
+}
+
 static void dsdt_pci(const struct acpi_config *cfg, struct aml *a)
 {
         uint8_t res[96];
@@ -485,15 +539,19 @@ static void dsdt_pci(const struct acpi_config *cfg, struct aml *a)
         aml_name_int(a, "_UID", 0);
         aml_name_int(a, "_SEG", 0);
         aml_name_int(a, "_BBN", 0);
-        /* _CRS: what the bridge decodes.  Buses 0-255; the config ports
+        /* _CRS: what the bridge decodes.  Buses 0-255, or only those the
+         * MCFG covers, as Linux otherwise reports that it "only partially
+         * covers this bridge" (pci_mmconfig_insert); the config ports
          * 0xcf8-0xcff it consumes; all other I/O ports; the MMIO window. */
-        n += res_word(res + n, ADDR_BUS, 0, 0, 0xff);
+        n += res_word(res + n, ADDR_BUS, 0, 0, cfg->mcfg_base ? cfg->mcfg_end_bus : 0xff);
         n += res_io(res + n, 0xcf8, 1, 8);
         n += res_word(res + n, ADDR_IO, IO_ENTIRE_RANGE, 0, 0xcf7);
         n += res_word(res + n, ADDR_IO, IO_ENTIRE_RANGE, 0xd00, 0xffff);
         if (cfg->pci_mmio_size)
                 n += res_dword_mem(res + n, cfg->pci_mmio_base, cfg->pci_mmio_size);
         aml_name_resources(a, "_CRS", res, n);
+        if (cfg->mcfg_base)
+                dsdt_ecam(cfg, a);
         pkg_end(a, dev);
 }
 
@@ -553,6 +611,17 @@ static size_t build_dsdt(const struct acpi_config *cfg, uint8_t *t, size_t cap)
         return a.len;
 }
 
+static void build_mcfg(const struct acpi_config *cfg, uint8_t *t)
+{
+        header(t, "MCFG", MCFG_LEN, MCFG_REVISION);
+        uint8_t *e = t + MCFG_ALLOC;
+        put64(e + MCFG_ALLOC_BASE, cfg->mcfg_base);
+        put16(e + MCFG_ALLOC_SEGMENT, 0);
+        e[MCFG_ALLOC_START] = 0;
+        e[MCFG_ALLOC_END] = cfg->mcfg_end_bus;
+        seal(t);
+}
+
 static void build_xsdt(uint8_t *t, const gpa_t *entries, unsigned n)
 {
         header(t, "XSDT", HDR_LEN + 8 * n, XSDT_REVISION);
@@ -578,6 +647,66 @@ static void build_rsdp(uint8_t *t, gpa_t xsdt)
 
 #define FAIL(buf, ...) (vtv_snprintf((buf), sizeof(buf), __VA_ARGS__), (const char *)(buf))
 
+/* Whether [a, a + alen) and [b, b + blen) share a byte; empty ranges
+ * share none. */
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+        return alen && blen && a < b + blen && b < a + alen;
+}
+
+/* The I/O APIC page up to the end of the local APIC page. */
+#define APIC_RANGE_LEN (ACPI_LAPIC_ADDR + PAGE_SIZE - ACPI_IOAPIC_ADDR)
+
+/* Checks the PCI windows; returns NULL, or out->err. */
+static const char *check_config(const struct acpi_config *cfg, size_t buf_size,
+                                struct acpi_layout *out)
+{
+        if (cfg->pci_mmio_size) {
+                uint64_t end = (uint64_t)cfg->pci_mmio_base + cfg->pci_mmio_size;
+                if (!cfg->pci)
+                        return FAIL(out->err, "a PCI MMIO window without the PCI host bridge");
+                if (end > GiB(4))
+                        return FAIL(out->err, "PCI MMIO window [0x%x, 0x%llx) crosses 4 GiB",
+                                    cfg->pci_mmio_base, (unsigned long long)end);
+                if (overlaps(cfg->pci_mmio_base, cfg->pci_mmio_size, ACPI_IOAPIC_ADDR,
+                             APIC_RANGE_LEN))
+                        return FAIL(out->err,
+                                    "PCI MMIO window [0x%x, 0x%llx) overlaps the I/O APIC or "
+                                    "local APIC at 0x%x-0x%llx",
+                                    cfg->pci_mmio_base, (unsigned long long)end, ACPI_IOAPIC_ADDR,
+                                    (unsigned long long)(ACPI_LAPIC_ADDR + PAGE_SIZE));
+        }
+        if (cfg->mcfg_base) {
+                uint64_t base = cfg->mcfg_base, len = ecam_len(cfg), align = MiB(1);
+                /* PCIe Base 5.0 7.2.2: the base is aligned to 2^(n+20) bytes,
+                 * n the bits that number the buses. */
+                while (align < len)
+                        align <<= 1;
+                if (!cfg->pci)
+                        return FAIL(out->err, "an ECAM window (MCFG) without the PCI host bridge");
+                if (!IS_ALIGNED(base, align))
+                        return FAIL(out->err, "ECAM window at 0x%llx is not aligned to %llu MiB",
+                                    (unsigned long long)base, (unsigned long long)(align >> 20));
+                if (base >= GiB(4) || base + len > GiB(4))
+                        return FAIL(out->err, "ECAM window at 0x%llx does not end below 4 GiB",
+                                    (unsigned long long)base);
+                if (overlaps(base, len, cfg->pci_mmio_base, cfg->pci_mmio_size))
+                        return FAIL(out->err,
+                                    "ECAM window [0x%llx, 0x%llx) overlaps the PCI MMIO window",
+                                    (unsigned long long)base, (unsigned long long)(base + len));
+                if (overlaps(base, len, ACPI_IOAPIC_ADDR, APIC_RANGE_LEN))
+                        return FAIL(out->err,
+                                    "ECAM window [0x%llx, 0x%llx) overlaps the I/O APIC or "
+                                    "local APIC",
+                                    (unsigned long long)base, (unsigned long long)(base + len));
+                if (overlaps(base, len, cfg->base, buf_size))
+                        return FAIL(out->err,
+                                    "ECAM window [0x%llx, 0x%llx) overlaps the ACPI tables",
+                                    (unsigned long long)base, (unsigned long long)(base + len));
+        }
+        return NULL;
+}
+
 const char *acpi_build(const struct acpi_config *cfg, void *buf, size_t buf_size,
                        struct acpi_layout *out)
 {
@@ -590,25 +719,17 @@ const char *acpi_build(const struct acpi_config *cfg, void *buf, size_t buf_size
         if (!IS_ALIGNED(cfg->base, 64))
                 return FAIL(out->err, "ACPI base 0x%llx is not 64-byte aligned (the FACS must be)",
                             (unsigned long long)cfg->base);
-        if (cfg->pci_mmio_size) {
-                uint64_t end = (uint64_t)cfg->pci_mmio_base + cfg->pci_mmio_size;
-                if (!cfg->pci)
-                        return FAIL(out->err, "a PCI MMIO window without the PCI host bridge");
-                if (end > GiB(4))
-                        return FAIL(out->err, "PCI MMIO window [0x%x, 0x%llx) crosses 4 GiB",
-                                    cfg->pci_mmio_base, (unsigned long long)end);
-                if (cfg->pci_mmio_base < ACPI_LAPIC_ADDR + PAGE_SIZE && end > ACPI_IOAPIC_ADDR)
-                        return FAIL(out->err,
-                                    "PCI MMIO window [0x%x, 0x%llx) overlaps the I/O APIC or "
-                                    "local APIC at 0x%x-0x%llx",
-                                    cfg->pci_mmio_base, (unsigned long long)end, ACPI_IOAPIC_ADDR,
-                                    (unsigned long long)(ACPI_LAPIC_ADDR + PAGE_SIZE));
-        }
+        const char *err = check_config(cfg, buf_size, out);
+        if (err)
+                return err;
 
+        size_t mcfg_len = cfg->mcfg_base ? MCFG_LEN : 0;
+        unsigned nxsdt = cfg->mcfg_base ? 3 : 2; /* FADT, MADT[, MCFG] */
         size_t off_facs = 64, off_xsdt = off_facs + FACS_LEN;
-        size_t off_fadt = ALIGN_UP(off_xsdt + HDR_LEN + 8 * 2, 16);
+        size_t off_fadt = ALIGN_UP(off_xsdt + HDR_LEN + 8 * nxsdt, 16);
         size_t off_madt = ALIGN_UP(off_fadt + FADT_LEN, 16);
-        size_t off_dsdt = ALIGN_UP(off_madt + madt_len(cfg->ncpus), 16);
+        size_t off_mcfg = ALIGN_UP(off_madt + madt_len(cfg->ncpus), 16);
+        size_t off_dsdt = ALIGN_UP(off_mcfg + mcfg_len, 16);
         size_t dsdt_len = 0;
         if (buf_size > off_dsdt) {
                 vtv_memset(b, 0, buf_size);
@@ -629,17 +750,23 @@ const char *acpi_build(const struct acpi_config *cfg, void *buf, size_t buf_size
         out->fadt = cfg->base + off_fadt;
         out->madt = cfg->base + off_madt;
         out->dsdt = cfg->base + off_dsdt;
-        out->xsdt_len = HDR_LEN + 8 * 2;
+        out->xsdt_len = HDR_LEN + 8 * nxsdt;
         out->fadt_len = FADT_LEN;
         out->madt_len = madt_len(cfg->ncpus);
         out->dsdt_len = (uint32_t)dsdt_len;
+        if (mcfg_len) {
+                out->mcfg = cfg->base + off_mcfg;
+                out->mcfg_len = MCFG_LEN;
+        }
         out->size = size;
 
         build_facs(b + off_facs);
         build_fadt(cfg, b + off_fadt, out->facs, out->dsdt);
         build_madt(cfg, b + off_madt);
-        const gpa_t entries[] = { out->fadt, out->madt };
-        build_xsdt(b + off_xsdt, entries, ARRAY_SIZE(entries));
+        if (mcfg_len)
+                build_mcfg(cfg, b + off_mcfg);
+        const gpa_t entries[] = { out->fadt, out->madt, out->mcfg };
+        build_xsdt(b + off_xsdt, entries, nxsdt);
         build_rsdp(b, out->xsdt);
         return NULL;
 }

@@ -1,6 +1,7 @@
-/* ACPI tables for a guest: RSDP, XSDT, FADT, FACS, MADT and DSDT (ACPI 6.4,
- * chapter 5), built into a caller-given buffer that the guest will see at a
- * given guest-physical address.  Pure: no device emulation here, only the
+/* ACPI tables for a guest: RSDP, XSDT, FADT, FACS, MADT, DSDT (ACPI 6.4,
+ * chapter 5) and optionally MCFG (PCI Firmware Specification 3.2, 4.1.2),
+ * built into a caller-given buffer that the guest will see at a given
+ * guest-physical address.  Pure: no device emulation here, only the
  * description of the devices the hypervisor must emulate:
  *
  *   I/O 0x600-0x603  PM1a event block: PM1_STS (0x600, write 1 to clear) and
@@ -15,10 +16,19 @@
  *   I/O 0xcf9        reset register (when cfg->reset_reg): a byte write of
  *                    ACPI_RESET_VALUE resets the VM
  *   SCI              ISA IRQ 9 = GSI 9, level-triggered, active high
+ *   MMIO ECAM        (when cfg->mcfg_base) PCIe enhanced configuration
+ *                    access for segment 0, buses 0..cfg->mcfg_end_bus:
+ *                    (mcfg_end_bus + 1) MiB at mcfg_base, offset = bus << 20
+ *                    | device << 15 | function << 12 | register.  x86
+ *                    Linux (arch/x86/pci/mmconfig-shared.c) takes it up
+ *                    early when the e820 map reserves the window, else
+ *                    only after the ACPI namespace is up, through the
+ *                    PNP0C02 device here; so the caller should reserve it
+ *                    in e820 as well
  *
  * Layout in the buffer, each table at an offset aligned as ACPI requires:
  * RSDP at 0 (16-byte aligned, ACPI 6.4 5.2.5.1), FACS at 64 (64-byte
- * aligned, 5.2.10), then XSDT, FADT, MADT and DSDT. */
+ * aligned, 5.2.10), then XSDT, FADT, MADT, MCFG (when present) and DSDT. */
 #ifndef VTV_DEVICES_ACPI_H
 #define VTV_DEVICES_ACPI_H
 
@@ -62,12 +72,25 @@ struct acpi_config {
         uint32_t pci_mmio_base; /* its 32-bit MMIO window; size 0: none */
         uint32_t pci_mmio_size;
         bool com1; /* a 16550 at 0x3f8, IRQ 4 (PNP0501) in the DSDT */
+        /* PCIe ECAM window for segment 0, buses 0..mcfg_end_bus (needs pci;
+         * 0: none): an MCFG table describes it, a motherboard resource
+         * (PNP0C02) under the host bridge reserves it, as PCI Firmware 3.2
+         * 4.1.2 requires, and the host bridge's bus range ends at
+         * mcfg_end_bus so the MCFG covers all of it.  It must lie below
+         * 4 GiB (Linux ignores an MCFG above 4 GiB on firmware without a
+         * 2010+ DMI date) aligned to its size rounded up to a power of two
+         * (PCIe Base 5.0 7.2.2), clear of the PCI MMIO window, the APICs
+         * and the tables. */
+        uint64_t mcfg_base;
+        uint8_t mcfg_end_bus;
 };
 
 /* Guest-physical addresses and lengths of what was built. */
 struct acpi_layout {
         gpa_t rsdp, facs, xsdt, fadt, madt, dsdt;
         uint32_t xsdt_len, fadt_len, madt_len, dsdt_len;
+        gpa_t mcfg; /* 0 when there is no MCFG */
+        uint32_t mcfg_len;
         size_t size; /* bytes of the buffer used */
         char err[160];
 };

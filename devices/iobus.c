@@ -33,6 +33,7 @@ static uint8_t uart_in(struct vm *vm, uint16_t offset)
 
 static void uart_out(struct vm *vm, uint16_t offset, uint8_t v)
 {
+        vm->uart_activity = rdtsc();
         vuart_write(&vm->uart, offset, v);
         uart_update_irq(vm);
 }

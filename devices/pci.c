@@ -64,16 +64,11 @@ bool pci_claims(uint16_t port, unsigned size)
                (size == 1 || size == 2 || size == 4) && (port - PCI_CONFIG_DATA_PORT) + size <= 4;
 }
 
-/* The function CONFIG_ADDRESS selects, or NULL when there is none or the
- * enable bit is clear (then CONFIG_DATA is an ordinary, empty I/O port). */
-static struct pci_function *selected(struct pci *p)
+/* The function at bus:devfn, or NULL when there is none. */
+static struct pci_function *lookup(struct pci *p, uint8_t bus, uint8_t devfn)
 {
-        uint32_t a = p->address;
-        if (!(a & PCI_ADDR_ENABLE))
-                return NULL;
-        if ((a >> 16 & 0xff) != 0)
+        if (bus != 0)
                 return NULL; /* only bus 0 exists: no PCI-PCI bridges */
-        uint8_t devfn = (uint8_t)(a >> 8);
         return devfn == 0 ? &p->host_bridge : p->bus0[devfn];
 }
 
@@ -82,22 +77,74 @@ static uint32_t ones(unsigned size)
         return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
 }
 
+/* The configuration read and write that both mechanisms deliver.  The
+ * callers have checked the access: size is 1, 2 or 4 and reg..reg+size-1
+ * lie within one dword below PCI_CFG_EXT_SIZE, so an access is either
+ * entirely in the 256-byte conventional space or entirely above it.
+ *
+ * Above it, 0x100-0xfff, is PCIe extended configuration space, which a
+ * conventional function does not have.  It reads 0 and ignores writes:
+ * extended capabilities always start at 0x100, and a header of 0 there
+ * (capability ID 0, version 0, next offset 0) is how a function says it
+ * has none (PCIe Base 5.0 7.6); the rest of the space is then
+ * unimplemented registers, which read 0 (PCI 3.0 6.1).  Linux's
+ * pci_cfg_space_size_ext accepts exactly this ("0 or a valid extended
+ * capability header"), and an all-zero 0x100 cannot be mistaken for an
+ * alias of the vendor/device ID at 0. */
+static uint32_t cfg_read(struct pci *p, uint8_t bus, uint8_t devfn, uint16_t reg, unsigned size)
+{
+        const struct pci_function *f = lookup(p, bus, devfn);
+        if (!f)
+                return ones(size); /* master abort (PCI 3.0 6.1) */
+        if (reg >= PCI_CFG_SIZE)
+                return 0;
+        uint32_t v = 0;
+        for (unsigned i = 0; i < size; i++)
+                v |= (uint32_t)f->cfg[reg + i] << (8 * i);
+        return v;
+}
+
+static void cfg_write(struct pci *p, uint8_t bus, uint8_t devfn, uint16_t reg, unsigned size,
+                      uint32_t value)
+{
+        struct pci_function *f = lookup(p, bus, devfn);
+        if (!f || reg >= PCI_CFG_SIZE)
+                return;
+        for (unsigned i = 0; i < size; i++) {
+                unsigned off = reg + i;
+                uint8_t b = (uint8_t)(value >> (8 * i));
+                uint8_t w = f->wmask[off];
+                f->cfg[off] = (uint8_t)((f->cfg[off] & ~w) | (b & w));
+                f->cfg[off] &= (uint8_t) ~(b & f->w1cmask[off]);
+        }
+}
+
+/* Mechanism #1: the register CONFIG_ADDRESS names (dword aligned) plus the
+ * byte lane of the data port.  Returns false when the enable bit is clear:
+ * then CONFIG_DATA is an ordinary, empty I/O port. */
+static bool port_target(const struct pci *p, uint16_t port, uint8_t *bus, uint8_t *devfn,
+                        uint16_t *reg)
+{
+        uint32_t a = p->address;
+        if (!(a & PCI_ADDR_ENABLE))
+                return false;
+        *bus = (uint8_t)(a >> 16);
+        *devfn = (uint8_t)(a >> 8);
+        *reg = (uint16_t)((a & 0xfc) + (port - PCI_CONFIG_DATA_PORT));
+        return true;
+}
+
 uint32_t pci_in(struct pci *p, uint16_t port, unsigned size)
 {
         if (!pci_claims(port, size))
                 return ones(size);
         if (port == PCI_CONFIG_ADDRESS_PORT)
                 return p->address;
-        struct pci_function *f = selected(p);
-        if (!f)
+        uint8_t bus, devfn;
+        uint16_t reg;
+        if (!port_target(p, port, &bus, &devfn, &reg))
                 return ones(size);
-        /* Register number from CONFIG_ADDRESS (dword aligned) plus the
-         * byte lane the data port access uses. */
-        unsigned off = (p->address & 0xfc) + (port - PCI_CONFIG_DATA_PORT);
-        uint32_t v = 0;
-        for (unsigned i = 0; i < size; i++)
-                v |= (uint32_t)f->cfg[off + i] << (8 * i);
-        return v;
+        return cfg_read(p, bus, devfn, reg, size);
 }
 
 void pci_out(struct pci *p, uint16_t port, unsigned size, uint32_t value)
@@ -108,14 +155,29 @@ void pci_out(struct pci *p, uint16_t port, unsigned size, uint32_t value)
                 p->address = value & PCI_ADDR_WRITABLE;
                 return;
         }
-        struct pci_function *f = selected(p);
-        if (!f)
-                return;
-        unsigned off = (p->address & 0xfc) + (port - PCI_CONFIG_DATA_PORT);
-        for (unsigned i = 0; i < size; i++, off++) {
-                uint8_t b = (uint8_t)(value >> (8 * i));
-                uint8_t w = f->wmask[off];
-                f->cfg[off] = (uint8_t)((f->cfg[off] & ~w) | (b & w));
-                f->cfg[off] &= (uint8_t) ~(b & f->w1cmask[off]);
-        }
+        uint8_t bus, devfn;
+        uint16_t reg;
+        if (port_target(p, port, &bus, &devfn, &reg))
+                cfg_write(p, bus, devfn, reg, size, value);
+}
+
+/* An ECAM access the model serves: 1, 2 or 4 bytes, naturally aligned,
+ * within the 4 KiB of one function. */
+static bool ecam_valid(uint16_t reg, unsigned size)
+{
+        return (size == 1 || size == 2 || size == 4) && reg % size == 0 && reg < PCI_CFG_EXT_SIZE;
+}
+
+uint32_t pci_cfg_read(struct pci *p, uint8_t bus, uint8_t devfn, uint16_t reg, unsigned size)
+{
+        if (!ecam_valid(reg, size))
+                return ones(size);
+        return cfg_read(p, bus, devfn, reg, size);
+}
+
+void pci_cfg_write(struct pci *p, uint8_t bus, uint8_t devfn, uint16_t reg, unsigned size,
+                   uint32_t value)
+{
+        if (ecam_valid(reg, size))
+                cfg_write(p, bus, devfn, reg, size, value);
 }

@@ -17,7 +17,17 @@
  * Port claims: 0xcf8 only for 32-bit accesses (a byte at 0xcf9 is the
  * reset control register, devices/reset.h; other byte and word accesses to
  * 0xcf8-0xcfb are not configuration cycles and read all-ones here), and
- * 0xcfc-0xcff for accesses that stay within the dword. */
+ * 0xcfc-0xcff for accesses that stay within the dword.
+ *
+ * The same configuration space is reachable directly, as PCI Express's
+ * enhanced configuration access mechanism (ECAM, PCIe Base 5.0 7.2.2)
+ * delivers it: pci_cfg_read/pci_cfg_write take bus, device/function and a
+ * 12-bit register number (0x000-0xfff).  The caller maps its memory window
+ * to those (PCI_ECAM_BUS/DEVFN/REG below).  Both mechanisms share one
+ * implementation, so a register reads the same through either.  Every
+ * function here is conventional PCI: its 256-byte space is all there is,
+ * and the PCIe extended space 0x100-0xfff reads 0 and ignores writes (see
+ * pci.c for why 0). */
 #ifndef VTV_DEVICES_PCI_H
 #define VTV_DEVICES_PCI_H
 
@@ -34,9 +44,18 @@
  * a type 1 cycle on the bus, not a register). */
 #define PCI_ADDR_WRITABLE 0x80fffffcu
 
-#define PCI_CFG_SIZE       256
-#define PCI_DEVFNS         256 /* 32 devices x 8 functions */
+#define PCI_CFG_SIZE       256  /* conventional configuration space */
+#define PCI_CFG_EXT_SIZE   4096 /* with PCIe extended space, as ECAM reaches it */
+#define PCI_DEVFNS         256  /* 32 devices x 8 functions */
 #define PCI_DEVFN(dev, fn) ((uint8_t)((dev) << 3 | (fn)))
+
+/* ECAM (PCIe Base 5.0 7.2.2): a window offset encodes bus in
+ * bits 27:20, device in 19:15, function in 14:12 and register in 11:0, so
+ * each bus takes 1 MiB and each function 4 KiB. */
+#define PCI_ECAM_BUS_SIZE   0x100000u
+#define PCI_ECAM_BUS(off)   ((uint8_t)((off) >> 20))
+#define PCI_ECAM_DEVFN(off) ((uint8_t)((off) >> 12))
+#define PCI_ECAM_REG(off)   ((uint16_t)((off)&0xfff))
 
 /* Type 0 header offsets (PCI 3.0 6.1). */
 #define PCI_VENDOR_ID      0x00
@@ -100,5 +119,17 @@ bool pci_claims(uint16_t port, unsigned size);
 
 uint32_t pci_in(struct pci *p, uint16_t port, unsigned size);
 void pci_out(struct pci *p, uint16_t port, unsigned size, uint32_t value);
+
+/* Direct (ECAM) configuration access to register reg of bus:devfn, size 1,
+ * 2 or 4 bytes, with the port mechanism's semantics: a function that is
+ * absent (any bus but 0, an empty slot) reads all-ones and ignores writes;
+ * read-only bits keep their value and write-1-to-clear bits clear.  reg
+ * must be below PCI_CFG_EXT_SIZE and aligned to size, as operating systems
+ * access ECAM (PCIe Base 5.0 7.2.2 promises no more than accesses within a
+ * dword).  Any other access, including other sizes such as 8 bytes, reads
+ * all-ones (size bytes of them, at most 4) and is ignored when written. */
+uint32_t pci_cfg_read(struct pci *p, uint8_t bus, uint8_t devfn, uint16_t reg, unsigned size);
+void pci_cfg_write(struct pci *p, uint8_t bus, uint8_t devfn, uint16_t reg, unsigned size,
+                   uint32_t value);
 
 #endif

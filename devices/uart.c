@@ -36,23 +36,29 @@ void vuart_init(struct vuart *u, uart_line_fn sink, void *ctx)
 void vuart_flush(struct vuart *u)
 {
         if (u->len) {
-                u->sink(u->ctx, u->line, u->len);
+                u->sink(u->ctx, u->line, u->len, false);
                 u->len = 0;
         }
+}
+
+size_t vuart_pending(const struct vuart *u)
+{
+        return u->len;
 }
 
 static void transmit(struct vuart *u, uint8_t c)
 {
         if (c == '\n') {
-                u->sink(u->ctx, u->line, u->len);
+                u->sink(u->ctx, u->line, u->len, true);
                 u->len = 0;
                 return;
         }
         if (c == '\r')
                 return;
         /* The guest must not be able to send terminal escapes or binary
-         * noise to the operator's console. */
-        u->line[u->len++] = (c >= 0x20 && c < 0x7f) || c == '\t' ? (char)c : '?';
+         * noise to the operator's console; backspace is harmless and lets a
+         * shell's line editing work. */
+        u->line[u->len++] = (c >= 0x20 && c < 0x7f) || c == '\t' || c == '\b' ? (char)c : '?';
         if (u->len == UART_LINE_MAX)
                 vuart_flush(u);
 }

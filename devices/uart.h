@@ -15,7 +15,10 @@
 #define UART_RX_FIFO  16
 #define UART_IRQ      4
 
-typedef void (*uart_line_fn)(void *ctx, const char *line, size_t len);
+/* complete: the text ends a line (the guest sent a newline).  Otherwise it
+ * is the start or a further piece of a line still being written: flushed
+ * early (vuart_flush) or cut because the line buffer was full. */
+typedef void (*uart_line_fn)(void *ctx, const char *line, size_t len, bool complete);
 
 struct vuart {
         uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
@@ -32,8 +35,11 @@ struct vuart {
 void vuart_init(struct vuart *u, uart_line_fn sink, void *ctx);
 uint8_t vuart_read(struct vuart *u, unsigned offset);
 void vuart_write(struct vuart *u, unsigned offset, uint8_t value);
-/* Emits a pending partial line (e.g. when the VM stops). */
+/* Emits a pending partial line (e.g. when the VM stops, or when the guest
+ * has paused in the middle of a line, like a shell prompt). */
 void vuart_flush(struct vuart *u);
+/* Bytes of a line waiting for its end. */
+size_t vuart_pending(const struct vuart *u);
 /* Queues one received byte; false when the FIFO was full (overrun). */
 bool vuart_receive(struct vuart *u, uint8_t c);
 /* True while the UART asserts its interrupt line (IRQ 4 on a PC). */

@@ -4,25 +4,25 @@
  * routing of the UART's interrupt (transmitter empty and received data). */
 #include "guest.h"
 
-#define APIC       0xfee00000u
-#define IOAPIC     0xfec00000u
-#define REG_ID     0x20
-#define REG_VER    0x30
-#define REG_TPR    0x80
-#define REG_EOI    0xb0
-#define REG_SVR    0xf0
-#define REG_ISR    0x100
-#define REG_IRR    0x200
-#define REG_LVT_T  0x320
-#define REG_TINIT  0x380
-#define REG_TCUR   0x390
-#define REG_TDIV   0x3e0
-#define VEC_ONE    0x40
-#define VEC_PER    0x41
-#define VEC_DL     0x42
-#define VEC_SELF   0x50
-#define VEC_UART   0x60
-#define MSR_APIC_BASE 0x1b
+#define APIC             0xfee00000u
+#define IOAPIC           0xfec00000u
+#define REG_ID           0x20
+#define REG_VER          0x30
+#define REG_TPR          0x80
+#define REG_EOI          0xb0
+#define REG_SVR          0xf0
+#define REG_ISR          0x100
+#define REG_IRR          0x200
+#define REG_LVT_T        0x320
+#define REG_TINIT        0x380
+#define REG_TCUR         0x390
+#define REG_TDIV         0x3e0
+#define VEC_ONE          0x40
+#define VEC_PER          0x41
+#define VEC_DL           0x42
+#define VEC_SELF         0x50
+#define VEC_UART         0x60
+#define MSR_APIC_BASE    0x1b
 #define MSR_TSC_DEADLINE 0x6e0
 
 static inline uint32_t apic_rd(uint32_t off)
@@ -162,8 +162,8 @@ static void uart_irqs(void)
 {
         expect_eq32("ioapic-version", ioapic_rd(1), 0x00170011);
         report("ioapic-pin4-masked-at-reset", ioapic_rd(0x10 + 2 * 4) & (1u << 16));
-        ioapic_wr(0x10 + 2 * 4 + 1, 0);       /* destination APIC 0 */
-        ioapic_wr(0x10 + 2 * 4, VEC_UART);   /* edge, active high, unmasked */
+        ioapic_wr(0x10 + 2 * 4 + 1, 0);    /* destination APIC 0 */
+        ioapic_wr(0x10 + 2 * 4, VEC_UART); /* edge, active high, unmasked */
         expect_eq32("ioapic-rte-readback", ioapic_rd(0x10 + 2 * 4), VEC_UART);
 
         g_irq_hook = eoi_hook;

@@ -186,7 +186,7 @@ CASES = [
         modules=["ioport.elf name=ioport"],
         expect=[ok("ioport")]
         + passes("ioport", "inb-all-ones", "inw-all-ones", "inl-all-ones",
-                 "write-pci-address-ignored", "dangerous-writes-ignored"),
+                 "dangerous-writes-ignored"),
         stopped={"ioport": CLEAN},
     ),
     # String I/O (REP INS/OUTS) to unknown ports.
@@ -400,5 +400,28 @@ CASES = [
                 r"APIC calibration", r"timer doesn't work", r"[Uu]nstable",
                 r"unchecked MSR access", r"kernel-warning: "],
         stopped={"linux": r"powered off \(ACPI S5\)"},
+    ),
+    # ---- RTC, PCI, ACPI PM timer; reset with restart and with stop; power-off ----
+    dict(
+        name="platform-reset-restart",
+        modules=["platform.elf name=plat ram=8M on-reset=restart -- reset=cf9 end=poweroff"],
+        expect=[line("plat", "platform: run 1"), line("plat", "platform: run 2"),
+                r"^vtvisor: vm plat: reset by the guest \(reset control register "
+                r"0xcf9\); restarting$",
+                r"^\[plat\] DONE: [1-9]\d* passed, 0 failed$"]
+        + passes("plat", "cmos-kept-over-reset", "rtc-time-valid", "pci-host-bridge-id",
+                 "pci-absent-device", "pm-timer-advances"),
+        reject=[r"FAIL", r"took-effect"],
+        stopped={"plat": r"powered off \(ACPI S5\)"},
+        order=[(line("plat", "platform: run 1"), line("plat", "platform: run 2"))],
+    ),
+    dict(
+        name="platform-reset-stop",
+        modules=["platform.elf name=plat ram=8M on-reset=stop -- reset=kbc",
+                 "cpuid.elf name=after -- delay=20"],
+        expect=[line("plat", "platform: resetting through kbc"), ok("after")],
+        reject=[r"FAIL", r"took-effect", r"platform: run 2"],
+        stopped={"plat": r"reset by the guest \(keyboard controller reset\); on-reset=stop",
+                 "after": CLEAN},
     ),
 ]

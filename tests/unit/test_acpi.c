@@ -13,6 +13,7 @@
 #include "devices/acpi.h"
 
 #define BASE 0xe0000ULL
+#define ECAM 0xb0000000ULL
 
 static uint64_t rd(const uint8_t *p, unsigned n)
 {
@@ -42,6 +43,8 @@ static struct acpi_config full_config(unsigned ncpus)
                 .pci_mmio_base = 0xc0000000,
                 .pci_mmio_size = 0x3ec00000,
                 .com1 = true,
+                .mcfg_base = ECAM,
+                .mcfg_end_bus = 0,
         };
         return c;
 }
@@ -123,6 +126,8 @@ START_TEST(every_table_valid)
                 table(b, l->fadt, "FACP", 276, 6);
                 table(b, l->madt, "APIC", l->madt_len, 5);
                 table(b, l->dsdt, "DSDT", l->dsdt_len, 2);
+                if (cfgs[i].mcfg_base)
+                        table(b, l->mcfg, "MCFG", 60, 1);
                 ck_assert_uint_eq(l->fadt_len, 276);
                 const uint8_t *facs = at(b, l->facs);
                 ck_assert_mem_eq(facs, "FACS", 4);
@@ -131,10 +136,17 @@ START_TEST(every_table_valid)
                 ck_assert_uint_eq(l->facs % 64, 0);
                 /* Tables do not overlap: sorted by address, each ends before
                  * the next starts. */
-                uint64_t starts[] = { l->rsdp, l->facs, l->xsdt, l->fadt, l->madt, l->dsdt };
-                uint64_t lens[] = { 36, 64, l->xsdt_len, l->fadt_len, l->madt_len, l->dsdt_len };
-                for (size_t j = 0; j + 1 < ARRAY_SIZE(starts); j++)
-                        ck_assert_uint_le(starts[j] + lens[j], starts[j + 1]);
+                uint64_t starts[] = {
+                        l->rsdp, l->facs, l->xsdt, l->fadt, l->madt, l->mcfg, l->dsdt
+                };
+                uint64_t lens[] = { 36,          64,          l->xsdt_len, l->fadt_len,
+                                    l->madt_len, l->mcfg_len, l->dsdt_len };
+                for (size_t j = 0, k = 1; k < ARRAY_SIZE(starts); k++) {
+                        if (!lens[k])
+                                continue; /* no MCFG */
+                        ck_assert_uint_le(starts[j] + lens[j], starts[k]);
+                        j = k;
+                }
                 ck_assert_uint_eq(l->dsdt + l->dsdt_len, BASE + l->size);
                 ck_assert_uint_le(l->size, ACPI_MAX_SIZE);
                 free(b);
@@ -142,15 +154,26 @@ START_TEST(every_table_valid)
 }
 END_TEST
 
-START_TEST(xsdt_points_to_fadt_and_madt)
+START_TEST(xsdt_points_to_fadt_madt_and_mcfg)
 {
         struct acpi_config cfg = full_config(2);
         struct built *b = build(&cfg);
-        const uint8_t *x = table(b, b->l.xsdt, "XSDT", 36 + 16, 1);
+        const uint8_t *x = table(b, b->l.xsdt, "XSDT", 36 + 24, 1);
+        ck_assert_uint_eq(b->l.xsdt_len, 36 + 24);
         ck_assert_uint_eq(rd(x + 36, 8), b->l.fadt);
         ck_assert_uint_eq(rd(x + 44, 8), b->l.madt);
+        ck_assert_uint_eq(rd(x + 52, 8), b->l.mcfg);
         ck_assert_mem_eq(at(b, rd(x + 36, 8)), "FACP", 4);
         ck_assert_mem_eq(at(b, rd(x + 44, 8)), "APIC", 4);
+        ck_assert_mem_eq(at(b, rd(x + 52, 8)), "MCFG", 4);
+        free(b);
+
+        /* Without an ECAM window: FADT and MADT only. */
+        cfg.mcfg_base = 0;
+        b = build(&cfg);
+        x = table(b, b->l.xsdt, "XSDT", 36 + 16, 1);
+        ck_assert_uint_eq(rd(x + 36, 8), b->l.fadt);
+        ck_assert_uint_eq(rd(x + 44, 8), b->l.madt);
         free(b);
 }
 END_TEST
@@ -297,6 +320,9 @@ START_TEST(madt_counts)
 }
 END_TEST
 
+/* EISAID ("PNP0C02") as a DWordConst. */
+#define PNP0C02 "\x0c\x41\xd0\x0c\x02"
+
 static bool contains(const uint8_t *hay, size_t n, const void *needle, size_t m)
 {
         for (size_t i = 0; i + m <= n; i++)
@@ -319,6 +345,9 @@ START_TEST(dsdt_contents)
         /* EISAID("PNP0A03") and EISAID("PNP0501") as DWordConsts. */
         ck_assert(contains(d, b->l.dsdt_len, "\x0c\x41\xd0\x0a\x03", 5));
         ck_assert(contains(d, b->l.dsdt_len, "\x0c\x41\xd0\x05\x01", 5));
+        /* The ECAM window's motherboard resource, EISAID("PNP0C02"). */
+        ck_assert(contains(d, b->l.dsdt_len, "ECAM", 4));
+        ck_assert(contains(d, b->l.dsdt_len, PNP0C02, 5));
         free(b);
 
         cfg = minimal_config();
@@ -340,7 +369,107 @@ START_TEST(dsdt_contents)
         b = build(&cfg);
         ck_assert(!contains(b->buf, b->l.size, "COM1", 4));
         ck_assert(contains(b->buf, b->l.size, "PCI0", 4));
+        ck_assert(!contains(b->buf, b->l.size, "ECAM", 4));
         free(b);
+}
+END_TEST
+
+/* PCI0._CRS's bus number range: a WordBusNumber producer 0..max (ACPI 6.4
+ * 6.4.3.5.3). */
+static bool has_bus_range(const struct built *b, unsigned max)
+{
+        const uint8_t desc[] = { 0x88,
+                                 13,
+                                 0,
+                                 2,
+                                 0x0c,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 (uint8_t)max,
+                                 (uint8_t)(max >> 8),
+                                 0,
+                                 0,
+                                 (uint8_t)(max + 1),
+                                 (uint8_t)((max + 1) >> 8) };
+        return contains(at(b, b->l.dsdt), b->l.dsdt_len, desc, sizeof(desc));
+}
+
+/* The XSDT entries that point at a table with signature sig. */
+static unsigned xsdt_count(const struct built *b, const char *sig)
+{
+        const uint8_t *x = at(b, b->l.xsdt);
+        unsigned n = 0;
+        for (uint32_t off = 36; off + 8 <= b->l.xsdt_len; off += 8)
+                n += !memcmp(at(b, rd(x + off, 8)), sig, 4);
+        return n;
+}
+
+START_TEST(mcfg_table)
+{
+        static const struct {
+                uint64_t base;
+                uint8_t end_bus;
+        } cases[] = { { ECAM, 0 }, { 0xb0000000, 3 }, { 0xa0000000, 15 }, { 0x80000000, 255 } };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                struct acpi_config cfg = full_config(4);
+                cfg.mcfg_base = cases[i].base;
+                cfg.mcfg_end_bus = cases[i].end_bus;
+                struct built *b = build(&cfg);
+                uint64_t len = ((uint64_t)cases[i].end_bus + 1) << 20;
+                /* Header, length 60, revision 1, checksum (table() checks). */
+                ck_assert_uint_eq(b->l.mcfg_len, 60);
+                const uint8_t *m = table(b, b->l.mcfg, "MCFG", 60, 1);
+                for (unsigned off = 36; off < 44; off++)
+                        ck_assert_uint_eq(m[off], 0);
+                /* The one allocation structure. */
+                ck_assert_uint_eq(rd(m + 44, 8), cases[i].base);
+                ck_assert_uint_eq(rd(m + 52, 2), 0); /* segment */
+                ck_assert_uint_eq(m[54], 0);         /* start bus */
+                ck_assert_uint_eq(m[55], cases[i].end_bus);
+                ck_assert_uint_eq(rd(m + 56, 4), 0);
+                ck_assert_uint_eq(xsdt_count(b, "MCFG"), 1);
+                ck_assert_uint_eq(xsdt_count(b, "FACP"), 1);
+                ck_assert_uint_eq(xsdt_count(b, "APIC"), 1);
+                /* The DSDT reserves the window as a motherboard resource,
+                 * Memory32Fixed (ReadWrite, base, len), and the bridge
+                 * decodes just the buses the MCFG covers. */
+                const uint8_t *d = at(b, b->l.dsdt);
+                uint8_t mem[12] = { 0x86, 9, 0, 1 };
+                for (unsigned k = 0; k < 4; k++) {
+                        mem[4 + k] = (uint8_t)(cases[i].base >> (8 * k));
+                        mem[8 + k] = (uint8_t)(len >> (8 * k));
+                }
+                ck_assert(contains(d, b->l.dsdt_len, PNP0C02, 5));
+                ck_assert(contains(d, b->l.dsdt_len, mem, sizeof(mem)));
+                ck_assert(has_bus_range(b, cases[i].end_bus));
+                ck_assert(cases[i].end_bus == 0xff || !has_bus_range(b, 0xff));
+                free(b);
+        }
+}
+END_TEST
+
+START_TEST(no_mcfg_without_base)
+{
+        struct acpi_config cfgs[] = { full_config(4), full_config(1), minimal_config() };
+        cfgs[0].mcfg_base = 0;
+        cfgs[1].mcfg_base = 0;
+        cfgs[1].mcfg_end_bus = 7; /* ignored without a base */
+        for (size_t i = 0; i < ARRAY_SIZE(cfgs); i++) {
+                struct built *b = build(&cfgs[i]);
+                ck_assert_uint_eq(b->l.mcfg, 0);
+                ck_assert_uint_eq(b->l.mcfg_len, 0);
+                ck_assert_uint_eq(b->l.xsdt_len, 36 + 16);
+                ck_assert_uint_eq(xsdt_count(b, "MCFG"), 0);
+                ck_assert(!contains(b->buf, b->l.size, "MCFG", 4));
+                ck_assert(!contains(b->buf, b->l.size, "ECAM", 4));
+                ck_assert(!contains(b->buf, b->l.size, PNP0C02, 5));
+                /* The bridge keeps decoding all 256 buses. */
+                ck_assert(has_bus_range(b, 0xff) == cfgs[i].pci);
+                free(b);
+        }
 }
 END_TEST
 
@@ -355,6 +484,8 @@ static void expect_error(const struct acpi_config *cfg, size_t size, const char 
 
 START_TEST(errors)
 {
+        static uint8_t buf[ACPI_MAX_SIZE];
+        struct acpi_layout l;
         struct acpi_config cfg = full_config(0);
         expect_error(&cfg, ACPI_MAX_SIZE, "0 vCPUs");
         cfg = full_config(256);
@@ -378,6 +509,55 @@ START_TEST(errors)
         cfg.pci_mmio_size = 0x1000;
         expect_error(&cfg, ACPI_MAX_SIZE, "without the PCI host bridge");
 
+        /* ECAM windows. */
+        cfg = minimal_config();
+        cfg.mcfg_base = ECAM;
+        expect_error(&cfg, ACPI_MAX_SIZE, "ECAM window (MCFG) without the PCI host bridge");
+        cfg = full_config(4);
+        cfg.mcfg_base = ECAM + 0x80000;
+        expect_error(&cfg, ACPI_MAX_SIZE, "not aligned to 1 MiB");
+        cfg.mcfg_base = ECAM + MiB(1);
+        cfg.mcfg_end_bus = 1;
+        expect_error(&cfg, ACPI_MAX_SIZE, "not aligned to 2 MiB");
+        cfg.mcfg_end_bus = 2; /* 3 buses: 2 bits of bus number */
+        expect_error(&cfg, ACPI_MAX_SIZE, "not aligned to 4 MiB");
+        cfg.mcfg_base = 0x88000000;
+        cfg.mcfg_end_bus = 255;
+        expect_error(&cfg, ACPI_MAX_SIZE, "not aligned to 256 MiB");
+        cfg.mcfg_base = 0xb0000000; /* all 256 buses, up to the MMIO window */
+        ck_assert_ptr_null(acpi_build(&cfg, buf, ACPI_MAX_SIZE, &l));
+        cfg.mcfg_end_bus = 0;
+        cfg.mcfg_base = GiB(4);
+        expect_error(&cfg, ACPI_MAX_SIZE, "does not end below 4 GiB");
+        cfg.mcfg_base = 0xfffffffffff00000ULL;
+        expect_error(&cfg, ACPI_MAX_SIZE, "does not end below 4 GiB");
+        cfg.mcfg_base = 0xc0000000;
+        expect_error(&cfg, ACPI_MAX_SIZE, "overlaps the PCI MMIO window");
+        cfg.mcfg_base = 0xfeb00000;
+        expect_error(&cfg, ACPI_MAX_SIZE, "overlaps the PCI MMIO window");
+        cfg.pci_mmio_size = 0;
+        cfg.mcfg_base = 0xfec00000;
+        expect_error(&cfg, ACPI_MAX_SIZE, "overlaps the I/O APIC or local APIC");
+        cfg.mcfg_base = 0xfee00000;
+        expect_error(&cfg, ACPI_MAX_SIZE, "overlaps the I/O APIC or local APIC");
+        cfg.mcfg_base = 0x100000;
+        cfg.base = 0x100000;
+        expect_error(&cfg, ACPI_MAX_SIZE, "overlaps the ACPI tables");
+        cfg.base = 0x100000 - ACPI_MAX_SIZE; /* tables end where the window starts */
+        ck_assert_ptr_null(acpi_build(&cfg, buf, ACPI_MAX_SIZE, &l));
+        /* Right next to the MMIO window, the APICs and 4 GiB is fine. */
+        cfg = full_config(4);
+        cfg.mcfg_base = 0xbff00000;
+        ck_assert_ptr_null(acpi_build(&cfg, buf, ACPI_MAX_SIZE, &l));
+        cfg.pci_mmio_size = 0;
+        cfg.mcfg_base = 0xfeb00000;
+        ck_assert_ptr_null(acpi_build(&cfg, buf, ACPI_MAX_SIZE, &l));
+        cfg.mcfg_base = 0xfef00000;
+        ck_assert_ptr_null(acpi_build(&cfg, buf, ACPI_MAX_SIZE, &l));
+        cfg.mcfg_base = 0xfff00000;
+        ck_assert_ptr_null(acpi_build(&cfg, buf, ACPI_MAX_SIZE, &l));
+        ck_assert_uint_eq(l.mcfg_len, 60);
+
         /* Buffer sizes: every size short of the need fails, the need works. */
         cfg = full_config(4);
         struct built *b = build(&cfg);
@@ -388,8 +568,6 @@ START_TEST(errors)
                 expect_error(&cfg, shorts[i], "too small");
         for (size_t s = need - 40; s < need; s++)
                 expect_error(&cfg, s, "too small");
-        static uint8_t buf[ACPI_MAX_SIZE];
-        struct acpi_layout l;
         ck_assert_ptr_null(acpi_build(&cfg, buf, need, &l));
         cfg = full_config(ACPI_MAX_CPUS);
         ck_assert_ptr_null(acpi_build(&cfg, buf, sizeof(buf), &l));
@@ -574,9 +752,24 @@ static void iasl_all(const struct acpi_config *cfg)
         iasl_round_trip(dir, "facs", at(b, l->facs), 64);
         iasl_round_trip(dir, "apic", at(b, l->madt), l->madt_len);
         iasl_round_trip(dir, "dsdt", at(b, l->dsdt), l->dsdt_len);
+        char path[512];
+        if (cfg->mcfg_base) {
+                iasl_round_trip(dir, "mcfg", at(b, l->mcfg), l->mcfg_len);
+                /* iasl knows the MCFG layout: its field names carry our values. */
+                snprintf(path, sizeof(path), "%s/mcfg.dsl", dir);
+                char *mcfg = slurp(path, NULL), want[80];
+                ck_assert_ptr_nonnull(mcfg);
+                snprintf(want, sizeof(want), "Base Address : %016llX",
+                         (unsigned long long)cfg->mcfg_base);
+                ck_assert_msg(strstr(mcfg, want), "MCFG disassembly lacks \"%s\":\n%s", want, mcfg);
+                ck_assert(strstr(mcfg, "Segment Group Number : 0000"));
+                ck_assert(strstr(mcfg, "Start Bus Number : 00"));
+                snprintf(want, sizeof(want), "End Bus Number : %02X", cfg->mcfg_end_bus);
+                ck_assert_msg(strstr(mcfg, want), "MCFG disassembly lacks \"%s\":\n%s", want, mcfg);
+                free(mcfg);
+        }
         /* A malformed resource template disassembles as a plain Buffer, which
          * round-trips as well; so every _CRS must come out as a template. */
-        char path[512];
         snprintf(path, sizeof(path), "%s/dsdt.dsl", dir);
         char *dsl = slurp(path, NULL);
         ck_assert_ptr_nonnull(dsl);
@@ -585,7 +778,7 @@ static void iasl_all(const struct acpi_config *cfg)
                 crs++;
                 templates += !strncmp(p + 12, "ResourceTemplate ()", 19);
         }
-        ck_assert_uint_eq(crs, (unsigned)cfg->pci + (unsigned)cfg->com1);
+        ck_assert_uint_eq(crs, (unsigned)cfg->pci + (unsigned)cfg->com1 + (cfg->mcfg_base != 0));
         ck_assert_uint_eq(templates, crs);
         free(dsl);
         iasl_rsdp(dir, at(b, l->rsdp));
@@ -603,6 +796,23 @@ END_TEST
 START_TEST(iasl_minimal_1cpu)
 {
         struct acpi_config cfg = minimal_config();
+        iasl_all(&cfg);
+}
+END_TEST
+
+START_TEST(iasl_pci_without_ecam)
+{
+        struct acpi_config cfg = full_config(4);
+        cfg.mcfg_base = 0;
+        iasl_all(&cfg);
+}
+END_TEST
+
+START_TEST(iasl_ecam_256_buses)
+{
+        struct acpi_config cfg = full_config(2);
+        cfg.mcfg_base = 0x80000000;
+        cfg.mcfg_end_bus = 255;
         iasl_all(&cfg);
 }
 END_TEST
@@ -635,6 +845,7 @@ START_TEST(acpiexec_loads_tables)
         } t[] = { { "facp", l->fadt, l->fadt_len },
                   { "facs", l->facs, 64 },
                   { "apic", l->madt, l->madt_len },
+                  { "mcfg", l->mcfg, l->mcfg_len },
                   { "dsdt", l->dsdt, l->dsdt_len } };
         for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
                 snprintf(path, sizeof(path), "%s/%s.dat", dir, t[i].name);
@@ -642,8 +853,9 @@ START_TEST(acpiexec_loads_tables)
         }
         int rc = run(dir,
                      "acpiexec -b 'evaluate \\_S5_; evaluate \\_SB.PCI0._HID; "
-                     "resources \\_SB.PCI0; resources \\_SB.COM1; quit' "
-                     "facp.dat facs.dat apic.dat dsdt.dat",
+                     "resources \\_SB.PCI0; resources \\_SB.COM1; "
+                     "evaluate \\_SB.PCI0.ECAM._HID; resources \\_SB.PCI0.ECAM; quit' "
+                     "facp.dat facs.dat apic.dat mcfg.dat dsdt.dat",
                      &log);
         ck_assert_msg(rc == 0, "acpiexec failed (%d):\n%s", rc, log);
         for (const char *line = log; line && *line;) {
@@ -662,6 +874,13 @@ START_TEST(acpiexec_loads_tables)
         ck_assert_msg(strstr(log, "32-Bit DWORD Address Space Resource"),
                       "no MMIO window in PCI0._CRS:\n%s", log);
         ck_assert_msg(strstr(log, "IRQ Resource"), "no IRQ in COM1._CRS:\n%s", log);
+        ck_assert_msg(strstr(log, "ACPI: MCFG "), "MCFG not installed:\n%s", log);
+        ck_assert_msg(strstr(log, "[Integer] = 00000000020CD041"), "ECAM._HID not PNP0C02:\n%s",
+                      log);
+        ck_assert_msg(strstr(log, "32-Bit Fixed Memory Range Resource") &&
+                          strstr(log, "Address : B0000000") &&
+                          strstr(log, "Address Length : 00100000"),
+                      "ECAM._CRS does not reserve the window:\n%s", log);
         free(log);
         remove_tmpdir(dir);
         free(b);
@@ -675,13 +894,17 @@ int main(void)
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, rsdp);
         tcase_add_test(tc, every_table_valid);
-        tcase_add_test(tc, xsdt_points_to_fadt_and_madt);
+        tcase_add_test(tc, xsdt_points_to_fadt_madt_and_mcfg);
         tcase_add_test(tc, fadt_fields);
         tcase_add_test(tc, madt_counts);
         tcase_add_test(tc, dsdt_contents);
+        tcase_add_test(tc, mcfg_table);
+        tcase_add_test(tc, no_mcfg_without_base);
         tcase_add_test(tc, errors);
         tcase_add_test(tc, iasl_full_4cpu);
         tcase_add_test(tc, iasl_minimal_1cpu);
+        tcase_add_test(tc, iasl_pci_without_ecam);
+        tcase_add_test(tc, iasl_ecam_256_buses);
         tcase_add_test(tc, iasl_only_com1);
         tcase_add_test(tc, acpiexec_loads_tables);
         suite_add_tcase(s, tc);

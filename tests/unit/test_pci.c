@@ -1,5 +1,6 @@
-/* Host unit tests for devices/pci.c: configuration mechanism #1 and the
- * i440FX host bridge at 00:00.0. */
+/* Host unit tests for devices/pci.c: configuration mechanism #1, the
+ * direct (ECAM) configuration access, and the i440FX host bridge at
+ * 00:00.0. */
 #include "tests/unit/check_compat.h"
 #include "devices/pci.h"
 
@@ -227,6 +228,252 @@ START_TEST(bad_sizes)
 }
 END_TEST
 
+/* ---- ECAM: pci_cfg_read / pci_cfg_write ---- */
+
+static uint32_t ecam_read(unsigned bus, unsigned dev, unsigned fn, unsigned reg, unsigned size)
+{
+        return pci_cfg_read(&p, (uint8_t)bus, PCI_DEVFN(dev, fn), (uint16_t)reg, size);
+}
+
+static void ecam_write(unsigned bus, unsigned dev, unsigned fn, unsigned reg, unsigned size,
+                       uint32_t v)
+{
+        pci_cfg_write(&p, (uint8_t)bus, PCI_DEVFN(dev, fn), (uint16_t)reg, size, v);
+}
+
+/* A function with a 4 KiB memory BAR, attached at 00:03.0. */
+static struct pci_function *attach_nic(void)
+{
+        static struct pci_function f;
+        pci_function_init(&f, 0x1af4, 0x1041, 1, 0x020000);
+        f.wmask[PCI_BAR0 + 1] = 0xf0;
+        f.wmask[PCI_BAR0 + 2] = 0xff;
+        f.wmask[PCI_BAR0 + 3] = 0xff;
+        f.cfg[PCI_INTERRUPT_PIN] = 1;
+        ck_assert(pci_attach(&p, PCI_DEVFN(3, 0), &f));
+        return &f;
+}
+
+static const unsigned sizes[] = { 1, 2, 4 };
+
+/* Every aligned access to the 256-byte space of present and absent
+ * functions reads the same through ECAM as through the ports. */
+START_TEST(ecam_reads_match_ports)
+{
+        attach_nic();
+        static const unsigned fns[][3] = { { 0, 0, 0 },  { 0, 3, 0 }, { 0, 3, 1 },  { 0, 4, 0 },
+                                           { 0, 31, 7 }, { 1, 0, 0 }, { 255, 3, 0 } };
+        for (size_t i = 0; i < ARRAY_SIZE(fns); i++)
+                for (size_t k = 0; k < ARRAY_SIZE(sizes); k++)
+                        for (unsigned reg = 0; reg < PCI_CFG_SIZE; reg += sizes[k]) {
+                                unsigned bus = fns[i][0], dev = fns[i][1], fn = fns[i][2];
+                                uint32_t port = cfg_read(bus, dev, fn, reg, sizes[k]);
+                                uint32_t ecam = ecam_read(bus, dev, fn, reg, sizes[k]);
+                                ck_assert_msg(port == ecam,
+                                              "%02x:%02x.%u reg 0x%02x size %u: port 0x%x, "
+                                              "ECAM 0x%x",
+                                              bus, dev, fn, reg, sizes[k], port, ecam);
+                        }
+        ck_assert_x64_eq(ecam_read(0, 0, 0, 0, 4), 0x12378086);
+        ck_assert_x64_eq(ecam_read(0, 3, 0, 0, 4), 0x10411af4);
+}
+END_TEST
+
+/* Writes through ECAM follow the same masks, and both mechanisms see one
+ * configuration space. */
+START_TEST(ecam_writes_match_ports)
+{
+        attach_nic();
+        /* Host bridge: read-only identity, fixed command bits, W1C status. */
+        ecam_write(0, 0, 0, PCI_VENDOR_ID, 4, 0xdeadbeef);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, 0, 4), 0x12378086);
+        ecam_write(0, 0, 0, PCI_COMMAND, 2, 0xffff);
+        ck_assert_x64_eq(cfg_read(0, 0, 0, PCI_COMMAND, 2), 0x0146);
+        cfg_write(0, 0, 0, PCI_COMMAND, 2, 0);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, PCI_COMMAND, 2), 0x0006);
+        ecam_write(0, 0, 0, PCI_COMMAND, 4, 0xffff0040);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, PCI_COMMAND, 4), 0x02000046);
+        ecam_write(0, 0, 0, PCI_LATENCY_TIMER, 1, 0x40);
+        ck_assert_x64_eq(cfg_read(0, 0, 0, PCI_CACHE_LINE, 4), 0x00004000);
+        ecam_write(0, 0, 0, PCI_INTERRUPT_LINE, 1, 0x0b);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, PCI_INTERRUPT_LINE, 4), 0x0000000b);
+        ecam_write(0, 0, 0, 0x58, 4, 0x33333333);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, 0x58, 4), 0);
+
+        /* Attached function: BAR sizing, W1C status bits. */
+        struct pci_function *f = p.bus0[PCI_DEVFN(3, 0)];
+        ecam_write(0, 3, 0, PCI_BAR0, 4, 0xffffffff);
+        ck_assert_x64_eq(cfg_read(0, 3, 0, PCI_BAR0, 4), 0xfffff000);
+        ecam_write(0, 3, 0, PCI_BAR0, 4, 0xc0001000);
+        ck_assert_x64_eq(ecam_read(0, 3, 0, PCI_BAR0, 4), 0xc0001000);
+        ck_assert_x64_eq(ecam_read(0, 3, 0, PCI_BAR0 + 2, 2), 0xc000);
+        ck_assert_x64_eq(ecam_read(0, 3, 0, PCI_BAR0 + 3, 1), 0xc0);
+        f->cfg[PCI_STATUS + 1] = 0x20;
+        ecam_write(0, 3, 0, PCI_STATUS, 2, 0);
+        ck_assert_x64_eq(ecam_read(0, 3, 0, PCI_STATUS, 2), 0x2000);
+        ecam_write(0, 3, 0, PCI_STATUS + 1, 1, 0x20);
+        ck_assert_x64_eq(cfg_read(0, 3, 0, PCI_STATUS, 2), 0);
+        ck_assert_x64_eq(ecam_read(0, 3, 0, PCI_INTERRUPT_PIN, 1), 1);
+        ecam_write(0, 3, 0, PCI_INTERRUPT_PIN, 1, 4);
+        ck_assert_x64_eq(ecam_read(0, 3, 0, PCI_INTERRUPT_PIN, 1), 1);
+
+        /* ECAM does not touch CONFIG_ADDRESS. */
+        pci_out(&p, PCI_CONFIG_ADDRESS_PORT, 4, 0x80001808);
+        ecam_write(0, 0, 0, PCI_COMMAND, 2, 0);
+        (void)ecam_read(0, 3, 0, 0, 4);
+        ck_assert_x64_eq(pci_in(&p, PCI_CONFIG_ADDRESS_PORT, 4), 0x80001808);
+}
+END_TEST
+
+/* 0x100-0xfff of a conventional function: an extended capability header
+ * of 0 at 0x100 (none), zeros after it, writes ignored. */
+START_TEST(ecam_extended_space)
+{
+        attach_nic();
+        static const unsigned devs[] = { 0, 3 };
+        for (size_t i = 0; i < ARRAY_SIZE(devs); i++) {
+                unsigned dev = devs[i];
+                for (unsigned reg = PCI_CFG_SIZE; reg < PCI_CFG_EXT_SIZE; reg += 4)
+                        ck_assert_x64_eq(ecam_read(0, dev, 0, reg, 4), 0);
+                for (size_t k = 0; k < ARRAY_SIZE(sizes); k++) {
+                        ck_assert_x64_eq(ecam_read(0, dev, 0, 0x100, sizes[k]), 0);
+                        ck_assert_x64_eq(ecam_read(0, dev, 0, 0x1000 - sizes[k], sizes[k]), 0);
+                }
+                ck_assert_x64_eq(ecam_read(0, dev, 0, 0x102, 2), 0);
+                ck_assert_x64_eq(ecam_read(0, dev, 0, 0x103, 1), 0);
+                /* Writes there change nothing, not even the conventional
+                 * register at the same offset modulo 256. */
+                uint32_t before[PCI_CFG_SIZE / 4];
+                for (unsigned reg = 0; reg < PCI_CFG_SIZE; reg += 4)
+                        before[reg / 4] = ecam_read(0, dev, 0, reg, 4);
+                for (unsigned reg = PCI_CFG_SIZE; reg < PCI_CFG_EXT_SIZE; reg += 4)
+                        ecam_write(0, dev, 0, reg, 4, 0xffffffff);
+                ecam_write(0, dev, 0, 0x100, 1, 0xff);
+                ecam_write(0, dev, 0, 0x104, 2, 0xffff);
+                for (unsigned reg = PCI_CFG_SIZE; reg < PCI_CFG_EXT_SIZE; reg += 4)
+                        ck_assert_x64_eq(ecam_read(0, dev, 0, reg, 4), 0);
+                for (unsigned reg = 0; reg < PCI_CFG_SIZE; reg += 4)
+                        ck_assert_x64_eq(ecam_read(0, dev, 0, reg, 4), before[reg / 4]);
+        }
+}
+END_TEST
+
+/* Absent functions: all-ones everywhere, including extended space;
+ * writes go nowhere. */
+START_TEST(ecam_absent_functions)
+{
+        attach_nic();
+        for (unsigned dev = 0; dev < 32; dev++)
+                for (unsigned fn = 0; fn < 8; fn++) {
+                        bool present = (dev == 0 || dev == 3) && fn == 0;
+                        if (present)
+                                continue;
+                        ck_assert_x64_eq(ecam_read(0, dev, fn, 0, 4), 0xffffffff);
+                        ck_assert_x64_eq(ecam_read(0, dev, fn, PCI_HEADER_TYPE, 1), 0xff);
+                        ck_assert_x64_eq(ecam_read(0, dev, fn, 0x100, 4), 0xffffffff);
+                        ck_assert_x64_eq(ecam_read(0, dev, fn, 0xffe, 2), 0xffff);
+                }
+        for (unsigned bus = 1; bus < 256; bus++) {
+                ck_assert_x64_eq(ecam_read(bus, 0, 0, 0, 4), 0xffffffff);
+                ck_assert_x64_eq(ecam_read(bus, 3, 0, 0, 2), 0xffff);
+                ck_assert_x64_eq(ecam_read(bus, 31, 7, 0xfff, 1), 0xff);
+        }
+        /* Writes to absent functions reach no present one. */
+        ecam_write(1, 0, 0, PCI_COMMAND, 2, 0xffff);
+        ecam_write(0, 5, 0, PCI_COMMAND, 2, 0xffff);
+        ecam_write(0, 0, 1, PCI_COMMAND, 2, 0xffff);
+        ecam_write(1, 3, 0, PCI_BAR0, 4, 0xffffffff);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, PCI_COMMAND, 2), 0x0006);
+        ck_assert_x64_eq(ecam_read(0, 3, 0, PCI_COMMAND, 2), 0);
+        ck_assert_x64_eq(ecam_read(0, 3, 0, PCI_BAR0, 4), 0);
+}
+END_TEST
+
+/* Sizes 1, 2 and 4 at offsets aligned to them; everything else reads
+ * all-ones and is ignored. */
+START_TEST(ecam_sizes_and_alignment)
+{
+        attach_nic();
+        /* Aligned accesses of each size pick the right bytes. */
+        ck_assert_x64_eq(ecam_read(0, 0, 0, 0, 1), 0x86);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, 1, 1), 0x80);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, 2, 2), 0x1237);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, 3, 1), 0x12);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, PCI_CLASS_DEVICE, 2), 0x0600);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, 0xfc, 4), 0);
+        /* Misaligned reads, present or absent, inside one dword or not. */
+        static const unsigned bad[][2] = { { 1, 2 },    { 3, 2 },     { 1, 4 },
+                                           { 2, 4 },    { 3, 4 },     { 0xff, 2 },
+                                           { 0xfe, 4 }, { 0xfff, 2 }, { 0xffd, 4 } };
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                uint32_t ones = bad[i][1] == 4 ? 0xffffffff : 0xffff;
+                ck_assert_x64_eq(ecam_read(0, 0, 0, bad[i][0], bad[i][1]), ones);
+                ck_assert_x64_eq(ecam_read(0, 3, 0, bad[i][0], bad[i][1]), ones);
+                ck_assert_x64_eq(ecam_read(0, 9, 0, bad[i][0], bad[i][1]), ones);
+        }
+        /* Sizes other than 1, 2 and 4. */
+        ck_assert_x64_eq(ecam_read(0, 0, 0, 0, 0), 0);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, 0, 3), 0xffffff);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, 0, 8), 0xffffffff);
+        /* Registers past the 4 KiB of a function. */
+        ck_assert_x64_eq(ecam_read(0, 0, 0, 0x1000, 4), 0xffffffff);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, 0x1000, 1), 0xff);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, 0xfffc, 4), 0xffffffff);
+        /* Misaligned or odd-sized writes are ignored, even to writable
+         * registers. */
+        ecam_write(0, 0, 0, PCI_LATENCY_TIMER, 2, 0x4040);      /* 0x0d */
+        ecam_write(0, 0, 0, PCI_INTERRUPT_LINE + 1, 2, 0x0b0b); /* 0x3d */
+        ecam_write(0, 0, 0, PCI_COMMAND + 1, 4, 0xffffffff);
+        ecam_write(0, 0, 0, PCI_COMMAND, 3, 0xffffff);
+        ecam_write(0, 0, 0, PCI_COMMAND, 8, 0xffffffff);
+        ecam_write(0, 0, 0, PCI_COMMAND, 0, 0xffffffff);
+        ecam_write(0, 3, 0, PCI_BAR0 + 1, 4, 0xffffffff);
+        ecam_write(0, 3, 0, PCI_BAR0 + 2, 4, 0xffffffff);
+        ecam_write(0, 0, 0, 0x1000 + PCI_COMMAND, 2, 0xffff);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, PCI_CACHE_LINE, 4), 0);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, PCI_INTERRUPT_LINE, 4), 0);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, PCI_COMMAND, 4), 0x02000006);
+        ck_assert_x64_eq(ecam_read(0, 3, 0, PCI_BAR0, 4), 0);
+        /* The same registers written properly do change. */
+        ecam_write(0, 0, 0, PCI_LATENCY_TIMER, 1, 0x40);
+        ecam_write(0, 3, 0, PCI_BAR0, 4, 0xffffffff);
+        ck_assert_x64_eq(ecam_read(0, 0, 0, PCI_CACHE_LINE, 4), 0x4000);
+        ck_assert_x64_eq(ecam_read(0, 3, 0, PCI_BAR0, 4), 0xfffff000);
+}
+END_TEST
+
+/* The ECAM window offset of bus:dev.fn register reg (PCIe Base 5.0 7.2.2)
+ * and back. */
+START_TEST(ecam_offset_decoding)
+{
+        static const unsigned cases[][4] = { { 0, 0, 0, 0 },
+                                             { 0, 3, 0, 0x10 },
+                                             { 0, 31, 7, 0xfff },
+                                             { 1, 2, 3, 0x100 },
+                                             { 255, 31, 7, 0xffc } };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                uint32_t off =
+                    cases[i][0] << 20 | cases[i][1] << 15 | cases[i][2] << 12 | cases[i][3];
+                ck_assert_uint_eq(PCI_ECAM_BUS(off), cases[i][0]);
+                ck_assert_uint_eq(PCI_ECAM_DEVFN(off), PCI_DEVFN(cases[i][1], cases[i][2]));
+                ck_assert_uint_eq(PCI_ECAM_REG(off), cases[i][3]);
+        }
+        ck_assert_uint_eq(PCI_ECAM_BUS_SIZE, 1u << 20);
+        /* Bus 0's 1 MiB window, as a guest would walk it. */
+        attach_nic();
+        unsigned found = 0;
+        for (uint32_t off = 0; off < PCI_ECAM_BUS_SIZE; off += 0x1000) {
+                uint32_t id =
+                    pci_cfg_read(&p, PCI_ECAM_BUS(off), PCI_ECAM_DEVFN(off), PCI_ECAM_REG(off), 4);
+                found += id != 0xffffffff;
+        }
+        ck_assert_uint_eq(found, 2);
+        ck_assert_x64_eq(pci_cfg_read(&p, PCI_ECAM_BUS(0x18000), PCI_ECAM_DEVFN(0x18000),
+                                      PCI_ECAM_REG(0x18000), 4),
+                         0x10411af4);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("pci");
@@ -243,5 +490,14 @@ int main(void)
         tcase_add_test(tc, attached_function);
         tcase_add_test(tc, bad_sizes);
         suite_add_tcase(s, tc);
+        TCase *ecam = tcase_create("ecam");
+        tcase_add_checked_fixture(ecam, setup, NULL);
+        tcase_add_test(ecam, ecam_reads_match_ports);
+        tcase_add_test(ecam, ecam_writes_match_ports);
+        tcase_add_test(ecam, ecam_extended_space);
+        tcase_add_test(ecam, ecam_absent_functions);
+        tcase_add_test(ecam, ecam_sizes_and_alignment);
+        tcase_add_test(ecam, ecam_offset_decoding);
+        suite_add_tcase(s, ecam);
         return unit_run_suite(s);
 }

@@ -5,8 +5,11 @@
 static char lines[8][UART_LINE_MAX + 1];
 static size_t nlines;
 
-static void sink(void *ctx, const char *line, size_t len)
+static bool completes[8];
+
+static void sink(void *ctx, const char *line, size_t len, bool complete)
 {
+        completes[nlines < 8 ? nlines : 7] = complete;
         ck_assert_ptr_eq(ctx, (void *)lines);
         ck_assert_uint_lt(nlines, 8);
         ck_assert_uint_le(len, UART_LINE_MAX);
@@ -35,11 +38,15 @@ START_TEST(lines_are_split_on_newline)
         ck_assert_uint_eq(nlines, 2);
         ck_assert_str_eq(lines[0], "hello");
         ck_assert_str_eq(lines[1], "world");
+        ck_assert(completes[0] && completes[1]);
         send("partial");
         ck_assert_uint_eq(nlines, 2);
+        ck_assert_uint_eq(vuart_pending(&u), 7);
         vuart_flush(&u);
         ck_assert_uint_eq(nlines, 3);
         ck_assert_str_eq(lines[2], "partial");
+        ck_assert(!completes[2]);
+        ck_assert_uint_eq(vuart_pending(&u), 0);
         vuart_flush(&u); /* nothing pending: no empty line */
         ck_assert_uint_eq(nlines, 3);
 }
@@ -47,8 +54,8 @@ END_TEST
 
 START_TEST(control_bytes_are_neutralised)
 {
-        send("a\033[2Jb\x7f\x01\tc\n");
-        ck_assert_str_eq(lines[0], "a?[2Jb??\tc");
+        send("a\033[2Jb\x7f\x01\tc\bd\n");
+        ck_assert_str_eq(lines[0], "a?[2Jb??\tc\bd");
 }
 END_TEST
 
@@ -58,6 +65,7 @@ START_TEST(long_lines_are_cut_not_overflowed)
                 vuart_write(&u, 0, 'x');
         ck_assert_uint_eq(nlines, 1);
         ck_assert_uint_eq(strlen(lines[0]), UART_LINE_MAX);
+        ck_assert(!completes[0]); /* cut, not ended */
         send("\n");
         ck_assert_uint_eq(nlines, 2);
         ck_assert_uint_eq(strlen(lines[1]), 10);
