@@ -12,8 +12,7 @@ void console_break(void)
         }
 }
 
-void console_guest(const void *owner, const char *name, const char *text, size_t len,
-                   bool complete)
+void console_guest(const void *owner, const char *name, const char *text, size_t len, bool complete)
 {
         if (open_owner != owner) {
                 console_break();

@@ -54,11 +54,34 @@ static void ioapic_write(struct vcpu *v, void *dev, uint64_t offset, unsigned si
 static const struct mmio_ops lapic_ops = { "local APIC", lapic_read, lapic_write };
 static const struct mmio_ops ioapic_ops = { "I/O APIC", ioapic_read, ioapic_write };
 
+/* PCI Express enhanced configuration access (ECAM): bus, device, function
+ * and register encoded in the offset (PCI Express Base spec 7.2.2). */
+static uint64_t ecam_read(struct vcpu *v, void *dev, uint64_t offset, unsigned size)
+{
+        UNUSED(v);
+        return pci_cfg_read(dev, (uint8_t)PCI_ECAM_BUS(offset), (uint8_t)PCI_ECAM_DEVFN(offset),
+                            (uint16_t)PCI_ECAM_REG(offset), size);
+}
+
+static void ecam_write(struct vcpu *v, void *dev, uint64_t offset, unsigned size, uint64_t value)
+{
+        UNUSED(v);
+        pci_cfg_write(dev, (uint8_t)PCI_ECAM_BUS(offset), (uint8_t)PCI_ECAM_DEVFN(offset),
+                      (uint16_t)PCI_ECAM_REG(offset), size, (uint32_t)value);
+}
+
+static const struct mmio_ops ecam_ops = { "PCI configuration (ECAM)", ecam_read, ecam_write };
+
 void irq_init_vm(struct vm *vm)
 {
         ioapic_init(&vm->ioapic, 0, deliver, vm);
         vm->mmio[1] =
             (struct mmio_region){ IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE, &ioapic_ops, &vm->ioapic };
+}
+
+void irq_add_ecam(struct vm *vm, gpa_t base, uint64_t size)
+{
+        vm->mmio[2] = (struct mmio_region){ base, size, &ecam_ops, &vm->pci };
 }
 
 void irq_init_vcpu(struct vcpu *v, uint64_t hz)
@@ -79,8 +102,10 @@ const struct mmio_region *irq_mmio_region(struct vm *vm, gpa_t gpa)
                 if (gpa - vm->mmio[0].base < LAPIC_MMIO_SIZE)
                         return &vm->mmio[0];
         }
-        if (gpa - vm->mmio[1].base < vm->mmio[1].size)
-                return &vm->mmio[1];
+        for (size_t i = 1; i < ARRAY_SIZE(vm->mmio); i++) {
+                if (vm->mmio[i].size && gpa - vm->mmio[i].base < vm->mmio[i].size)
+                        return &vm->mmio[i];
+        }
         return NULL;
 }
 

@@ -8,6 +8,8 @@
 /* Sets up the VM's I/O APIC and registers both APICs' MMIO pages. */
 void irq_init_vm(struct vm *vm);
 void irq_init_vcpu(struct vcpu *v, uint64_t tsc_hz);
+/* Registers the PCI configuration window (ECAM) of a VM that has one. */
+void irq_add_ecam(struct vm *vm, gpa_t base, uint64_t size);
 
 /* A device's interrupt line (an I/O APIC pin) changed level. */
 void irq_set_line(struct vm *vm, unsigned pin, bool asserted);

@@ -67,15 +67,19 @@ static void vm_release(struct vm *vm)
 /* PCI MMIO window the DSDT declares, between RAM and the I/O APIC. */
 #define PCI_MMIO_BASE 0xc0000000u
 #define PCI_MMIO_SIZE (0xfec00000u - PCI_MMIO_BASE)
+/* The PCI Express configuration window (ECAM, bus 0 only) below the PCI
+ * MMIO window; the guest's e820 map reserves it. */
+#define PCI_ECAM_BASE 0xb0000000u
+#define PCI_ECAM_SIZE PCI_ECAM_BUS_SIZE
 
 static struct linux_load_result linux_result; /* large; VMs are built one at a time */
 
 static const char *load_linux(struct vm *vm, struct guest_state *state)
 {
         const struct vm_source *src = vm->src;
-        if (vm->cfg.ram_size > PCI_MMIO_BASE)
-                return "a Linux guest's RAM must end below 3 GiB, where its PCI and APIC "
-                       "windows start (lower ram=)";
+        if (vm->cfg.ram_size > PCI_ECAM_BASE)
+                return "a Linux guest's RAM must end below 2.75 GiB, where its PCI windows "
+                       "start (lower ram=)";
         static struct acpi_layout acpi;
         struct acpi_config ac = {
                 .base = LINUX_ACPI_BASE,
@@ -86,6 +90,8 @@ static const char *load_linux(struct vm *vm, struct guest_state *state)
                 .pci = true,
                 .pci_mmio_base = PCI_MMIO_BASE,
                 .pci_mmio_size = PCI_MMIO_SIZE,
+                .mcfg_base = PCI_ECAM_BASE,
+                .mcfg_end_bus = 0,
                 .com1 = true,
         };
         void *buf = vm_gpa_ptr(vm, LINUX_ACPI_BASE, ACPI_MAX_SIZE);
@@ -111,6 +117,7 @@ static const char *load_linux(struct vm *vm, struct guest_state *state)
                 .e820 = e820,
                 .e820_count = ARRAY_SIZE(e820),
         };
+        irq_add_ecam(vm, PCI_ECAM_BASE, PCI_ECAM_SIZE);
         err = linux_load(&p, &linux_result);
         if (err)
                 return err;

@@ -64,7 +64,7 @@ struct vm {
         struct pci pci;
         struct acpi_pm pm;
         struct reset reset;
-        struct mmio_region mmio[2]; /* local APIC page, I/O APIC page */
+        struct mmio_region mmio[3]; /* local APIC, I/O APIC, PCI ECAM (size 0: none) */
         struct vcpu vcpu;
         bool stopped;
         bool restart;      /* rebuild from src once stopped (guest reset) */
