@@ -62,11 +62,31 @@ unit-test: unit
 guest-test: vtvisor guests
 	$(PYTHON) tools/run_tests.py --only guest
 
+# The demo: the small guests, then a shell in the Debian guest on the serial
+# console (README.md, "The demo").  DEMO_ARGS go to tools/demo.py.
+DEMO_ARGS ?=
 run: vtvisor guests
-	$(PYTHON) tools/demo.py
+	VTVISOR_CACHE=$(GUEST_CACHE) tools/get-guest-linux.sh --shell
+	VTVISOR_CACHE=$(GUEST_CACHE) $(PYTHON) tools/demo.py $(DEMO_ARGS)
 
-bench: vtvisor guests
-	$(PYTHON) tools/bench.py --record
+# The benchmark's baseline: the same Linux loaded natively (no VMX).
+BAREBOOT_SRCS := boot/boot.S tools/bareboot/enter.S tools/bareboot/bareboot.c arch/x86/serial.c \
+                 boot/bootinfo.c loaders/loader_linux.c lib/string.c lib/printf.c lib/libc_names.c
+BAREBOOT_OBJS := $(patsubst %,$(BUILD)/bareboot/%.o,$(BAREBOOT_SRCS))
+
+$(BUILD)/bareboot.elf: $(BAREBOOT_OBJS) boot/linker.ld
+	$(LD) $(HV_LDFLAGS) -o $@ $(BAREBOOT_OBJS)
+
+$(BUILD)/bareboot/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/bareboot/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_ASFLAGS) -MMD -MP -c $< -o $@
+
+bench: vtvisor guests guest-linux $(BUILD)/bareboot.elf
+	VTVISOR_CACHE=$(GUEST_CACHE) $(PYTHON) tools/bench.py --record
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:

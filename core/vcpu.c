@@ -410,6 +410,9 @@ void vcpu_run(struct vcpu *v)
                         return;
                 irq_inject(v);
                 arm_preemption_timer(v);
+                if (!v->launched)
+                        log_line("vm %s: first entry at TSC %llu", vm->cfg.name,
+                                 (unsigned long long)rdtsc());
                 int r = vmx_run(&v->regs, v->launched);
                 if (r != 0) {
                         entry_failed(v, r);

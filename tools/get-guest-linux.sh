@@ -15,6 +15,7 @@
 #   initramfs-shell.cpio.gz  (with --shell or VTVISOR_INIT_SHELL=1) the same
 #                         /init prints the same line, then runs a shell on
 #                         the serial console and powers off when it exits
+#                         (its /etc/profile makes poweroff and halt exit it)
 #
 # Runs as root, non-interactively (Debian 12).  Idempotent: a kernel already
 # in the cache is reused without any download; the initramfs is rebuilt only
@@ -194,10 +195,10 @@ find_busybox() {
 # build_initramfs OUT SHELL APPLETS...: SHELL=1 adds the marker that makes
 # /init start an interactive shell.
 build_initramfs() {
-        local out=$1 shell=$2 init=$INIT_DIR/init
+        local out=$1 shell=$2 init=$INIT_DIR/init rdtsc=$INIT_DIR/rdtsc.c
         shift 2
         if [ -s "$out" ] && [ "$out" -nt "$init" ] && [ "$out" -nt "$BUSYBOX" ] &&
-                [ "$out" -nt "$0" ]; then
+                [ "$out" -nt "$0" ] && [ "$out" -nt "$rdtsc" ]; then
                 say "initramfs: $out is up to date ($(stat -c %s "$out") bytes)"
                 return
         fi
@@ -208,6 +209,16 @@ build_initramfs() {
         if [ "$shell" = 1 ]; then
                 echo "written by tools/get-guest-linux.sh --shell: /init runs a shell" \
                         >"$root/etc/vtvisor-init-shell"
+                # The login shell reads /etc/profile.  busybox's poweroff asks
+                # init (PID 1) by signal, which our /init, a script waiting for
+                # this shell, never acts on; leaving the shell is what makes
+                # /init power off, so poweroff and halt do that.
+                cat >"$root/etc/profile" <<'PROFILE'
+# /etc/profile of vtvisor's interactive guest (tools/get-guest-linux.sh --shell).
+# /init powers the machine off when this shell exits.
+poweroff() { exit 0; }
+halt() { exit 0; }
+PROFILE
         fi
         chmod 1777 "$root/tmp"
         chmod 0700 "$root/root"
@@ -218,6 +229,9 @@ build_initramfs() {
                 [ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
         done
         install -m 0755 "$init" "$root/init"
+        # /bin/rdtsc: the benchmark's timestamp (no libc, so no libc6-dev).
+        gcc -static -nostdlib -O2 -fno-pie -no-pie -fno-stack-protector -o "$root/bin/rdtsc" \
+                "$rdtsc" || die "cannot build $rdtsc"
         # The kernel opens /dev/console for init's stdin/stdout/stderr
         # before /init runs (init/main.c, console_on_rootfs); the kernel's
         # built-in initramfs has the node too, this copy keeps the image

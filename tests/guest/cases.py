@@ -391,7 +391,7 @@ CASES = [
         megs=512,
         timeout=300,
         expect=[rf"^\[linux\] vtvisor-init: kernel=6\.1\.\S+-cloud-amd64 cpus=1 "
-                rf"mem_kib=\d+ ram_kib=({RAM_256M_KIB})$",
+                rf"mem_kib=\d+ ram_kib=({RAM_256M_KIB}) tsc=\d+$",
                 r"^\[linux\] vtvisor-init: kernel-warnings=0$",
                 r"^\[linux\] .*clocksource: Switched to clocksource tsc$",
                 r"^\[linux\] .*TSC deadline timer available$"],
