@@ -125,6 +125,7 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
                                 return err;
                         }
                         cfg->ram_size = v;
+                        cfg->ram_given = true;
                 } else if (key_is(tok, klen, "initrd-for")) {
                         if (!valid_name(val, vlen)) {
                                 vtv_snprintf(err, errlen, "initrd-for '%.*s' is not a VM name",

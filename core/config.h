@@ -12,9 +12,11 @@
 
 #define VM_NAME_MAX    24
 #define VM_CMDLINE_MAX 256
-#define VM_RAM_DEFAULT MiB(16)
-#define VM_RAM_MIN     MiB(2)
-#define VM_RAM_MAX     GiB(4)
+/* Without ram=: Linux guests get 256 MiB, small test kernels 16 MiB. */
+#define VM_RAM_DEFAULT       MiB(16)
+#define VM_RAM_DEFAULT_LINUX MiB(256)
+#define VM_RAM_MIN           MiB(2)
+#define VM_RAM_MAX           GiB(4)
 
 enum guest_type { GUEST_AUTO = 0, GUEST_FLAT, GUEST_MULTIBOOT, GUEST_LINUX };
 
@@ -33,6 +35,7 @@ struct vm_config {
         char cmdline[VM_CMDLINE_MAX];
         enum selftest selftest;
         enum reset_action on_reset;
+        bool ram_given; /* ram= was on the line */
         /* Set on a module that is not a VM but the initrd of VM initrd_for. */
         char initrd_for[VM_NAME_MAX];
 };

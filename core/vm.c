@@ -138,23 +138,22 @@ static bool is_bzimage(const uint8_t *image, size_t len)
                image[0x205] == 'S';
 }
 
+static enum guest_type detect_type(const uint8_t *image, size_t len)
+{
+        if (is_bzimage(image, len))
+                return GUEST_LINUX;
+        if (loader_multiboot_detect(image, len))
+                return GUEST_MULTIBOOT;
+        return GUEST_FLAT;
+}
+
 static const char *load_guest(struct vm *vm, struct guest_state *state)
 {
         const uint8_t *image = vm->src->image;
         size_t len = vm->src->len;
-        enum guest_type type = vm->cfg.type;
-        if (type == GUEST_AUTO) {
-                if (is_bzimage(image, len))
-                        type = GUEST_LINUX;
-                else if (loader_multiboot_detect(image, len))
-                        type = GUEST_MULTIBOOT;
-                else
-                        type = GUEST_FLAT;
-        }
-        vm->cfg.type = type;
-        if (vm->src->initrd && type != GUEST_LINUX)
+        if (vm->src->initrd && vm->cfg.type != GUEST_LINUX)
                 return "an initrd-for= module names it, but only Linux guests take an initrd";
-        switch (type) {
+        switch (vm->cfg.type) {
         case GUEST_LINUX:
                 return load_linux(vm, state);
         case GUEST_MULTIBOOT:
@@ -166,6 +165,10 @@ static const char *load_guest(struct vm *vm, struct guest_state *state)
 
 static const char *build(struct vm *vm)
 {
+        if (vm->cfg.type == GUEST_AUTO)
+                vm->cfg.type = detect_type(vm->src->image, vm->src->len);
+        if (vm->cfg.type == GUEST_LINUX && !vm->cfg.ram_given)
+                vm->cfg.ram_size = VM_RAM_DEFAULT_LINUX;
         uint64_t pages = vm->cfg.ram_size / PAGE_SIZE;
         /* 2 MiB alignment lets EPT map RAM with large pages. */
         vm->ram_hpa = mm_alloc_pages(pages, MiB(2));
