@@ -55,6 +55,25 @@ static void transmit(struct vuart *u, uint8_t c)
         }
         if (c == '\r')
                 return;
+        /* Terminal control sequences (ECMA-48: ESC, or ESC '[' parameters
+         * and a final byte 0x40-0x7e) are dropped whole: the operator's
+         * terminal is not the guest's to drive, and a shell's line editing
+         * sends them after every prompt. */
+        if (c == 0x1b) {
+                u->esc = 1;
+                return;
+        }
+        if (u->esc == 1) {
+                u->esc = c == '[' ? 2 : 0;
+                return;
+        }
+        if (u->esc == 2) {
+                if (c >= 0x40 && c <= 0x7e)
+                        u->esc = 0;
+                else if (c < 0x20 || c > 0x3f)
+                        u->esc = 0; /* malformed: end it, drop the byte */
+                return;
+        }
         /* The guest must not be able to send terminal escapes or binary
          * noise to the operator's console; backspace is harmless and lets a
          * shell's line editing work. */

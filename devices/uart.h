@@ -23,6 +23,7 @@ typedef void (*uart_line_fn)(void *ctx, const char *line, size_t len, bool compl
 struct vuart {
         uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
         bool thre_pending; /* the "transmitter empty" interrupt is owed */
+        uint8_t esc;       /* inside a terminal escape sequence: 1 after ESC, 2 in CSI */
         uint8_t rx[UART_RX_FIFO];
         unsigned rx_head, rx_count;
         bool overrun;

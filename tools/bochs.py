@@ -11,6 +11,10 @@ Library use (tools/run_tests.py, tools/demo.py)::
     if not result.ended:
         print(result.message)       # why not (timeout: includes the log tail)
 
+Interactive: run(..., console=StdinConsole(...)) makes COM1 a loopback TCP
+connection (Bochs connects to a port this process listens on) and types this
+process's stdin into it; tools/demo.py uses that, and so does --interactive.
+
 Each run gets a private temporary directory holding the ISO (built with
 grub-mkrescue), the bochsrc, the debugger command file, the serial log and
 Bochs's own log, so runs can go in parallel.  Bochs runs on a pseudo-terminal
@@ -28,21 +32,29 @@ appeared, 1 otherwise)::
     # A guest on bare Bochs (no vtvisor): it powers Bochs off at the end.
     python3 tools/bochs.py --kernel build/guests/multiboot.elf --kernel-args '-- a b' --until-exit
     python3 tools/bochs.py --chainload build/guests/realmode.bin --until-exit
+
+    # Type into a guest's serial console (Ctrl-] leaves): a shell in Linux.
+    python3 tools/bochs.py --interactive --megs 512 \
+        --module '/var/cache/vtvisor/vmlinuz name=linux ram=256M -- console=ttyS0,115200' \
+        --module '/var/cache/vtvisor/initramfs-shell.cpio.gz initrd-for=linux'
 """
 
 import argparse
 import codecs
+import contextlib
 import fcntl
 import os
 import re
 import select
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
 import tempfile
 import termios
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +68,8 @@ DEFAULT_MEGS = 256
 # roughly what Bochs executes per real second on these machines.
 DEFAULT_IPS = 100_000_000
 HALTED_MARKER = "vtvisor: halted"
+# Seconds Bochs may take from its start to connecting COM1 (interactive runs).
+CONNECT_TIMEOUT = 30.0
 TAIL_LINES = 30
 
 BIOS_CANDIDATES = ["/usr/share/bochs/BIOS-bochs-latest"]
@@ -91,6 +105,7 @@ class RunResult:
     ended: bool = False  # the end marker appeared (or Bochs exited, with no marker)
     timed_out: bool = False
     bochs_exited: bool = False  # Bochs ended by itself (panic, power-off, crash)
+    console_ended: bool = False  # the interactive console ended the run (message: why)
     elapsed: float = 0.0
     message: str = ""  # what went wrong, for humans; "" when ended
     bochs_log_tail: str = ""
@@ -191,7 +206,8 @@ def build_iso(workdir, kernel=None, modules=(), boot="mb2", kernel_args="", chai
 
 
 def write_bochsrc(workdir, iso, cpu=DEFAULT_CPU, megs=DEFAULT_MEGS, ips=DEFAULT_IPS, cpus=1,
-                  extra=()):
+                  extra=(), com1=None):
+    """com1: the bochsrc line for COM1; default: output to workdir/serial.log."""
     workdir = Path(workdir)
     bios = _find(BIOS_CANDIDATES, "Bochs BIOS", "bochsbios")
     vgabios = _find(VGABIOS_CANDIDATES, "VGA BIOS", "vgabios")
@@ -202,7 +218,7 @@ def write_bochsrc(workdir, iso, cpu=DEFAULT_CPU, megs=DEFAULT_MEGS, ips=DEFAULT_
         f"megs: {megs}",
         f"ata0-master: type=cdrom, path={iso}, status=inserted",
         "boot: cdrom",
-        f"com1: enabled=1, mode=file, dev={workdir / 'serial.log'}",
+        com1 or f"com1: enabled=1, mode=file, dev={workdir / 'serial.log'}",
         "clock: sync=none, time0=946684800",
         "mouse: enabled=0",
         # Debian's ALSA default crashes Bochs on machines without a sound card.
@@ -229,30 +245,78 @@ def _open_pty():
     return master, slave
 
 
-def _marker_seen(text, marker):
-    return text.startswith(marker) or ("\n" + marker) in text
+class _MarkerWatch:
+    """Tells, chunk by chunk, whether a line starting with `marker` has
+    appeared, without searching the whole log again each time."""
+
+    def __init__(self, marker):
+        self.marker = marker
+        self.tail = "\n"  # the text seen last; a log's first line starts after a newline
+        self.seen = False
+
+    def feed(self, text):
+        if self.marker is None or self.seen:
+            return self.seen
+        scan = self.tail + text
+        self.seen = ("\n" + self.marker) in scan
+        self.tail = scan[-len(self.marker):] if self.marker else ""
+        return self.seen
+
+
+def _socket_serial():
+    """A loopback listening socket for COM1 in socket-client mode.  The kernel
+    picks a free port, so parallel runs never collide, and the port is held
+    from before Bochs starts until Bochs has connected (no window in which
+    another program could take it)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    return listener, f"com1: enabled=1, mode=socket-client, dev=127.0.0.1:{port}"
 
 
 def run(kernel=None, modules=(), cpu=DEFAULT_CPU, boot="mb2", kernel_args="",
         timeout=DEFAULT_TIMEOUT, end_marker=HALTED_MARKER, megs=DEFAULT_MEGS, ips=DEFAULT_IPS,
-        cpus=1, chainload=None, on_serial=None, keep_dir=None, extra_bochsrc=(), cancel=None):
+        cpus=1, chainload=None, on_serial=None, keep_dir=None, extra_bochsrc=(), cancel=None,
+        console=None):
     """Boots in Bochs and returns a RunResult.
 
     end_marker: stop when a serial line starts with it; None: run until Bochs
-    exits (bare guests power off through port 0x8900).  on_serial(text) is
-    called with serial output as it arrives.  keep_dir: copy the run's files
-    (serial.log, bochs.log, bochsrc, grub.cfg) there.  cancel: a
-    threading.Event; when set, the run stops (result.message says so)."""
+    exits (bare guests power off through port 0x8900).  timeout: seconds, or
+    None for no limit.  on_serial(text) is called with serial output as it
+    arrives.  keep_dir: copy the run's files (serial.log, bochs.log, bochsrc,
+    grub.cfg) there.  cancel: a threading.Event; when set, the run stops
+    (result.message says so).
+
+    console: None (the default, what the tests use): COM1 writes to a file
+    and the guest gets no input.  Otherwise COM1 is interactive: Bochs
+    connects it, as a TCP client (mode=socket-client), to a loopback port
+    this function listens on; its output arrives through the connection (and
+    is still copied to serial.log) and input goes back the same way.
+    `console` is an object (see StdinConsole) with:
+      fileno()     a file descriptor to wake up on when readable, or None;
+      poll(now)    called each time round the loop: bytes to send to COM1
+                   now (b"" for none), or None to end the run (the run
+                   then stops with result.console_ended set and
+                   result.message = console.reason);
+      output(text) called with the serial output as it arrives;
+      wait(now)    seconds until poll wants to be called again, or None."""
     _need("bochs", "bochs bochs-term")
     result = RunResult()
     tmp = Path(tempfile.mkdtemp(prefix="vtvisor-bochs-"))
     proc = None
     master = None
+    listener = None
+    conn = None
     start = time.monotonic()
     try:
         iso = build_iso(tmp, kernel, modules, boot, kernel_args, chainload)
         result.iso_seconds = time.monotonic() - start
-        rc, cmds = write_bochsrc(tmp, iso, cpu, megs, ips, cpus, extra_bochsrc)
+        com1 = None
+        if console is not None:
+            listener, com1 = _socket_serial()
+        rc, cmds = write_bochsrc(tmp, iso, cpu, megs, ips, cpus, extra_bochsrc, com1=com1)
         serial_path = tmp / "serial.log"
         serial_path.touch()
 
@@ -267,61 +331,131 @@ def run(kernel=None, modules=(), cpu=DEFAULT_CPU, boot="mb2", kernel_args="",
                                     start_new_session=True, close_fds=True)
         finally:
             os.close(slave)
+        bochs_started = time.monotonic()
 
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         chunks = []
-        deadline = start + timeout
-        with open(serial_path, "rb") as serial:
+        watch = _MarkerWatch(end_marker)
+        pending = bytearray()  # console input not yet accepted by the socket
+        closed = False  # Bochs closed the serial connection
+
+        def read_serial():
+            """Serial bytes that arrived since the last call."""
+            nonlocal closed
+            if console is None:
+                return serial.read()
+            if conn is None or closed:
+                return b""
+            got = []
+            while True:
+                try:
+                    data = conn.recv(65536)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError:
+                    closed = True
+                    break
+                if not data:
+                    closed = True
+                    break
+                got.append(data)
+            data = b"".join(got)
+            if data:
+                serial.write(data)
+                serial.flush()
+            return data
+
+        def take(data, final=False):
+            text = decoder.decode(data, final=final).replace("\r", "")
+            if text:
+                chunks.append(text)
+                if on_serial:
+                    on_serial(text)
+                if console is not None:
+                    console.output(text)
+            return text
+
+        deadline = None if timeout is None else start + timeout
+        with open(serial_path, "rb" if console is None else "wb") as serial:
             while True:
                 _drain(master)
-                data = serial.read()
-                if data:
-                    text = decoder.decode(data).replace("\r", "")
-                    chunks.append(text)
-                    if on_serial:
-                        on_serial(text)
-                joined = "".join(chunks)
-                if end_marker is not None and _marker_seen(joined, end_marker):
+                if console is not None and conn is None:
+                    try:
+                        conn, _ = listener.accept()
+                    except (BlockingIOError, InterruptedError):
+                        pass
+                    else:
+                        conn.setblocking(False)
+                        listener.close()
+                        listener = None
+                if watch.feed(take(read_serial())):
                     # Let the rest of the marker's line arrive.
                     time.sleep(0.05)
-                    rest = decoder.decode(serial.read(), final=True).replace("\r", "")
-                    if rest:
-                        chunks.append(rest)
-                        if on_serial:
-                            on_serial(rest)
+                    take(read_serial(), final=True)
                     result.ended = True
                     break
                 if proc.poll() is not None:
-                    rest = decoder.decode(serial.read(), final=True).replace("\r", "")
-                    if rest:
-                        chunks.append(rest)
-                        if on_serial:
-                            on_serial(rest)
+                    take(read_serial(), final=True)
                     result.bochs_exited = True
-                    joined = "".join(chunks)
-                    result.ended = end_marker is None or _marker_seen(joined, end_marker)
+                    result.ended = end_marker is None or watch.feed("")
                     break
-                if time.monotonic() > deadline:
+                now = time.monotonic()
+                if deadline is not None and now > deadline:
                     result.timed_out = True
                     break
                 if cancel is not None and cancel.is_set():
                     result.message = "cancelled"
                     break
+                if console is not None:
+                    if conn is None and now - bochs_started > CONNECT_TIMEOUT:
+                        raise BochsError(f"Bochs did not connect COM1 to the loopback port "
+                                         f"within {CONNECT_TIMEOUT:g} s ({com1})")
+                    data = console.poll(now)
+                    if data is None:
+                        result.console_ended = True
+                        result.message = getattr(console, "reason", "") or "console ended"
+                        break
+                    pending += data
+                    if pending and conn is not None and not closed:
+                        try:
+                            pending = pending[conn.send(pending):]
+                        except (BlockingIOError, InterruptedError):
+                            pass
+                        except OSError:
+                            closed = True
                 # Sleep until Bochs draws something (drained at once, so its
-                # terminal output never blocks it) or for 30 ms.
+                # terminal output never blocks it), serial output or console
+                # input arrives, or for 30 ms.
+                rlist, wlist, wait = [master], [], 0.03
+                if console is not None:
+                    rlist.append(listener if conn is None else conn)
+                    if conn is not None and closed:
+                        rlist.pop()
+                    fd = console.fileno()
+                    if fd is not None:
+                        rlist.append(fd)
+                    if pending and conn is not None and not closed:
+                        wlist.append(conn)
+                    want = console.wait(now)
+                    if want is not None:
+                        wait = max(0.0, min(wait, want))
                 try:
-                    select.select([master], [], [], 0.03)
+                    select.select(rlist, wlist, [], wait)
                 except (OSError, ValueError):
-                    time.sleep(0.03)
+                    time.sleep(wait)
         result.serial = "".join(chunks)
     except BochsError as e:
         result.message = str(e)
+        result.serial = "".join(chunks) if "chunks" in locals() else ""
         return result
     finally:
         if proc is not None:
             _kill(proc)
         if master is not None:
             os.close(master)
+        for s in (conn, listener):
+            if s is not None:
+                s.close()
         result.elapsed = time.monotonic() - start
         result.bochs_log_tail = _log_tail(tmp / "bochs.log")
         if keep_dir:
@@ -329,7 +463,7 @@ def run(kernel=None, modules=(), cpu=DEFAULT_CPU, boot="mb2", kernel_args="",
             result.files = _keep(tmp, Path(keep_dir))
         shutil.rmtree(tmp, ignore_errors=True)
 
-    if not result.ended and result.message != "cancelled":
+    if not result.ended and result.message != "cancelled" and not result.console_ended:
         what = f"a line starting {end_marker!r}" if end_marker else "Bochs to exit"
         if result.timed_out:
             head = f"timed out after {timeout:g} s waiting for {what}"
@@ -338,6 +472,145 @@ def run(kernel=None, modules=(), cpu=DEFAULT_CPU, boot="mb2", kernel_args="",
         result.message = (f"{head}\n--- last {TAIL_LINES} lines of the serial log ---\n"
                           f"{result.tail()}\n--- end of Bochs's log ---\n{result.bochs_log_tail}")
     return result
+
+
+def _exit_on_signal(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+ESCAPE_KEY = b"\x1d"  # Ctrl-], as telnet uses
+ESCAPE_NAME = "Ctrl-]"
+
+
+class StdinConsole:
+    """An interactive serial console on this process's stdin for run(console=).
+
+    A terminal is put in raw mode for the session (every key goes to the
+    guest as typed, Ctrl-C and Ctrl-Z included, with no local echo: the guest
+    echoes) and restored on leaving the `with` block, whatever the way out.
+    Output processing stays on, so printed newlines still return the cursor.
+    Anything else (a pipe, a file, /dev/null) is forwarded byte for byte as
+    it comes.
+
+    escape: the byte that ends the session when typed (None: none).
+    hold_until: a regular expression; input is held back until a serial line
+      matches it (then `settle` seconds more), e.g. until the guest's shell
+      runs.  None: forward at once.
+    pace: at least this many seconds between two bytes sent (0: none; not
+      needed with Bochs, whose UART takes socket input at its baud rate: 2.5
+      KB sent at once to a busy Linux guest arrived intact).
+    eof_timeout: after the end of the input, once everything has been sent,
+      the session ends this many seconds later (None: it does not end).
+    Afterwards, reason says why poll() ended the run (the escape key, or
+    the end of the input)."""
+
+    def __init__(self, fd=None, escape=ESCAPE_KEY, hold_until=None, settle=1.0, pace=0.0,
+                 eof_timeout=30.0):
+        self.fd = sys.stdin.fileno() if fd is None else fd
+        self.tty = os.isatty(self.fd)
+        self.escape = escape
+        self.hold = re.compile(hold_until) if hold_until else None
+        self.settle = settle
+        self.pace = pace
+        self.eof_timeout = eof_timeout
+        self.ready_at = None if self.hold else 0.0  # when input may flow
+        self.queue = bytearray()
+        self.eof = False
+        self.idle_since = None  # end of input, all of it sent
+        self.next_send = 0.0
+        self.reason = ""
+        self._line = ""
+        self._saved = None
+        self._handlers = {}
+
+    # The terminal.
+    def __enter__(self):
+        # Termination signals unwind through the `finally` blocks (which
+        # stop Bochs and restore the terminal) instead of killing at once.
+        self._handlers = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                self._handlers[sig] = signal.signal(sig, _exit_on_signal)
+        if self.tty:
+            self._saved = termios.tcgetattr(self.fd)
+            mode = termios.tcgetattr(self.fd)
+            mode[0] &= ~(termios.BRKINT | termios.ICRNL | termios.INLCR | termios.IGNCR |
+                         termios.INPCK | termios.ISTRIP | termios.IXON)
+            mode[2] = (mode[2] & ~(termios.CSIZE | termios.PARENB)) | termios.CS8
+            mode[3] &= ~(termios.ECHO | termios.ECHONL | termios.ICANON | termios.IEXTEN |
+                         termios.ISIG)
+            mode[6][termios.VMIN] = 1
+            mode[6][termios.VTIME] = 0
+            termios.tcsetattr(self.fd, termios.TCSAFLUSH, mode)
+        return self
+
+    def __exit__(self, *exc):
+        self.restore()
+        for sig, handler in self._handlers.items():
+            signal.signal(sig, handler)
+        return False
+
+    def restore(self):
+        if self._saved is not None:
+            try:
+                # TCSAFLUSH: keys typed for the guest but not read stay out
+                # of the host's shell.
+                termios.tcsetattr(self.fd, termios.TCSAFLUSH, self._saved)
+            except termios.error:
+                pass
+            self._saved = None
+
+    # The protocol run() uses.
+    def fileno(self):
+        return None if self.eof else self.fd
+
+    def output(self, text):
+        if self.ready_at is not None:
+            return
+        lines = (self._line + text).split("\n")
+        self._line = lines.pop()[-4096:]
+        if any(self.hold.search(l) for l in lines):
+            self.ready_at = time.monotonic() + self.settle
+
+    def wait(self, now):
+        if self.queue and self.ready_at is not None:
+            return max(0.0, max(self.ready_at, self.next_send) - now)
+        if self.idle_since is not None and self.eof_timeout is not None:
+            return max(0.0, self.idle_since + self.eof_timeout - now)
+        return None
+
+    def poll(self, now):
+        if not self.eof and select.select([self.fd], [], [], 0)[0]:
+            try:
+                data = os.read(self.fd, 4096)
+            except OSError:  # e.g. EIO: the terminal went away
+                data = b""
+            if not data:
+                self.eof = True
+            elif self.escape and self.escape in data:
+                self.reason = f"left with the escape key ({ESCAPE_NAME})" \
+                    if self.escape == ESCAPE_KEY else "left with the escape key"
+                return None
+            else:
+                self.queue += data
+                self.idle_since = None
+        if self.ready_at is None or now < self.ready_at or not self.queue:
+            if self.eof and not self.queue and self.ready_at is not None:
+                if self.idle_since is None:
+                    self.idle_since = now
+                elif self.eof_timeout is not None and now - self.idle_since >= self.eof_timeout:
+                    self.reason = f"end of input (and {self.eof_timeout:g} s more)"
+                    return None
+            return b""
+        if not self.pace:
+            out, self.queue = bytes(self.queue), bytearray()
+            return out
+        if now < self.next_send:
+            return b""
+        self.next_send = now + self.pace
+        out = bytes(self.queue[:1])
+        del self.queue[:1]
+        return out
 
 
 def _drain(master):
@@ -401,8 +674,9 @@ def main(argv=None):
     ap.add_argument("--cpus", type=int, default=1, help="number of CPUs (default: 1)")
     ap.add_argument("--boot", choices=("mb1", "mb2"), default="mb2",
                     help="multiboot protocol GRUB uses (default: %(default)s)")
-    ap.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                    help="seconds (default: %(default)s)")
+    ap.add_argument("--timeout", type=float,
+                    help=f"seconds; 0: none (default: {DEFAULT_TIMEOUT:g}, none with "
+                         "--interactive on a terminal)")
     ap.add_argument("--end-marker", default=HALTED_MARKER,
                     help="stop when a serial line starts with this (default: %(default)r)")
     ap.add_argument("--until-exit", action="store_true",
@@ -413,6 +687,14 @@ def main(argv=None):
     ap.add_argument("--live", action="store_true", help="print serial output as it arrives")
     ap.add_argument("--keep", metavar="DIR",
                     help="keep serial.log, bochs.log, bochsrc and grub.cfg in DIR")
+    ap.add_argument("--interactive", "-i", action="store_true",
+                    help=f"COM1 is a console (implies --live): keys typed (raw mode) or stdin's "
+                         f"bytes go to the guest; {ESCAPE_NAME} leaves")
+    ap.add_argument("--hold-until", metavar="REGEX",
+                    help="with --interactive: hold input back until a serial line matches")
+    ap.add_argument("--eof-timeout", type=float, default=30.0,
+                    help="with --interactive: end this many seconds after the end of stdin "
+                         "(default: %(default)g)")
     args = ap.parse_args(argv)
 
     def live(text):
@@ -420,11 +702,24 @@ def main(argv=None):
         sys.stdout.flush()
 
     marker = None if args.until_exit or args.end_marker == "" else args.end_marker
+    timeout = args.timeout
+    if timeout is None:
+        timeout = None if args.interactive and sys.stdin.isatty() else DEFAULT_TIMEOUT
+    elif timeout <= 0:
+        timeout = None
+    console = contextlib.nullcontext()
+    if args.interactive:
+        args.live = True
+        console = StdinConsole(hold_until=args.hold_until, eof_timeout=args.eof_timeout)
+        if console.tty:
+            print(f"[bochs.py: interactive console; {ESCAPE_NAME} leaves]", file=sys.stderr)
     try:
-        res = run(kernel=args.kernel, modules=args.module, cpu=args.cpu, boot=args.boot,
-                  kernel_args=args.kernel_args, timeout=args.timeout, end_marker=marker,
-                  megs=args.megs, ips=args.ips, cpus=args.cpus, chainload=args.chainload,
-                  on_serial=live if args.live else None, keep_dir=args.keep)
+        with console:
+            res = run(kernel=args.kernel, modules=args.module, cpu=args.cpu, boot=args.boot,
+                      kernel_args=args.kernel_args, timeout=timeout, end_marker=marker,
+                      megs=args.megs, ips=args.ips, cpus=args.cpus, chainload=args.chainload,
+                      on_serial=live if args.live else None, keep_dir=args.keep,
+                      console=console if args.interactive else None)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
@@ -432,8 +727,9 @@ def main(argv=None):
         sys.stdout.write(res.serial)
         if res.serial and not res.serial.endswith("\n"):
             sys.stdout.write("\n")
-    if res.ended:
-        print(f"[bochs.py: done in {res.elapsed:.1f} s]", file=sys.stderr)
+    if res.ended or res.console_ended:
+        how = f" ({res.message})" if res.console_ended else ""
+        print(f"[bochs.py: done in {res.elapsed:.1f} s{how}]", file=sys.stderr)
         return 0
     print(f"[bochs.py: {res.message}]", file=sys.stderr)
     return 1

@@ -8,7 +8,7 @@ set -eu
 PACKAGES="gcc make binutils python3 check pkg-config clang-format
 bochs bochs-term bochsbios vgabios
 grub-pc-bin grub-common xorriso mtools
-acpica-tools busybox-static cpio"
+acpica-tools cpio"
 
 missing=""
 for p in $PACKAGES; do

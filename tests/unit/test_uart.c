@@ -54,8 +54,8 @@ END_TEST
 
 START_TEST(control_bytes_are_neutralised)
 {
-        send("a\033[2Jb\x7f\x01\tc\bd\n");
-        ck_assert_str_eq(lines[0], "a?[2Jb??\tc\bd");
+        send("a\033[2Jb\x7f\x01\tc\bd\033[6n\033[?25le\033Mf\n");
+        ck_assert_str_eq(lines[0], "ab??\tc\bdef");
 }
 END_TEST
 

@@ -58,16 +58,16 @@ static size_t build_e820(void)
 {
         size_t n = 0;
         for (size_t i = 0; i < bi.nregions; i++)
-                e820[n++] = (struct linux_e820){bi.regions[i].base, bi.regions[i].len,
-                                                bi.regions[i].type};
+                e820[n++] = (struct linux_e820){ bi.regions[i].base, bi.regions[i].len,
+                                                 bi.regions[i].type };
         uint64_t img = (uint64_t)(uintptr_t)__image_start;
-        e820[n++] = (struct linux_e820){img, (uint64_t)(uintptr_t)__image_end - img,
-                                        LINUX_E820_RESERVED};
+        e820[n++] =
+            (struct linux_e820){ img, (uint64_t)(uintptr_t)__image_end - img, LINUX_E820_RESERVED };
         for (size_t i = 0; i < bi.nmodules; i++)
-                e820[n++] = (struct linux_e820){bi.modules[i].start,
-                                                ALIGN_UP(bi.modules[i].end, PAGE_SIZE) -
-                                                        bi.modules[i].start,
-                                                LINUX_E820_RESERVED};
+                e820[n++] = (struct linux_e820){ bi.modules[i].start,
+                                                 ALIGN_UP(bi.modules[i].end, PAGE_SIZE) -
+                                                     bi.modules[i].start,
+                                                 LINUX_E820_RESERVED };
         return n;
 }
 
@@ -101,7 +101,7 @@ void kmain(uint32_t magic, uint32_t info)
                 .initrd = rd ? hpa_to_hva(rd->start) : NULL,
                 .initrd_len = rd ? rd->end - rd->start : 0,
                 .cmdline = k->cmdline,
-                .mem = {hpa_to_hva(0), ram_top()},
+                .mem = { hpa_to_hva(0), ram_top() },
                 .rsdp = 0,
                 .e820 = e820,
                 .e820_count = build_e820(),
