@@ -1,4 +1,5 @@
 #include "boot/bootinfo.h"
+#include "lib/bytes.h"
 #include "lib/string.h"
 
 /* Copies a NUL-terminated string from boot-loader memory, reading it in
@@ -54,29 +55,19 @@ static const char *add_module(struct bootinfo *bi, uint64_t start, uint64_t end,
 #define MB1_INFO_MODS    BIT(3)
 #define MB1_INFO_MMAP    BIT(6)
 
-static uint32_t rd32(const uint8_t *p)
-{
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-        return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
 static const char *parse_mb1(struct bootinfo *bi, uint64_t info_pa, phys_map_fn map, void *ctx)
 {
         const uint8_t *info = map(ctx, info_pa, 52);
         if (!info)
                 return "the multiboot information structure is unreadable";
-        uint32_t flags = rd32(info);
+        uint32_t flags = get32(info);
 
         if ((flags & MB1_INFO_CMDLINE) &&
-            !copy_string(bi->cmdline, sizeof(bi->cmdline), rd32(info + 16), map, ctx))
+            !copy_string(bi->cmdline, sizeof(bi->cmdline), get32(info + 16), map, ctx))
                 return "the command line is unreadable";
 
         if (flags & MB1_INFO_MMAP) {
-                uint32_t len = rd32(info + 44), addr = rd32(info + 48);
+                uint32_t len = get32(info + 44), addr = get32(info + 48);
                 uint32_t off = 0;
                 /* Each entry: u32 size (not counting itself), u64 base, u64 len, u32 type.
                  * Only whole entries inside mmap_length count; off <= len always,
@@ -85,23 +76,23 @@ static const char *parse_mb1(struct bootinfo *bi, uint64_t info_pa, phys_map_fn 
                         const uint8_t *e = map(ctx, (uint64_t)addr + off, 24);
                         if (!e)
                                 return "the memory map is unreadable";
-                        uint32_t size = rd32(e);
+                        uint32_t size = get32(e);
                         if (size < 20)
                                 return "a memory map entry is too short";
-                        add_region(bi, rd64(e + 4), rd64(e + 12), rd32(e + 20));
+                        add_region(bi, get64(e + 4), get64(e + 12), get32(e + 20));
                         if (size > len - off - 4)
                                 break;
                         off += size + 4;
                 }
         } else if (flags & MB1_INFO_MEM) {
-                add_region(bi, 0, (uint64_t)rd32(info + 4) << 10, MEM_USABLE);
-                add_region(bi, MiB(1), (uint64_t)rd32(info + 8) << 10, MEM_USABLE);
+                add_region(bi, 0, (uint64_t)get32(info + 4) << 10, MEM_USABLE);
+                add_region(bi, MiB(1), (uint64_t)get32(info + 8) << 10, MEM_USABLE);
         } else {
                 return "the boot loader gave no memory map";
         }
 
         if (flags & MB1_INFO_MODS) {
-                uint32_t count = rd32(info + 20), addr = rd32(info + 24);
+                uint32_t count = get32(info + 20), addr = get32(info + 24);
                 if (count > 1024)
                         return "the module count is implausible";
                 for (uint32_t i = 0; i < count; i++) {
@@ -109,7 +100,7 @@ static const char *parse_mb1(struct bootinfo *bi, uint64_t info_pa, phys_map_fn 
                         if (!m)
                                 return "the module list is unreadable";
                         const char *err =
-                            add_module(bi, rd32(m), rd32(m + 4), rd32(m + 8), map, ctx);
+                            add_module(bi, get32(m), get32(m + 4), get32(m + 8), map, ctx);
                         if (err)
                                 return err;
                 }
@@ -129,7 +120,7 @@ static const char *parse_mb2(struct bootinfo *bi, uint64_t info_pa, phys_map_fn 
         const uint8_t *hdr = map(ctx, info_pa, 8);
         if (!hdr)
                 return "the multiboot2 information is unreadable";
-        uint32_t total = rd32(hdr);
+        uint32_t total = get32(hdr);
         if (total < 16)
                 return "the multiboot2 information is too short";
         bool have_mmap = false, have_meminfo = false, ended = false;
@@ -140,7 +131,7 @@ static const char *parse_mb2(struct bootinfo *bi, uint64_t info_pa, phys_map_fn 
                 const uint8_t *tag = map(ctx, info_pa + off, 8);
                 if (!tag)
                         return "a multiboot2 tag is unreadable";
-                uint32_t type = rd32(tag), size = rd32(tag + 4);
+                uint32_t type = get32(tag), size = get32(tag + 4);
                 if (size < 8 || size > total - off)
                         return "a multiboot2 tag has a bad size";
                 tag = map(ctx, info_pa + off, size);
@@ -159,7 +150,7 @@ static const char *parse_mb2(struct bootinfo *bi, uint64_t info_pa, phys_map_fn 
                 case MB2_TAG_MODULE: {
                         if (size < 17)
                                 return "a module tag is too short";
-                        const char *err = add_module(bi, rd32(tag + 8), rd32(tag + 12),
+                        const char *err = add_module(bi, get32(tag + 8), get32(tag + 12),
                                                      info_pa + off + 16, map, ctx);
                         if (err)
                                 return err;
@@ -168,19 +159,19 @@ static const char *parse_mb2(struct bootinfo *bi, uint64_t info_pa, phys_map_fn 
                 case MB2_TAG_MEMINFO:
                         if (size < 16)
                                 return "a memory-info tag is too short";
-                        lower = rd32(tag + 8);
-                        upper = rd32(tag + 12);
+                        lower = get32(tag + 8);
+                        upper = get32(tag + 12);
                         have_meminfo = true;
                         break;
                 case MB2_TAG_MMAP: {
                         if (size < 16)
                                 return "a memory-map tag is too short";
-                        uint32_t esize = rd32(tag + 8);
+                        uint32_t esize = get32(tag + 8);
                         if (esize < 24 || esize % 8)
                                 return "the memory map has a bad entry size";
                         for (uint32_t e = 16; e + esize <= size; e += esize)
-                                add_region(bi, rd64(tag + e), rd64(tag + e + 8),
-                                           rd32(tag + e + 16));
+                                add_region(bi, get64(tag + e), get64(tag + e + 8),
+                                           get32(tag + e + 16));
                         have_mmap = true;
                         break;
                 }

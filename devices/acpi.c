@@ -1,4 +1,5 @@
 #include "devices/acpi.h"
+#include "lib/bytes.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 
@@ -141,24 +142,6 @@
 #define ADDR_MAX_FIXED  BIT(3)
 #define IO_ENTIRE_RANGE 0x3
 #define MEM_READ_WRITE  0x1 /* non-cacheable; for Memory32Fixed: writable */
-
-static void put16(uint8_t *p, uint16_t v)
-{
-        p[0] = (uint8_t)v;
-        p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-        put16(p, (uint16_t)v);
-        put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-        put32(p, (uint32_t)v);
-        put32(p + 4, (uint32_t)(v >> 32));
-}
 
 static uint8_t checksum(const uint8_t *p, size_t len)
 {

@@ -1,14 +1,9 @@
 #include "devices/pci.h"
+#include "lib/bytes.h"
 #include "lib/string.h"
 
 /* A released 82441FX stepping; no OS behaviour depends on it. */
 #define HOST_BRIDGE_REVISION 0x02
-
-static void put16(uint8_t *p, uint16_t v)
-{
-        p[0] = (uint8_t)v;
-        p[1] = (uint8_t)(v >> 8);
-}
 
 void pci_function_init(struct pci_function *f, uint16_t vendor, uint16_t device, uint8_t revision,
                        uint32_t class_code)

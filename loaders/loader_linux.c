@@ -1,4 +1,5 @@
 #include "loaders/loader_linux.h"
+#include "lib/bytes.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 
@@ -85,39 +86,6 @@
 #define TSS_SIZE   0x68
 #define TSS_IOPB   0x66 /* I/O map base at the limit: no I/O bitmap */
 #define GDT_SLOTS  6    /* null, null, CS, DS, 16-byte TSS descriptor */
-
-static uint16_t get16(const uint8_t *p)
-{
-        return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-        return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-        return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-        p[0] = (uint8_t)v;
-        p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-        put16(p, (uint16_t)v);
-        put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-        put32(p, (uint32_t)v);
-        put32(p + 4, (uint32_t)(v >> 32));
-}
 
 static bool is_pow2(uint64_t x)
 {

@@ -1,4 +1,5 @@
 #include "loaders/loader_multiboot.h"
+#include "lib/bytes.h"
 #include "lib/string.h"
 
 #define MB_FLAG_PAGE_ALIGN      BIT(0)
@@ -7,37 +8,13 @@
 #define MB_FLAG_AOUT            BIT(16)
 #define MB_FLAGS_KNOWN_REQUIRED (MB_FLAG_PAGE_ALIGN | MB_FLAG_MEMINFO)
 
-static uint32_t rd32(const uint8_t *p)
-{
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-        return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-        p[0] = (uint8_t)v;
-        p[1] = (uint8_t)(v >> 8);
-        p[2] = (uint8_t)(v >> 16);
-        p[3] = (uint8_t)(v >> 24);
-}
-
-static void wr64(uint8_t *p, uint64_t v)
-{
-        wr32(p, (uint32_t)v);
-        wr32(p + 4, (uint32_t)(v >> 32));
-}
-
 /* Returns the header's offset, or -1. */
 static long find_header(const uint8_t *image, size_t len)
 {
         size_t limit = len < MB_SEARCH_LIMIT ? len : MB_SEARCH_LIMIT;
         for (size_t off = 0; off + 12 <= limit; off += 4) {
-                uint32_t magic = rd32(image + off), flags = rd32(image + off + 4),
-                         sum = rd32(image + off + 8);
+                uint32_t magic = get32(image + off), flags = get32(image + off + 4),
+                         sum = get32(image + off + 8);
                 if (magic == MB_HEADER_MAGIC && (uint32_t)(magic + flags + sum) == 0)
                         return (long)off;
         }
@@ -73,9 +50,9 @@ static const char *load_aout(const uint8_t *image, size_t len, size_t hdr_off,
         if (hdr_off + 32 > len)
                 return "the multiboot header is truncated";
         const uint8_t *h = image + hdr_off;
-        uint32_t header_addr = rd32(h + 12), load_addr = rd32(h + 16), load_end = rd32(h + 20),
-                 bss_end = rd32(h + 24);
-        *entry = rd32(h + 28);
+        uint32_t header_addr = get32(h + 12), load_addr = get32(h + 16), load_end = get32(h + 20),
+                 bss_end = get32(h + 24);
+        *entry = get32(h + 28);
         if (load_addr > header_addr || header_addr - load_addr > hdr_off)
                 return "the multiboot header's load address lies before the file start";
         uint64_t file_off = hdr_off - (header_addr - load_addr);
@@ -101,27 +78,27 @@ static const char *load_aout(const uint8_t *image, size_t len, size_t hdr_off,
 static const char *load_elf(const uint8_t *image, size_t len, struct guest_mem *mem,
                             uint32_t *entry)
 {
-        if (len < 52 || rd32(image) != 0x464c457f)
+        if (len < 52 || get32(image) != 0x464c457f)
                 return "not an ELF file and no a.out addresses in the multiboot header";
         if (image[4] != 1 || image[5] != 1)
                 return "the ELF file is not 32-bit little-endian (multiboot kernels are 32-bit)";
-        if (rd16(image + 18) != EM_386)
+        if (get16(image + 18) != EM_386)
                 return "the ELF file is not for i386";
-        uint32_t phoff = rd32(image + 28);
-        uint16_t phentsize = rd16(image + 42), phnum = rd16(image + 44);
+        uint32_t phoff = get32(image + 28);
+        uint16_t phentsize = get16(image + 42), phnum = get16(image + 44);
         if (phentsize < 32 || phnum == 0 || phoff > len ||
             (uint64_t)phnum * phentsize > len - phoff)
                 return "the ELF program headers are missing or truncated";
-        uint32_t e_entry = rd32(image + 24);
+        uint32_t e_entry = get32(image + 24);
         bool entry_found = false;
         unsigned loaded = 0;
 
         for (unsigned i = 0; i < phnum; i++) {
                 const uint8_t *ph = image + phoff + (uint64_t)i * phentsize;
-                if (rd32(ph) != PT_LOAD)
+                if (get32(ph) != PT_LOAD)
                         continue;
-                uint32_t off = rd32(ph + 4), vaddr = rd32(ph + 8), paddr = rd32(ph + 12),
-                         filesz = rd32(ph + 16), memsz = rd32(ph + 20);
+                uint32_t off = get32(ph + 4), vaddr = get32(ph + 8), paddr = get32(ph + 12),
+                         filesz = get32(ph + 16), memsz = get32(ph + 20);
                 if (memsz == 0)
                         continue;
                 if ((uint64_t)off + filesz > len)
@@ -148,15 +125,15 @@ static void write_info(struct guest_mem *mem, const char *cmdline)
 {
         uint8_t *info = guest_mem_ptr(mem, MB_INFO_ADDR, 116);
         vtv_memset(info, 0, 116);
-        wr32(info + 4, MB_LOW_RAM_END / 1024);
-        wr32(info + 8, (uint32_t)((mem->size - MiB(1)) / 1024));
-        wr32(info + 16, MB_CMDLINE_ADDR);
-        wr32(info + 20, 0); /* no modules */
-        wr32(info + 24, 0);
+        put32(info + 4, MB_LOW_RAM_END / 1024);
+        put32(info + 8, (uint32_t)((mem->size - MiB(1)) / 1024));
+        put32(info + 16, MB_CMDLINE_ADDR);
+        put32(info + 20, 0); /* no modules */
+        put32(info + 24, 0);
 
         char *name = guest_mem_ptr(mem, MB_LOADER_NAME_ADDR, 8);
         vtv_memcpy(name, "vtvisor", 8);
-        wr32(info + 64, MB_LOADER_NAME_ADDR);
+        put32(info + 64, MB_LOADER_NAME_ADDR);
 
         char *cl = guest_mem_ptr(mem, MB_CMDLINE_ADDR, MB_MMAP_ADDR - MB_CMDLINE_ADDR);
         vtv_strlcpy(cl, cmdline, MB_MMAP_ADDR - MB_CMDLINE_ADDR);
@@ -173,15 +150,15 @@ static void write_info(struct guest_mem *mem, const char *cmdline)
         uint8_t *mm = guest_mem_ptr(mem, MB_MMAP_ADDR, sizeof(map) / sizeof(map[0]) * 24);
         for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
                 uint8_t *e = mm + i * 24;
-                wr32(e, 20);
-                wr64(e + 4, map[i].base);
-                wr64(e + 12, map[i].len);
-                wr32(e + 20, map[i].type);
+                put32(e, 20);
+                put64(e + 4, map[i].base);
+                put64(e + 12, map[i].len);
+                put32(e + 20, map[i].type);
         }
-        wr32(info + 44, (uint32_t)(sizeof(map) / sizeof(map[0]) * 24));
-        wr32(info + 48, MB_MMAP_ADDR);
-        wr32(info, MB_INFO_MEMORY | MB_INFO_CMDLINE | MB_INFO_MODS | MB_INFO_MEM_MAP |
-                       MB_INFO_LOADER_NAME);
+        put32(info + 44, (uint32_t)(sizeof(map) / sizeof(map[0]) * 24));
+        put32(info + 48, MB_MMAP_ADDR);
+        put32(info, MB_INFO_MEMORY | MB_INFO_CMDLINE | MB_INFO_MODS | MB_INFO_MEM_MAP |
+                        MB_INFO_LOADER_NAME);
 }
 
 const char *loader_multiboot(const uint8_t *image, size_t len, const char *cmdline,
@@ -192,7 +169,7 @@ const char *loader_multiboot(const uint8_t *image, size_t len, const char *cmdli
                 return "no multiboot header in the first 8 KiB";
         if (mem->size < MiB(2))
                 return "a multiboot guest needs at least 2 MiB of RAM";
-        uint32_t flags = rd32(image + off + 4);
+        uint32_t flags = get32(image + off + 4);
         if (flags & MB_FLAG_VIDEO)
                 return "the kernel requires video mode information (multiboot flag 2), which "
                        "vtvisor does not provide";
