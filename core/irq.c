@@ -128,7 +128,6 @@ void irq_lapic_effects(struct vcpu *v, const struct lapic_effects *fx)
 void irq_inject(struct vcpu *v)
 {
         lapic_timer_expire(&v->lapic, rdtsc());
-        uint32_t proc = vmcs_read32(CPU_BASED_VM_EXEC_CONTROL);
         int vec = lapic_highest_pending(&v->lapic);
         bool want_window = false;
 
@@ -148,7 +147,12 @@ void irq_inject(struct vcpu *v)
                 }
                 want_window = vec >= 0;
         }
-        uint32_t want = want_window ? (proc | PROC_INTR_WINDOW) : (proc & ~PROC_INTR_WINDOW);
-        if (want != proc)
-                vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, want);
+        /* The control is only touched when it changes: this runs before
+         * every VM entry. */
+        if (want_window != v->intr_window) {
+                uint32_t proc = vmcs_read32(CPU_BASED_VM_EXEC_CONTROL);
+                vmcs_write32(CPU_BASED_VM_EXEC_CONTROL,
+                             want_window ? (proc | PROC_INTR_WINDOW) : (proc & ~PROC_INTR_WINDOW));
+                v->intr_window = want_window;
+        }
 }

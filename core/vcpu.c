@@ -420,7 +420,9 @@ void vcpu_run(struct vcpu *v)
                 }
                 v->launched = true;
                 v->exits++;
-                vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+                /* The exit cleared the entry interruption field's valid bit
+                 * (SDM 27.2.4), so an event is only injected if a handler
+                 * or irq_inject asks again. */
 
                 uint32_t reason = vmcs_read32(VM_EXIT_REASON);
                 if (reason & EXIT_REASON_ENTRY_FAILURE) {

@@ -43,6 +43,7 @@ struct vcpu {
         uint64_t tsc_adjust; /* IA32_TSC_ADJUST */
         struct lapic lapic;
         uint64_t slice_end; /* TSC at which this vCPU's time slice ends */
+        bool intr_window;   /* interrupt-window exiting is on */
 
         uint64_t exits;
 };
