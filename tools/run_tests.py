@@ -48,8 +48,8 @@ ALL_STOPPED_RE = re.compile(r"^vtvisor: all VMs stopped$", re.M)
 PLACEHOLDER_RE = re.compile(r"<<(\w+)>>")
 
 CASE_KEYS = {"name", "modules", "cpu", "boot", "hv_args", "expect", "reject", "stopped",
-             "capture", "order", "timeout", "megs", "doc"}
-CASE_DEFAULTS = dict(cpu="corei7_haswell_4770", boot="mb2", hv_args="", expect=[],
+             "capture", "order", "timeout", "megs", "doc", "machine"}
+CASE_DEFAULTS = dict(machine="bochs", cpu="corei7_haswell_4770", boot="mb2", hv_args="", expect=[],
                      reject=[r"FAIL"], stopped={}, capture={}, order=[], timeout=30,
                      megs=bochs.DEFAULT_MEGS)
 
@@ -266,11 +266,54 @@ def check_case(case, serial):
 CANCEL = threading.Event()
 
 
+def run_qemu(modules, kernel_args, timeout, megs):
+    """Boots vtvisor with QEMU's own multiboot v1 loader (-kernel, -initrd),
+    software emulation: no VT-x, so this proves the boot path and the
+    refusal, never a guest.  Returns a bochs.RunResult."""
+    res = bochs.RunResult()
+    qemu = shutil.which("qemu-system-x86_64")
+    if not qemu:
+        res.message = "qemu-system-x86_64 not found: run tools/install-deps.sh"
+        return res
+    initrd = ",".join(f"{m.path} {m.args}".strip() for m in modules)
+    cmd = [qemu, "-accel", "tcg", "-cpu", "max", "-m", str(megs), "-display", "none",
+           "-monitor", "none", "-serial", "stdio", "-no-reboot", "-nodefaults",
+           "-kernel", str(HV_IMAGE), "-append", kernel_args, "-initrd", initrd]
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    out = b""
+    try:
+        os.set_blocking(proc.stdout.fileno(), False)
+        while time.monotonic() - start < timeout and not CANCEL.is_set():
+            chunk = proc.stdout.read() or b""
+            out += chunk
+            if b"vtvisor: halted" in out or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+    finally:
+        proc.kill()
+        proc.wait()
+    res.serial = out.decode("utf-8", "replace").replace("\r", "")
+    res.elapsed = time.monotonic() - start
+    res.ended = "vtvisor: halted" in res.serial
+    if not res.ended:
+        res.timed_out = True
+        res.message = (f"QEMU: no 'vtvisor: halted' within {timeout:.0f} s\n"
+                       + serial_tail_text(res.serial))
+    return res
+
+
+def serial_tail_text(text):
+    return "\n".join(text.splitlines()[-bochs.TAIL_LINES:])
+
+
 def run_case(case, tally, timeout_factor, verbose):
     if CANCEL.is_set():
         return
     name = case["name"]
-    label = f"guest {name} ({case['boot']}, {case['cpu']})"
+    label = (f"guest {name} (QEMU -kernel, software emulation)" if case["machine"] == "qemu"
+             else f"guest {name} ({case['boot']}, {case['cpu']})")
     log = LOG_DIR / f"{name}.log"
     keep = LOG_DIR / name
     if keep.exists():
@@ -290,9 +333,12 @@ def run_case(case, tally, timeout_factor, verbose):
         modules.append(bochs.Module(path, m.args))
 
     timeout = case["timeout"] * timeout_factor
-    res = bochs.run(kernel=HV_IMAGE, modules=modules, cpu=case["cpu"], boot=case["boot"],
-                    kernel_args=case["hv_args"], timeout=timeout, megs=case["megs"],
-                    keep_dir=keep, cancel=CANCEL)
+    if case["machine"] == "qemu":
+        res = run_qemu(modules, case["hv_args"], timeout, case["megs"])
+    else:
+        res = bochs.run(kernel=HV_IMAGE, modules=modules, cpu=case["cpu"], boot=case["boot"],
+                        kernel_args=case["hv_args"], timeout=timeout, megs=case["megs"],
+                        keep_dir=keep, cancel=CANCEL)
     log.write_text(res.serial)
     if CANCEL.is_set():
         return

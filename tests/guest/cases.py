@@ -424,4 +424,21 @@ CASES = [
         stopped={"plat": r"reset by the guest \(keyboard controller reset\); on-reset=stop",
                  "after": CLEAN},
     ),
+    # ---- QEMU's -kernel loader (multiboot v1, a.out-kludge addresses) ----
+    # Software emulation has no VT-x: vtvisor must boot, read its modules and
+    # command line from QEMU, and refuse cleanly.  (With KVM on an Intel host
+    # the same command runs the guests; that cannot be tested here.)
+    dict(
+        name="qemu-kernel-boot",
+        machine="qemu",
+        hv_args="selftest=none",
+        modules=["cpuid.elf name=cpuid ram=8M", "realmode.bin name=rm"],
+        expect=[r"^vtvisor: booted by multiboot v1, command line '\S*vtvisor\.elf selftest=none', "
+                r"2 module\(s\)$",
+                r"^vtvisor: host paging: identity map",
+                r"^vtvisor: refused: this CPU has no VT-x",
+                r"^vtvisor: halted$"],
+        reject=[r"FAIL", r"PANIC", r"^\[cpuid\]"],
+        stopped={},
+    ),
 ]
