@@ -18,13 +18,19 @@ static void deliver(void *ctx, const struct ioapic_msg *msg)
                 lapic_accept(a, msg->vector, msg->level);
 }
 
+/* The bytes of a 32-bit register that a narrower read at offset returns. */
+static uint64_t reg32_part(uint32_t val, uint64_t offset, unsigned size)
+{
+        return (uint64_t)(val >> (8 * (offset & 3))) &
+               (size >= 4 ? 0xffffffffULL : (1ULL << (8 * size)) - 1);
+}
+
 static uint64_t lapic_read(struct vcpu *v, void *dev, uint64_t offset, unsigned size)
 {
         UNUSED(dev);
         /* Registers are 32 bits wide at 16-byte strides (SDM 11.4.1). */
         uint32_t val = lapic_mmio_read(&v->lapic, (uint32_t)(offset & ~3ULL), rdtsc());
-        return (uint64_t)(val >> (8 * (offset & 3))) &
-               (size >= 4 ? 0xffffffffULL : (1ULL << (8 * size)) - 1);
+        return reg32_part(val, offset, size);
 }
 
 static void lapic_write(struct vcpu *v, void *dev, uint64_t offset, unsigned size, uint64_t value)
@@ -40,8 +46,7 @@ static uint64_t ioapic_read(struct vcpu *v, void *dev, uint64_t offset, unsigned
 {
         UNUSED(v);
         uint32_t val = ioapic_mmio_read(dev, (uint32_t)(offset & ~3ULL));
-        return (uint64_t)(val >> (8 * (offset & 3))) &
-               (size >= 4 ? 0xffffffffULL : (1ULL << (8 * size)) - 1);
+        return reg32_part(val, offset, size);
 }
 
 static void ioapic_write(struct vcpu *v, void *dev, uint64_t offset, unsigned size, uint64_t value)

@@ -7,56 +7,29 @@
 
 #define INSN_MAX 15
 
-/* Fetches up to INSN_MAX bytes at the guest's CS:RIP.  Returns the number
- * fetched (> 0), or 0 after injecting a fault or stopping the VM.  A fault
- * past the first byte only matters if the decoder needs those bytes, so
- * the fetch stops there and the caller decides. */
-static size_t fetch(struct vcpu *v, uint8_t *buf, bool *faulted_later, uint64_t *fault_gva)
-{
-        uint64_t rip = vmcs_readnat(GUEST_RIP) + vmcs_readnat(GUEST_CS_BASE);
-        if (!(vmcs_read32(GUEST_CS_AR_BYTES) & AR_L))
-                rip &= 0xffffffffULL;
-        size_t n = 0;
-        *faulted_later = false;
-        while (n < INSN_MAX) {
-                uint64_t gva = rip + n, gpa;
-                uint64_t chunk = PAGE_SIZE - (gva & (PAGE_SIZE - 1));
-                if (chunk > INSN_MAX - n)
-                        chunk = INSN_MAX - n;
-                if (n > 0) {
-                        /* Later page: translate without injecting yet. */
-                        *faulted_later = true;
-                        *fault_gva = gva;
-                        return n;
-                }
-                if (!vcpu_translate(v, gva, false, &gpa))
-                        return 0;
-                const uint8_t *p = vm_gpa_ptr(v->vm, gpa, chunk);
-                if (!p) {
-                        vm_stop(v->vm, "executing outside its RAM at guest-physical 0x%llx",
-                                (unsigned long long)gpa);
-                        return 0;
-                }
-                for (uint64_t i = 0; i < chunk; i++)
-                        buf[n++] = p[i];
-        }
-        return n;
-}
-
-static size_t fetch_rest(struct vcpu *v, uint8_t *buf, size_t n, uint64_t gva)
+/* Copies the instruction bytes at guest-linear gva into buf[from, to).
+ * Returns false after injecting a fault or stopping the VM. */
+static bool fetch_bytes(struct vcpu *v, uint64_t gva, uint8_t *buf, size_t from, size_t to)
 {
         uint64_t gpa;
         if (!vcpu_translate(v, gva, false, &gpa))
-                return 0;
-        const uint8_t *p = vm_gpa_ptr(v->vm, gpa, INSN_MAX - n);
+                return false;
+        const uint8_t *p = vm_gpa_ptr(v->vm, gpa, to - from);
         if (!p) {
                 vm_stop(v->vm, "executing outside its RAM at guest-physical 0x%llx",
                         (unsigned long long)gpa);
-                return 0;
+                return false;
         }
-        for (size_t i = n; i < INSN_MAX; i++)
-                buf[i] = p[i - n];
-        return INSN_MAX;
+        for (size_t i = from; i < to; i++)
+                buf[i] = p[i - from];
+        return true;
+}
+
+/* The guest-linear address of CS:RIP. */
+static uint64_t rip_linear(void)
+{
+        uint64_t rip = vmcs_readnat(GUEST_RIP) + vmcs_readnat(GUEST_CS_BASE);
+        return (vmcs_read32(GUEST_CS_AR_BYTES) & AR_L) ? rip : (rip & 0xffffffffULL);
 }
 
 static enum insn_mode cpu_mode(void)
@@ -70,19 +43,22 @@ static enum insn_mode cpu_mode(void)
 void mmio_emulate(struct vcpu *v, const struct mmio_region *r, gpa_t gpa)
 {
         uint8_t buf[INSN_MAX] = { 0 };
-        bool later;
-        uint64_t later_gva = 0;
-        size_t n = fetch(v, buf, &later, &later_gva);
-        if (!n)
+        /* Bytes on the next page are fetched only if the decoder needs
+         * them: a fault there matters only then. */
+        uint64_t gva = rip_linear();
+        size_t n = PAGE_SIZE - (gva & (PAGE_SIZE - 1));
+        if (n > INSN_MAX)
+                n = INSN_MAX;
+        if (!fetch_bytes(v, gva, buf, 0, n))
                 return;
 
         struct insn_mmio insn;
         enum insn_mode mode = cpu_mode();
         int err = insn_decode_mmio(buf, n, mode, &insn);
-        if (err == INSN_ERR_TRUNCATED && later) {
-                n = fetch_rest(v, buf, n, later_gva);
-                if (!n)
+        if (err == INSN_ERR_TRUNCATED && n < INSN_MAX) {
+                if (!fetch_bytes(v, gva + n, buf, n, INSN_MAX))
                         return;
+                n = INSN_MAX;
                 err = insn_decode_mmio(buf, n, mode, &insn);
         }
         if (err != INSN_OK) {

@@ -274,11 +274,7 @@ static void poll_console_input(void)
                 do {
                         vuart_receive(&vm->uart, (uint8_t)c);
                 } while ((c = serial_getc()) >= 0);
-                bool level = vuart_irq_asserted(&vm->uart);
-                if (level != vm->uart_irq) {
-                        vm->uart_irq = level;
-                        irq_set_line(vm, UART_IRQ, level);
-                }
+                iobus_uart_update_irq(vm);
                 return;
         }
 }

@@ -15,7 +15,7 @@ struct io_range {
 };
 
 /* The UART's interrupt line can change on any register access. */
-static void uart_update_irq(struct vm *vm)
+void iobus_uart_update_irq(struct vm *vm)
 {
         bool level = vuart_irq_asserted(&vm->uart);
         if (level != vm->uart_irq) {
@@ -27,7 +27,7 @@ static void uart_update_irq(struct vm *vm)
 static uint8_t uart_in(struct vm *vm, uint16_t offset)
 {
         uint8_t v = vuart_read(&vm->uart, offset);
-        uart_update_irq(vm);
+        iobus_uart_update_irq(vm);
         return v;
 }
 
@@ -35,7 +35,7 @@ static void uart_out(struct vm *vm, uint16_t offset, uint8_t v)
 {
         vm->uart_activity = rdtsc();
         vuart_write(&vm->uart, offset, v);
-        uart_update_irq(vm);
+        iobus_uart_update_irq(vm);
 }
 
 static const struct io_range ranges[] = {
