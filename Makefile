@@ -17,12 +17,12 @@ HV_CFLAGS := -std=c11 $(WARN) -O2 -g -ffreestanding -fno-builtin -nostdinc \
 HV_ASFLAGS := -I. -D__ASSEMBLY__
 HV_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack -T boot/linker.ld
 
-HV_DIRS  := boot arch/x86 vmx ept core devices loaders lib
+HV_DIRS  := lib boot arch/x86 vmx ept emulate devices loaders config core
 HV_C     := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c))
 HV_S     := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.S))
 HV_OBJS  := $(patsubst %,$(BUILD)/hv/%.o,$(HV_C) $(HV_S))
 
-.PHONY: all vtvisor guests unit guest-linux test unit-test guest-test run bench fuzz format check-format iso clean deps
+.PHONY: all vtvisor guests unit guest-linux test unit-test guest-test run bench fuzz format check check-format check-layers iso clean deps
 
 all: vtvisor guests unit
 
@@ -94,6 +94,13 @@ format:
 
 check-format:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+# Every #include points down the layers (docs/architecture.md).
+check-layers:
+	$(PYTHON) tools/check_layers.py
+
+# The static checks CI runs before building.
+check: check-format check-layers
 
 # Installs what building and testing need on a Debian machine.
 deps:

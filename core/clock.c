@@ -1,7 +1,7 @@
 #include "core/clock.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/tsc.h"
-#include "core/log.h"
+#include "lib/log.h"
 #include "devices/rtc.h"
 
 static uint64_t boot_seconds, boot_tsc;

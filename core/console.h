@@ -11,6 +11,8 @@
 /* Text from VM name; complete means it ends the line. */
 void console_guest(const void *owner, const char *name, const char *text, size_t len,
                    bool complete);
+/* Sets up COM1 and makes it the output of the hypervisor's log. */
+void console_init(void);
 /* Ends an open guest line before the hypervisor prints one of its own. */
 void console_break(void);
 

@@ -3,10 +3,10 @@
 #include "arch/x86/fpu.h"
 #include "arch/x86/tsc.h"
 #include "core/irq.h"
-#include "core/log.h"
+#include "lib/log.h"
 #include "core/msr.h"
 #include "core/vcpu.h"
-#include "devices/iobus.h"
+#include "core/iobus.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_names.h"
 

@@ -1,6 +1,6 @@
 #include "core/irq.h"
 #include "arch/x86/cpu.h"
-#include "core/log.h"
+#include "lib/log.h"
 #include "core/vcpu.h"
 #include "vmx/vmcs.h"
 

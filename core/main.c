@@ -8,7 +8,8 @@
 #include "arch/x86/tsc.h"
 #include "boot/bootinfo.h"
 #include "core/clock.h"
-#include "core/log.h"
+#include "core/console.h"
+#include "lib/log.h"
 #include "core/vm.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -74,7 +75,7 @@ static void wx_selftest(const char *cmdline)
 
 void kmain(uint32_t magic, uint32_t info)
 {
-        serial_init();
+        console_init();
         log_line("starting (vtvisor 0.1, Intel VT-x hypervisor)");
         desc_init();
 

@@ -1,6 +1,6 @@
 #include "core/mmio.h"
-#include "core/insn_decode.h"
-#include "core/log.h"
+#include "emulate/insn_decode.h"
+#include "lib/log.h"
 #include "core/vcpu.h"
 #include "lib/printf.h"
 #include "vmx/vmcs.h"

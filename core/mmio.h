@@ -1,6 +1,6 @@
 /* Emulated MMIO.  A VM's MMIO regions are left out of its EPT, so every
  * access exits as an EPT violation; the exiting instruction is fetched
- * through the guest's page tables, decoded (core/insn_decode.c) and carried
+ * through the guest's page tables, decoded (emulate/insn_decode.c) and carried
  * out against the device model. */
 #ifndef VTV_CORE_MMIO_H
 #define VTV_CORE_MMIO_H

@@ -1,7 +1,7 @@
 #include "core/msr.h"
 #include "arch/x86/cpu.h"
 #include "core/irq.h"
-#include "core/log.h"
+#include "lib/log.h"
 #include "core/vcpu.h"
 #include "lib/string.h"
 #include "vmx/vmcs.h"

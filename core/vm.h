@@ -2,7 +2,7 @@
 #ifndef VTV_CORE_VM_H
 #define VTV_CORE_VM_H
 
-#include "core/config.h"
+#include "config/config.h"
 #include "core/mmio.h"
 #include "devices/acpi_pm.h"
 #include "devices/ioapic.h"

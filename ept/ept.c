@@ -1,7 +1,7 @@
 #include "ept/ept.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/mm.h"
-#include "core/log.h"
+#include "lib/log.h"
 #include "vmx/vmx.h"
 
 const struct pt_format ept_format = {

@@ -1,9 +1,9 @@
 /* A VM's EPT: deny by default, exactly its RAM mapped write-back.  Built on
- * the shared page-table engine (ept/pt.c). */
+ * the shared page-table engine (lib/pt.c). */
 #ifndef VTV_EPT_EPT_H
 #define VTV_EPT_EPT_H
 
-#include "ept/pt.h"
+#include "lib/pt.h"
 #include "lib/types.h"
 
 struct ept {

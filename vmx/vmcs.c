@@ -1,5 +1,5 @@
 #include "vmx/vmcs.h"
-#include "core/log.h"
+#include "lib/log.h"
 #include "vmx/vmx_names.h"
 
 uint64_t vmcs_read_checked(enum vmcs_field field, void *caller)

@@ -1,7 +1,7 @@
 #include "vmx/vmx.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/mm.h"
-#include "core/log.h"
+#include "lib/log.h"
 
 struct vmx_caps vmx_caps;
 

@@ -1,6 +1,6 @@
 #include "arch/x86/desc.h"
 #include "arch/x86/cpu.h"
-#include "core/log.h"
+#include "lib/log.h"
 
 struct __attribute__((packed)) tss64 {
         uint32_t reserved0;

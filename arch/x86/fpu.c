@@ -1,7 +1,7 @@
 #include "arch/x86/fpu.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/regs.h"
 #include "lib/string.h"
-#include "vmx/vmx_defs.h"
 
 #define CPUID1_ECX_XSAVE BIT(26)
 /* x87, SSE, AVX, and the AVX-512 trio: the user-state components vtvisor

@@ -1,8 +1,8 @@
 #include "arch/x86/mm.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/pmm.h"
-#include "core/log.h"
-#include "ept/pt.h"
+#include "lib/log.h"
+#include "lib/pt.h"
 #include "lib/string.h"
 
 /* The hypervisor needs its image, its tables and at least one small VM. */

@@ -1,6 +1,6 @@
 #include "arch/x86/tsc.h"
 #include "arch/x86/cpu.h"
-#include "core/log.h"
+#include "lib/log.h"
 
 #define PIT_HZ       1193182ULL
 #define PIT_CH2      0x42

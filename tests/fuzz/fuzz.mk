@@ -37,7 +37,7 @@ fuzz-build: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_NAMES))
 fuzz: $(addprefix fuzz-run-,$(FUZZ_NAMES))
 
 define fuzz_rule
-$(BUILD)/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz_$(1).srcs $(shell cat tests/fuzz/fuzz_$(1).srcs 2>/dev/null) $(wildcard core/*.h lib/*.h)
+$(BUILD)/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz_$(1).srcs $(shell cat tests/fuzz/fuzz_$(1).srcs 2>/dev/null) $(wildcard emulate/*.h lib/*.h)
 	@mkdir -p $(BUILD)/fuzz
 	$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ tests/fuzz/fuzz_$(1).c $(shell cat tests/fuzz/fuzz_$(1).srcs 2>/dev/null)
 

@@ -1,4 +1,4 @@
-/* libFuzzer target for core/insn_decode.c.
+/* libFuzzer target for emulate/insn_decode.c.
  *
  * Input: one byte whose value mod 4 selects the mode (0, 1, 2: 16-, 32- and
  * 64-bit; 3: an invalid mode that must be refused), then the instruction
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/insn_decode.h"
+#include "emulate/insn_decode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
-/* Host unit tests for core/config.c: the VM options on a module line. */
+/* Host unit tests for config/config.c: the VM options on a module line. */
 #include "tests/unit/check_compat.h"
-#include "core/config.h"
+#include "config/config.h"
 
 static struct vm_config cfg;
 static char err[160];

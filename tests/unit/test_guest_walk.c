@@ -1,6 +1,6 @@
-/* Host unit tests for core/guest_walk.c over a fake guest RAM. */
+/* Host unit tests for emulate/guest_walk.c over a fake guest RAM. */
 #include "tests/unit/check_compat.h"
-#include "core/guest_walk.h"
+#include "emulate/guest_walk.h"
 
 #define RAM (16u << 20)
 static uint8_t *ram;

@@ -1,4 +1,4 @@
-/* Tests for core/insn_decode.c.
+/* Tests for emulate/insn_decode.c.
  *
  * Every encoding is what GNU as emits for the quoted source in the given
  * mode (.code16/.code32/.code64), and every length was checked against
@@ -12,7 +12,7 @@
 #include "tests/unit/check_compat.h"
 #include <stdio.h>
 
-#include "core/insn_decode.h"
+#include "emulate/insn_decode.h"
 
 /* ck_assert_* records a checkpoint through a pipe on every call, even on
  * success; the sweeps below make millions of checks, so they use this. */

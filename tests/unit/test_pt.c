@@ -1,9 +1,9 @@
-/* Host unit tests for ept/pt.c, the page-table engine shared by host paging
+/* Host unit tests for lib/pt.c, the page-table engine shared by host paging
  * and EPT.  Tables live in a fake physical memory: an aligned array of pages
  * at a made-up physical base, handed out by a bump allocator that records
  * every allocation and can be told to fail. */
 #include "tests/unit/check_compat.h"
-#include "ept/pt.h"
+#include "lib/pt.h"
 
 /* ---- fake physical memory ---- */
 

@@ -1,4 +1,4 @@
-#include "core/guest_walk.h"
+#include "emulate/guest_walk.h"
 
 #define CR0_PG   BIT(31)
 #define CR0_WP   BIT(16)

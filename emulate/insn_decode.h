@@ -8,8 +8,8 @@
  * instructions, read-modify-write forms and register operands are refused
  * with a distinct code so the caller can say why.  Pure: no VMX knowledge,
  * no globals, never reads past the bytes it is given. */
-#ifndef VTV_CORE_INSN_DECODE_H
-#define VTV_CORE_INSN_DECODE_H
+#ifndef VTV_EMULATE_INSN_DECODE_H
+#define VTV_EMULATE_INSN_DECODE_H
 
 #include "lib/types.h"
 

@@ -1,4 +1,4 @@
-#include "ept/pt.h"
+#include "lib/pt.h"
 
 static unsigned index_at(uint64_t va, unsigned level)
 {

@@ -1,7 +1,7 @@
 /* Port I/O of a VM: which virtual device answers which port.  Ports no
  * device claims read as all-ones and ignore writes, like an empty ISA bus. */
-#ifndef VTV_DEVICES_IOBUS_H
-#define VTV_DEVICES_IOBUS_H
+#ifndef VTV_CORE_IOBUS_H
+#define VTV_CORE_IOBUS_H
 
 #include "lib/types.h"
 

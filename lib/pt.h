@@ -5,8 +5,8 @@
  * tables comes from an injected allocator and is reached through an injected
  * phys-to-virt function, so host unit tests run this exact code against fake
  * memory.  Pure: no privileged instructions, no globals. */
-#ifndef VTV_EPT_PT_H
-#define VTV_EPT_PT_H
+#ifndef VTV_LIB_PT_H
+#define VTV_LIB_PT_H
 
 #include "lib/types.h"
 

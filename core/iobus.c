@@ -1,4 +1,4 @@
-#include "devices/iobus.h"
+#include "core/iobus.h"
 #include "core/irq.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/tsc.h"

@@ -1,14 +1,31 @@
-/* Console output.  Every hypervisor line starts with "vtvisor: "; guest
- * console lines are written whole by the UART model with the VM's name. */
-#ifndef VTV_CORE_LOG_H
-#define VTV_CORE_LOG_H
+/* Hypervisor messages, the panic path and boot refusals: the ground floor
+ * every layer may call.  Every hypervisor line starts with "vtvisor: ".
+ *
+ * The log formats whole lines and hands each to one output (a struct
+ * log_output) that the layer owning the physical console registers at boot
+ * (core/console.c): so arch/, vmx/ and ept/ can log without depending on
+ * that layer, and a line reaches the output in one piece, never interleaved
+ * with another.  Before an output is registered lines are dropped.  Pure:
+ * the host unit tests register a recording output. */
+#ifndef VTV_LIB_LOG_H
+#define VTV_LIB_LOG_H
 
 #include "lib/types.h"
 
-void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A line longer than this is cut, ending in "...". */
+#define LOG_LINE_MAX 320
+
+struct log_output {
+        /* One complete line, newline included. */
+        void (*line)(const char *text, size_t len);
+        /* Flushes what was written and stops the machine (never returns). */
+        __attribute__((noreturn)) void (*halt)(void);
+};
+
+void log_set_output(const struct log_output *out);
+
 /* One line with the "vtvisor: " prefix and a newline added. */
 void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_write(const char *s, size_t len);
 
 /* A hypervisor bug: print where and why, then stop the machine. */
 __attribute__((noreturn, format(printf, 3, 4))) void panic_at(const char *file, int line,
@@ -18,7 +35,7 @@ __attribute__((noreturn, format(printf, 3, 4))) void panic_at(const char *file, 
 /* Bad machine or configuration: say what and how to fix it, then stop. */
 __attribute__((noreturn, format(printf, 1, 2))) void refuse(const char *fmt, ...);
 
-/* Stops the machine after a final message; never returns. */
+/* Stops the machine after a final "halted" line; never returns. */
 __attribute__((noreturn)) void hv_halt(void);
 
 #define BUG_ON(c)                                                                                  \

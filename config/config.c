@@ -1,4 +1,4 @@
-#include "core/config.h"
+#include "config/config.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 

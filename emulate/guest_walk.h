@@ -4,8 +4,8 @@
  * paging off, 32-bit, PAE and 4-level paging (SDM Vol. 3A 4.3-4.5).
  * Pure: guest memory is read through a callback, and every failure is a
  * fault to inject into the guest, never a hypervisor error. */
-#ifndef VTV_CORE_GUEST_WALK_H
-#define VTV_CORE_GUEST_WALK_H
+#ifndef VTV_EMULATE_GUEST_WALK_H
+#define VTV_EMULATE_GUEST_WALK_H
 
 #include "lib/types.h"
 

@@ -1,4 +1,4 @@
-#include "core/insn_decode.h"
+#include "emulate/insn_decode.h"
 
 /* Section numbers refer to the Intel SDM, vol. 2 unless stated otherwise. */
 

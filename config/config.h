@@ -5,8 +5,8 @@
  * or, for a module that is another VM's initial ramdisk:
  *   initrd-for=NAME
  * (a real configuration file comes later).  Pure. */
-#ifndef VTV_CORE_CONFIG_H
-#define VTV_CORE_CONFIG_H
+#ifndef VTV_CONFIG_CONFIG_H
+#define VTV_CONFIG_CONFIG_H
 
 #include "lib/types.h"
 
