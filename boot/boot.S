@@ -160,6 +160,6 @@ boot_info:      .long 0
 boot_pml4:      .skip 4096
 boot_pdpt:      .skip 4096
 boot_pd:        .skip 4 * 4096
-        .global boot_stack, boot_stack_top
+        .global boot_stack, boot_stack_top, boot_pml4
 boot_stack:     .skip BOOT_STACK_SIZE
 boot_stack_top:

@@ -109,11 +109,13 @@ static const char *parse_mb1(struct bootinfo *bi, uint64_t info_pa, phys_map_fn 
 }
 
 /* Multiboot2 boot information (multiboot2 specification, 3.6). */
-#define MB2_TAG_END     0
-#define MB2_TAG_CMDLINE 1
-#define MB2_TAG_MODULE  3
-#define MB2_TAG_MEMINFO 4
-#define MB2_TAG_MMAP    6
+#define MB2_TAG_END      0
+#define MB2_TAG_CMDLINE  1
+#define MB2_TAG_MODULE   3
+#define MB2_TAG_MEMINFO  4
+#define MB2_TAG_MMAP     6
+#define MB2_TAG_ACPI_OLD 14
+#define MB2_TAG_ACPI_NEW 15
 
 static const char *parse_mb2(struct bootinfo *bi, uint64_t info_pa, phys_map_fn map, void *ctx)
 {
@@ -169,10 +171,31 @@ static const char *parse_mb2(struct bootinfo *bi, uint64_t info_pa, phys_map_fn 
                         uint32_t esize = get32(tag + 8);
                         if (esize < 24 || esize % 8)
                                 return "the memory map has a bad entry size";
-                        for (uint32_t e = 16; e + esize <= size; e += esize)
+                        /* Compared as "fits in what is left", never as
+                         * e + esize, which a huge entry size wraps round in
+                         * 32 bits to a small number and so reads past the
+                         * tag.  16 <= e <= size holds throughout. */
+                        for (uint32_t e = 16; esize <= size - e; e += esize)
                                 add_region(bi, get64(tag + e), get64(tag + e + 8),
                                            get32(tag + e + 16));
                         have_mmap = true;
+                        break;
+                }
+                case MB2_TAG_ACPI_OLD:
+                case MB2_TAG_ACPI_NEW: {
+                        /* A copy of the firmware's RSDP follows the tag
+                         * header: 20 bytes for ACPI 1.0, the RSDP's Length
+                         * (36) for ACPI 2.0+ (multiboot2 specification,
+                         * 3.6, "ACPI old RSDP" and "ACPI new RSDP").  The
+                         * new one wins whatever the order of the tags. */
+                        if (size - 8 < 20)
+                                return "an ACPI RSDP tag is too short";
+                        if (type == MB2_TAG_ACPI_OLD && bi->rsdp_tag == MB2_TAG_ACPI_NEW)
+                                break;
+                        size_t n = MIN(size - 8, (uint32_t)BOOTINFO_RSDP_MAX);
+                        vtv_memcpy(bi->rsdp, tag + 8, n);
+                        bi->rsdp_len = n;
+                        bi->rsdp_tag = type;
                         break;
                 }
                 default:

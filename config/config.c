@@ -40,6 +40,74 @@ static bool valid_name(const char *s, size_t len)
         return true;
 }
 
+/* Parses a decimal CPU number: digits only, no suffix or hex, since a
+ * CPU list reads like Linux's cpulist format (e.g. 0-1,3). */
+static bool parse_cpu_number(const char *s, size_t len, unsigned *out)
+{
+        unsigned v = 0;
+
+        if (len == 0 || len > 9) /* 9 digits cannot overflow */
+                return false;
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return false;
+                v = v * 10 + (unsigned)(s[i] - '0');
+        }
+        *out = v;
+        return true;
+}
+
+/* cpus=LIST: comma-separated CPU numbers and ranges A-B (A <= B), each CPU
+ * at most once.  Returns NULL or the message, in err. */
+static const char *parse_cpus(const char *val, size_t vlen, uint64_t *mask, char *err,
+                              size_t errlen)
+{
+        const char *p = val, *end = val + vlen;
+
+        *mask = 0;
+        for (;;) {
+                const char *item = p;
+                while (p < end && *p != ',')
+                        p++;
+                const char *dash = item;
+                while (dash < p && *dash != '-')
+                        dash++;
+                unsigned lo, hi;
+                bool ok = parse_cpu_number(item, (size_t)(dash - item), &lo);
+                if (ok && dash < p)
+                        ok = parse_cpu_number(dash + 1, (size_t)(p - dash - 1), &hi) && lo <= hi;
+                else
+                        hi = lo;
+                if (!ok) {
+                        vtv_snprintf(err, errlen,
+                                     "cpus '%.*s' must list CPU numbers and ranges separated "
+                                     "by commas (e.g. cpus=0-1,3)",
+                                     (int)vlen, val);
+                        return err;
+                }
+                if (hi > VM_CPU_MAX) {
+                        vtv_snprintf(err, errlen,
+                                     "cpus '%.*s': CPU %u is out of range (CPUs are numbered 0 "
+                                     "to %d)",
+                                     (int)vlen, val, hi, VM_CPU_MAX);
+                        return err;
+                }
+                for (unsigned c = lo; c <= hi; c++) {
+                        /* A CPU listed twice is most likely a typo for
+                         * another one, so it is refused, not merged. */
+                        if (*mask & BIT(c)) {
+                                vtv_snprintf(err, errlen, "cpus '%.*s' lists CPU %u twice",
+                                             (int)vlen, val, c);
+                                return err;
+                        }
+                        *mask |= BIT(c);
+                }
+                if (p == end)
+                        return NULL;
+                p++; /* the comma; an empty item after it is refused above */
+        }
+}
+
 const char *config_parse(struct vm_config *cfg, const char *modline, const char *default_name,
                          char *err, size_t errlen)
 {
@@ -47,6 +115,7 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
         vtv_strlcpy(cfg->name, default_name, sizeof(cfg->name));
         cfg->type = GUEST_AUTO;
         cfg->ram_size = VM_RAM_DEFAULT;
+        cfg->vcpus = VM_VCPUS_DEFAULT;
 
         const char *p = modline;
         bool first = true;
@@ -126,6 +195,20 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
                         }
                         cfg->ram_size = v;
                         cfg->ram_given = true;
+                } else if (key_is(tok, klen, "vcpus")) {
+                        uint64_t v;
+                        if (!vtv_parse_u64(val, vlen, &v) || v < 1 || v > VM_VCPUS_MAX) {
+                                vtv_snprintf(err, errlen,
+                                             "vcpus '%.*s' must be a number from 1 to %d "
+                                             "(e.g. vcpus=2)",
+                                             (int)vlen, val, VM_VCPUS_MAX);
+                                return err;
+                        }
+                        cfg->vcpus = (unsigned)v;
+                } else if (key_is(tok, klen, "cpus")) {
+                        if (parse_cpus(val, vlen, &cfg->cpu_mask, err, errlen))
+                                return err;
+                        cfg->cpus_given = true;
                 } else if (key_is(tok, klen, "initrd-for")) {
                         if (!valid_name(val, vlen)) {
                                 vtv_snprintf(err, errlen, "initrd-for '%.*s' is not a VM name",
@@ -159,8 +242,8 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
                         }
                 } else {
                         vtv_snprintf(err, errlen,
-                                     "unknown option '%.*s' (known: name, type, ram, on-reset, "
-                                     "initrd-for, selftest, "
+                                     "unknown option '%.*s' (known: name, type, ram, vcpus, cpus, "
+                                     "on-reset, initrd-for, selftest, "
                                      "and -- before the guest command line)",
                                      (int)klen, tok);
                         return err;

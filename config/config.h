@@ -1,6 +1,6 @@
 /* A VM's configuration, parsed from its boot module's command line:
  *   name=NAME type=flat|multiboot|linux ram=SIZE on-reset=restart|stop
- *   [selftest=bad-guest-state|bad-control]
+ *   vcpus=N cpus=LIST [selftest=bad-guest-state|bad-control]
  *   [-- guest command line]
  * or, for a module that is another VM's initial ramdisk:
  *   initrd-for=NAME
@@ -17,6 +17,11 @@
 #define VM_RAM_DEFAULT_LINUX MiB(256)
 #define VM_RAM_MIN           MiB(2)
 #define VM_RAM_MAX           GiB(4)
+/* vcpus=: vCPU i has APIC ID i, and a 64-bit mask holds a VM's vCPUs. */
+#define VM_VCPUS_DEFAULT 1
+#define VM_VCPUS_MAX     64
+/* cpus=: physical CPU numbers, as bits of a 64-bit mask. */
+#define VM_CPU_MAX 63
 
 enum guest_type { GUEST_AUTO = 0, GUEST_FLAT, GUEST_MULTIBOOT, GUEST_LINUX };
 
@@ -36,6 +41,12 @@ struct vm_config {
         enum selftest selftest;
         enum reset_action on_reset;
         bool ram_given; /* ram= was on the line */
+        unsigned vcpus; /* 1..VM_VCPUS_MAX */
+        /* cpus=LIST: the physical CPUs this VM's vCPUs are pinned to, a set
+         * (order and ranges as written do not matter): vCPU j runs on the
+         * j-th lowest CPU in it, wrapping around (config/placement.h). */
+        uint64_t cpu_mask;
+        bool cpus_given; /* cpus= was on the line; cpu_mask is then non-zero */
         /* Set on a module that is not a VM but the initrd of VM initrd_for. */
         char initrd_for[VM_NAME_MAX];
 };

@@ -1,8 +1,15 @@
 #include "core/console.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/desc.h"
+#include "arch/x86/smp.h"
+#include "arch/x86/spinlock.h"
 #include "arch/x86/serial.h"
 #include "lib/log.h"
 #include "lib/string.h"
+
+/* console_lock protects COM1 and open_owner: every line, a guest's or the
+ * hypervisor's, goes out whole under it.  Innermost of all locks. */
+static struct spinlock console_lock = SPINLOCK_INIT;
 
 /* The VM whose unfinished line is on screen, its "[NAME] " already shown. */
 static const void *open_owner;
@@ -13,7 +20,7 @@ static void serial_write(const char *s, size_t len)
                 serial_putc(s[i]);
 }
 
-void console_break(void)
+static void console_break_locked(void)
 {
         if (open_owner) {
                 serial_write("\n", 1);
@@ -23,8 +30,9 @@ void console_break(void)
 
 void console_guest(const void *owner, const char *name, const char *text, size_t len, bool complete)
 {
+        spin_lock(&console_lock);
         if (open_owner != owner) {
-                console_break();
+                console_break_locked();
                 serial_write("[", 1);
                 serial_write(name, vtv_strlen(name));
                 serial_write("] ", 2);
@@ -36,16 +44,22 @@ void console_guest(const void *owner, const char *name, const char *text, size_t
         } else {
                 open_owner = owner;
         }
+        spin_unlock(&console_lock);
 }
 
 static void hypervisor_line(const char *text, size_t len)
 {
-        console_break();
+        spin_lock(&console_lock);
+        console_break_locked();
         serial_write(text, len);
+        spin_unlock(&console_lock);
 }
 
 __attribute__((noreturn)) static void console_halt(void)
 {
+        /* Whatever the other CPUs were doing stops here too. */
+        desc_panic_begin();
+        smp_stop_others();
         serial_flush();
         cpu_halt_forever();
 }

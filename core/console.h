@@ -13,7 +13,5 @@ void console_guest(const void *owner, const char *name, const char *text, size_t
                    bool complete);
 /* Sets up COM1 and makes it the output of the hypervisor's log. */
 void console_init(void);
-/* Ends an open guest line before the hypervisor prints one of its own. */
-void console_break(void);
 
 #endif

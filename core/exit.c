@@ -1,6 +1,9 @@
 #include "core/exit.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/desc.h"
 #include "arch/x86/fpu.h"
+#include "arch/x86/hapic.h"
+#include "arch/x86/percpu.h"
 #include "arch/x86/tsc.h"
 #include "core/irq.h"
 #include "lib/log.h"
@@ -62,6 +65,39 @@ static enum exit_action stop_unexpected(struct vcpu *v, uint32_t reason)
 #define XD1_EAX_XSAVES BIT(3)
 #define X81_EDX_RDTSCP BIT(27)
 
+#define L1_EDX_HTT BIT(28)
+
+/* The VM's vCPUs as the cores of one package, one thread each: the APIC
+ * ID's core field is as wide as the next power of two (SDM 9.9.1). */
+static uint32_t topo_width(const struct vm *vm)
+{
+        uint32_t w = 1;
+        while (w < vm->nvcpus)
+                w <<= 1;
+        return w;
+}
+
+static unsigned topo_shift(const struct vm *vm)
+{
+        unsigned s = 0;
+        while ((1u << s) < topo_width(vm))
+                s++;
+        return s;
+}
+
+/* Leaf 0xB (and 0x1F) subleaf sub: SMT level, core level, then invalid
+ * (SDM CPUID, "Extended Topology Enumeration Leaf"). */
+static struct cpuid_regs topology_leaf(const struct vcpu *v, uint32_t sub)
+{
+        struct cpuid_regs r = { 0, 0, sub & 0xff, v->index };
+        if (sub == 0)
+                r = (struct cpuid_regs){ 0, 1, (1u << 8) | sub, v->index };
+        else if (sub == 1)
+                r = (struct cpuid_regs){ topo_shift(v->vm), v->vm->nvcpus, (2u << 8) | sub,
+                                         v->index };
+        return r;
+}
+
 static enum exit_action handle_cpuid(struct vcpu *v)
 {
         uint32_t leaf = (uint32_t)v->regs.gpr[RAX], sub = (uint32_t)v->regs.gpr[RCX];
@@ -97,8 +133,20 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                         if ((r.ecx & L1_ECX_XSAVE) && (vcpu_guest_cr4(v) & CR4_OSXSAVE))
                                 r.ecx |= L1_ECX_OSXSAVE;
                         r.edx &= ~(uint32_t)L1_EDX_HIDDEN;
-                        /* One logical processor, initial APIC ID 0. */
-                        r.ebx = (r.ebx & 0xffff) | (1u << 16);
+                        /* This vCPU's initial APIC ID; the package holds
+                         * every vCPU of the VM (leaf 0xB). */
+                        r.ebx = (r.ebx & 0xffff) | (topo_width(v->vm) << 16) |
+                                ((uint32_t)v->index << 24);
+                        if (v->vm->nvcpus > 1)
+                                r.edx |= L1_EDX_HTT;
+                        else
+                                r.edx &= ~(uint32_t)L1_EDX_HTT;
+                        break;
+                case 4:
+                        /* Cores per package - 1 in EAX[31:26]; one vCPU
+                         * per core, so no cache is shared by threads. */
+                        if (r.eax & 0x1f)
+                                r.eax = (r.eax & 0x3fff) | ((topo_width(v->vm) - 1) << 26);
                         break;
                 case 6:
                         r = (struct cpuid_regs){ L6_EAX_ARAT, 0, 0, 0 };
@@ -119,7 +167,7 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                         break;
                 case 0xb:
                 case 0x1f:
-                        r.edx = 0; /* x2APIC ID of the only vCPU */
+                        r = topology_leaf(v, sub);
                         break;
                 case 0xd:
                         if (sub == 0) {
@@ -294,6 +342,13 @@ static enum exit_action handle_wrmsr(struct vcpu *v)
 
 static enum exit_action handle_hlt(struct vcpu *v)
 {
+        if (!(vmcs_readnat(GUEST_RFLAGS) & RFLAGS_IF) && v->vm->nvcpus > 1) {
+                /* As an AP parks itself: only an NMI, INIT or SIPI from
+                 * another vCPU wakes it. */
+                vcpu_skip_instruction(v);
+                v->state = VCPU_HALTED_NOINT;
+                return EXIT_YIELD;
+        }
         if (!(vmcs_readnat(GUEST_RFLAGS) & RFLAGS_IF)) {
                 vm_stop(v->vm, "halted with interrupts disabled at rip 0x%llx",
                         (unsigned long long)guest_rip());
@@ -448,7 +503,7 @@ static enum exit_action handle_ept_violation(struct vcpu *v)
 {
         uint64_t q = vmcs_readnat(EXIT_QUALIFICATION);
         uint64_t gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
-        const struct mmio_region *r = irq_mmio_region(v->vm, gpa);
+        const struct mmio_region *r = irq_mmio_region(v, gpa);
         if (r && !(q & EPT_QUAL_FETCH)) {
                 mmio_emulate(v, r, gpa);
                 return EXIT_CONTINUE;
@@ -497,18 +552,30 @@ static enum exit_action handle_rdpmc(struct vcpu *v)
 static enum exit_action handle_exception_nmi(struct vcpu *v)
 {
         uint32_t info = vmcs_read32(VM_EXIT_INTR_INFO);
-        /* NMI exiting: the NMI was meant for the host, which has no use for
-         * it yet.  The exception bitmap is empty, so nothing else lands here. */
-        if (INTR_INFO_TYPE(info) == INTR_TYPE_NMI)
+        /* NMI exiting: the NMI was meant for the host, whose only use of
+         * NMIs is stopping every CPU on a panic.  The exception bitmap is
+         * empty, so nothing else lands here. */
+        if (INTR_INFO_TYPE(info) == INTR_TYPE_NMI) {
+                if (desc_panic_under_way())
+                        cpu_halt_forever();
+                log_line("cpu %u: NMI while vm %s ran (no panic under way: ignored)", this_cpu_id(),
+                         v->vm->cfg.name);
                 return EXIT_CONTINUE;
+        }
         return stop_unexpected(v, EXIT_EXCEPTION_NMI);
 }
 
 static enum exit_action handle_external_interrupt(struct vcpu *v)
 {
-        /* The host masks the PICs and arms no APIC timer, so this should not
-         * happen; if it does, note it and go on. */
+        /* Acknowledged on exit (VM-exit control), so the vector is here.
+         * A kick: another CPU left work for a vCPU of this CPU, which the
+         * scheduler picks up once this one yields. */
         uint32_t info = vmcs_read32(VM_EXIT_INTR_INFO);
+        hapic_eoi();
+        if (INTR_INFO_VECTOR(info) == HOST_VEC_KICK)
+                return EXIT_YIELD;
+        /* The host masks the PICs and arms no APIC timer, so nothing else
+         * should come; if it does, note it and go on. */
         log_line("vm %s: host interrupt vector %u while the guest ran (ignored)", v->vm->cfg.name,
                  INTR_INFO_VECTOR(info));
         return EXIT_CONTINUE;

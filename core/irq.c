@@ -1,21 +1,52 @@
 #include "core/irq.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
 #include "arch/x86/cpu.h"
 #include "lib/log.h"
 #include "core/vcpu.h"
 #include "vmx/vmcs.h"
 
+#define INTR_BLOCKING_STI_MOVSS 3u
+
+/* Makes a vCPU that just got something to do notice it: its CPU leaves
+ * guest mode (a kick) or, on this CPU, the sender yields to it. */
+static void notify(struct vcpu *from, struct vcpu *t)
+{
+        if (t->cpu != this_cpu_id())
+                smp_kick(t->cpu);
+        else if (from && t != from)
+                from->yield = true;
+}
+
+/* An I/O APIC message to the VM's local APICs (SDM 11.6.2, 11.6.2.4):
+ * fixed to every APIC it addresses, lowest priority to the one of them
+ * with the lowest processor priority (the first such vCPU on a tie).
+ * vm->lock held. */
 static void deliver(void *ctx, const struct ioapic_msg *msg)
 {
         struct vm *vm = ctx;
-        struct lapic *a = &vm->vcpu.lapic;
-        uint32_t dest = msg->dest;
-        /* An 8-bit broadcast means every APIC also in x2APIC mode. */
-        if (dest == 0xff && lapic_is_x2apic(a))
-                dest = 0xffffffffu;
         if (msg->delivery != LAPIC_DM_FIXED && msg->delivery != LAPIC_DM_LOWEST)
                 return; /* NMI/SMI/INIT/ExtINT routing: no device uses them */
-        if (lapic_matches_dest(a, dest, msg->logical))
-                lapic_accept(a, msg->vector, msg->level);
+        struct vcpu *lowest = NULL;
+        for (unsigned i = 0; i < vm->nvcpus; i++) {
+                struct vcpu *t = &vm->vcpus[i];
+                uint32_t dest = msg->dest;
+                /* An 8-bit broadcast means every APIC also in x2APIC mode. */
+                if (dest == 0xff && lapic_is_x2apic(&t->lapic))
+                        dest = 0xffffffffu;
+                if (!lapic_matches_dest(&t->lapic, dest, msg->logical))
+                        continue;
+                if (msg->delivery == LAPIC_DM_FIXED) {
+                        lapic_accept(&t->lapic, msg->vector, msg->level);
+                        notify(NULL, t);
+                } else if (!lowest || lapic_ppr(&t->lapic) < lapic_ppr(&lowest->lapic)) {
+                        lowest = t;
+                }
+        }
+        if (lowest) {
+                lapic_accept(&lowest->lapic, msg->vector, msg->level);
+                notify(NULL, lowest);
+        }
 }
 
 /* The bytes of a 32-bit register that a narrower read at offset returns. */
@@ -80,34 +111,35 @@ static const struct mmio_ops ecam_ops = { "PCI configuration (ECAM)", ecam_read,
 void irq_init_vm(struct vm *vm)
 {
         ioapic_init(&vm->ioapic, 0, deliver, vm);
-        vm->mmio[1] =
+        vm->mmio[0] =
             (struct mmio_region){ IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE, &ioapic_ops, &vm->ioapic };
 }
 
 void irq_add_ecam(struct vm *vm, gpa_t base, uint64_t size)
 {
-        vm->mmio[2] = (struct mmio_region){ base, size, &ecam_ops, &vm->pci };
+        vm->mmio[1] = (struct mmio_region){ base, size, &ecam_ops, &vm->pci };
 }
 
 void irq_init_vcpu(struct vcpu *v, uint64_t hz)
 {
         /* The APIC timer's input clock is the TSC's, as CPUID leaf 0x15 tells
          * the guest (exit.c). */
-        lapic_init(&v->lapic, 0, true, hz, hz);
-        v->vm->mmio[0] =
+        lapic_init(&v->lapic, v->index, v->index == 0, hz, hz);
+        v->lapic_region =
             (struct mmio_region){ LAPIC_DEFAULT_BASE, LAPIC_MMIO_SIZE, &lapic_ops, NULL };
 }
 
-const struct mmio_region *irq_mmio_region(struct vm *vm, gpa_t gpa)
+const struct mmio_region *irq_mmio_region(struct vcpu *v, gpa_t gpa)
 {
-        struct lapic *a = &vm->vcpu.lapic;
+        struct vm *vm = v->vm;
+        struct lapic *a = &v->lapic;
         if (lapic_mmio_enabled(a)) {
-                /* The guest may move its APIC (IA32_APIC_BASE). */
-                vm->mmio[0].base = lapic_base_address(a);
-                if (gpa - vm->mmio[0].base < LAPIC_MMIO_SIZE)
-                        return &vm->mmio[0];
+                /* Each vCPU may move its own APIC (IA32_APIC_BASE). */
+                v->lapic_region.base = lapic_base_address(a);
+                if (gpa - v->lapic_region.base < LAPIC_MMIO_SIZE)
+                        return &v->lapic_region;
         }
-        for (size_t i = 1; i < ARRAY_SIZE(vm->mmio); i++) {
+        for (size_t i = 0; i < ARRAY_SIZE(vm->mmio); i++) {
                 if (vm->mmio[i].size && gpa - vm->mmio[i].base < vm->mmio[i].size)
                         return &vm->mmio[i];
         }
@@ -123,18 +155,72 @@ void irq_lapic_effects(struct vcpu *v, const struct lapic_effects *fx)
 {
         if (fx->eoi_vector >= 0 && fx->eoi_level)
                 ioapic_eoi(&v->vm->ioapic, (uint8_t)fx->eoi_vector);
-        if (fx->has_ipi && fx->ipi.to_others) {
-                /* One vCPU per VM for now: there is nobody else to send to. */
+        if (!fx->has_ipi)
+                return;
+        struct vm *vm = v->vm;
+        const struct lapic *apics[MAX_VCPUS];
+        for (unsigned i = 0; i < vm->nvcpus; i++)
+                apics[i] = &vm->vcpus[i].lapic;
+        uint64_t targets = lapic_ipi_targets(&fx->ipi, apics, vm->nvcpus, v->index);
+        for (unsigned i = 0; i < vm->nvcpus; i++) {
+                if (!(targets & BIT(i)))
+                        continue;
+                struct vcpu *t = &vm->vcpus[i];
+                switch (fx->ipi.delivery) {
+                case LAPIC_DM_FIXED:
+                case LAPIC_DM_LOWEST:
+                        lapic_accept(&t->lapic, fx->ipi.vector, fx->ipi.level);
+                        break;
+                case LAPIC_DM_NMI:
+                        t->requests |= VCPU_REQ_NMI;
+                        break;
+                case LAPIC_DM_INIT:
+                        /* INIT level de-assert: ignored since the Pentium 4
+                         * (SDM 11.6.1). */
+                        if (fx->ipi.level && !fx->ipi.assert)
+                                continue;
+                        lapic_init_received(&t->lapic);
+                        t->requests &= ~(VCPU_REQ_SIPI | VCPU_REQ_NMI);
+                        t->state = VCPU_WAIT_SIPI;
+                        break;
+                case LAPIC_DM_STARTUP:
+                        /* Only a processor waiting for SIPI takes it (SDM
+                         * 8.4.3); others ignore it. */
+                        if (t->state != VCPU_WAIT_SIPI)
+                                continue;
+                        t->sipi_vector = fx->ipi.vector;
+                        t->requests |= VCPU_REQ_SIPI;
+                        t->state = VCPU_RUNNABLE;
+                        break;
+                default:
+                        continue; /* SMI: no SMM is offered */
+                }
+                notify(v, t);
         }
 }
 
-#define INTR_BLOCKING_STI_MOVSS 3u
+#define INTR_BLOCKING_NMI 8u
 
 void irq_inject(struct vcpu *v)
 {
         lapic_timer_expire(&v->lapic, rdtsc());
         int vec = lapic_highest_pending(&v->lapic);
         bool want_window = false;
+
+        /* An NMI IPI: delivered when no other event is being injected and
+         * the guest is not still handling an NMI (SDM 6.7.1); otherwise it
+         * waits for a later entry. */
+        if (v->requests & VCPU_REQ_NMI) {
+                bool busy = vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID;
+                if (!busy && !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) &
+                               (INTR_BLOCKING_NMI | INTR_BLOCKING_STI_MOVSS))) {
+                        vmcs_write32(VM_ENTRY_INTR_INFO_FIELD,
+                                     INTR_INFO_VALID | INTR_TYPE_NMI | VEC_NMI);
+                        v->requests &= ~VCPU_REQ_NMI;
+                        if (vmcs_read32(GUEST_ACTIVITY_STATE) != 0)
+                                vmcs_write32(GUEST_ACTIVITY_STATE, 0);
+                }
+        }
 
         if (vec >= 0) {
                 bool event_pending = vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID;

@@ -15,7 +15,7 @@ void irq_add_ecam(struct vm *vm, gpa_t base, uint64_t size);
 void irq_set_line(struct vm *vm, unsigned pin, bool asserted);
 
 /* Handles what a local APIC register write set off (EOI to the I/O APIC,
- * IPIs). */
+ * IPIs to the VM's vCPUs, on this CPU or others).  vm->lock held. */
 void irq_lapic_effects(struct vcpu *v, const struct lapic_effects *fx);
 
 /* Before a VM entry: fires expired timers, injects the highest pending
@@ -24,6 +24,6 @@ void irq_lapic_effects(struct vcpu *v, const struct lapic_effects *fx);
 void irq_inject(struct vcpu *v);
 
 /* The MMIO region containing gpa, or NULL. */
-const struct mmio_region *irq_mmio_region(struct vm *vm, gpa_t gpa);
+const struct mmio_region *irq_mmio_region(struct vcpu *v, gpa_t gpa);
 
 #endif

@@ -3,10 +3,16 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/desc.h"
 #include "arch/x86/fpu.h"
+#include "arch/x86/hapic.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
 #include "arch/x86/mm.h"
 #include "arch/x86/serial.h"
 #include "arch/x86/tsc.h"
 #include "boot/bootinfo.h"
+#include "boot/fw_acpi.h"
+#include "config/placement.h"
+#include "core/sched.h"
 #include "core/clock.h"
 #include "core/console.h"
 #include "lib/log.h"
@@ -73,11 +79,145 @@ static void wx_selftest(const char *cmdline)
         }
 }
 
+/* The other CPUs wait for the VMs to be built, then run their vCPUs. */
+static volatile bool cpus_go;
+static unsigned cpus_done;
+
+static void cpu_main(struct pcpu *p)
+{
+        fpu_init();
+        const char *why = vmx_init_ap();
+        if (why)
+                smp_ap_failed(p, why);
+        log_line("cpu %u up (APIC ID %u)", p->id, p->apic_id);
+        smp_ap_ready(p);
+        while (!__atomic_load_n(&cpus_go, __ATOMIC_ACQUIRE))
+                cpu_pause();
+        sched_run();
+        __atomic_fetch_add(&cpus_done, 1, __ATOMIC_RELEASE);
+        cpu_halt_forever();
+}
+
+/* "maxcpus=N" among vtvisor's own command-line words, or 0. */
+static unsigned cmdline_maxcpus(const char *cmdline)
+{
+        for (const char *p = cmdline; *p; p++) {
+                if ((p == cmdline || p[-1] == ' ') && !vtv_strncmp(p, "maxcpus=", 8)) {
+                        unsigned n = 0;
+                        for (p += 8; *p >= '0' && *p <= '9' && n < 1000; p++)
+                                n = n * 10 + (unsigned)(*p - '0');
+                        return n;
+                }
+        }
+        return 0;
+}
+
+static struct fw_madt madt;
+static const char *madt_err = "not read";
+
+/* The firmware's tables are read only where the memory map says there is
+ * memory (or in the first MiB: BIOS data, EBDA, BIOS ROM), never from a
+ * device's registers, whatever lengths the tables claim. */
+static const void *fw_map(void *ctx, uint64_t pa, size_t len)
+{
+        if (pa + len <= MiB(1))
+                return boot_map(ctx, pa, len);
+        for (size_t i = 0; i < bootinfo.nregions; i++) {
+                const struct mem_region *r = &bootinfo.regions[i];
+                if (range_within(pa, len, r->base, r->len))
+                        return boot_map(ctx, pa, len);
+        }
+        return NULL;
+}
+
+/* The machine's CPUs from the firmware's ACPI MADT: the RSDP from the
+ * multiboot2 tag, else found in the BIOS areas.  Runs on the boot page
+ * tables, which map the first 4 GiB whole (the host's leave page 0, where
+ * the EBDA pointer is, unmapped). */
+static void read_firmware_cpus(void)
+{
+        uint64_t root = 0;
+        bool xsdt = false;
+        const char *err;
+        if (bootinfo.rsdp_len) {
+                err = fw_acpi_rsdp_root(bootinfo.rsdp, bootinfo.rsdp_len, &root, &xsdt);
+        } else {
+                uint64_t rsdp_pa;
+                err = fw_acpi_find_rsdp(fw_map, NULL, &rsdp_pa);
+                const uint8_t *rsdp = err ? NULL : fw_map(NULL, rsdp_pa, FW_RSDP_V1_LEN);
+                if (rsdp) {
+                        const uint8_t *full = fw_map(NULL, rsdp_pa, FW_RSDP_V2_LEN);
+                        err = fw_acpi_rsdp_root(rsdp, full ? FW_RSDP_V2_LEN : FW_RSDP_V1_LEN, &root,
+                                                &xsdt);
+                }
+        }
+        if (!err)
+                err = fw_acpi_parse_madt(fw_map, NULL, root, xsdt, &madt);
+        madt_err = err;
+}
+
+static void start_other_cpus(void)
+{
+        if (madt_err) {
+                log_line("no CPU list from the firmware (%s): running on the boot CPU only",
+                         madt_err);
+                return;
+        }
+        unsigned max = cmdline_maxcpus(bootinfo.cmdline);
+        uint32_t ids[FW_MAX_CPUS];
+        size_t n = 0;
+        for (size_t i = 0; i < madt.ncpus; i++) {
+                if (madt.cpus[i].enabled)
+                        ids[n++] = madt.cpus[i].apic_id;
+        }
+        log_line("firmware lists %zu CPU(s)%s%s", n,
+                 madt.truncated ? " (more than vtvisor keeps)" : "",
+                 max ? "; maxcpus= limits how many are used" : "");
+        smp_start_cpus(ids, n, max ? max : MAX_CPUS, cpu_main);
+        log_line("%u CPU(s) in VMX root operation", ncpus_online);
+}
+
+/* Places every VM's vCPUs on the CPUs (config/placement.c) and builds the
+ * VMs that could be placed.  Returns how many were built. */
+static size_t create_vms(void)
+{
+        static struct placement plan;
+        struct placement_vm want[BOOTINFO_MAX_MODULES];
+        struct vm_source *vms[BOOTINFO_MAX_MODULES];
+        unsigned n = 0;
+        for (size_t i = 0; i < bootinfo.nmodules; i++) {
+                if (sources[i].id < 0 || sources[i].cfg.initrd_for[0])
+                        continue;
+                vms[n] = &sources[i];
+                want[n++] = (struct placement_vm){ sources[i].cfg.vcpus, sources[i].cfg.cpu_mask };
+        }
+        placement_plan(&plan, want, n, ncpus_online);
+        size_t created = 0;
+        for (unsigned i = 0; i < n; i++) {
+                if (plan.error[i]) {
+                        log_line("vm %s: refused: %s", vms[i]->cfg.name, plan.error[i]);
+                        continue;
+                }
+                unsigned cpu_of[MAX_VCPUS];
+                for (unsigned j = 0; j < want[i].vcpus; j++)
+                        cpu_of[j] = plan.cpu_of[i][j];
+                struct vm *vm = vm_create(vms[i], cpu_of);
+                if (!vm)
+                        continue;
+                for (unsigned j = 0; j < vm->nvcpus; j++) {
+                        if (!sched_add(vm, j, cpu_of[j]))
+                                panic("run queue of CPU %u full", cpu_of[j]);
+                }
+                created++;
+        }
+        return created;
+}
+
 void kmain(uint32_t magic, uint32_t info)
 {
         console_init();
         log_line("starting (vtvisor 0.1, Intel VT-x hypervisor)");
-        desc_init();
+        percpu_enter(&pcpus[0]);
 
         const char *err = bootinfo_parse(&bootinfo, magic, info, boot_map, NULL);
         if (err)
@@ -90,6 +230,7 @@ void kmain(uint32_t magic, uint32_t info)
                          "the rest are ignored");
 
         mask_legacy_pics();
+        read_firmware_cpus();
         mm_init(&bootinfo);
         paging_init(&bootinfo);
         wx_selftest(bootinfo.cmdline);
@@ -98,11 +239,17 @@ void kmain(uint32_t magic, uint32_t info)
         clock_init();
         vmx_init();
 
+        hapic_init_cpu();
+        pcpus[0].apic_id = hapic_id();
+        pcpus[0].online = true;
+        log_line("cpu 0 up (APIC ID %u, %s)", pcpus[0].apic_id,
+                 hapic_x2apic() ? "x2APIC" : "xAPIC");
+        start_other_cpus();
+
         if (bootinfo.nmodules == 0)
                 refuse("no guest was given: add one boot module per VM (GRUB: 'module2 /guest.elf "
                        "name=NAME ram=16M'; QEMU: -initrd 'guest.elf name=NAME')");
 
-        size_t created = 0;
         for (size_t i = 0; i < bootinfo.nmodules; i++) {
                 struct vm_source *src = &sources[i];
                 const struct boot_module *m = &bootinfo.modules[i];
@@ -138,15 +285,16 @@ void kmain(uint32_t magic, uint32_t info)
                         owner->initrd_len = rd->len;
                 }
         }
-        for (size_t i = 0; i < bootinfo.nmodules; i++) {
-                if (sources[i].id >= 0 && !sources[i].cfg.initrd_for[0] && vm_create(&sources[i]))
-                        created++;
-        }
+        size_t created = create_vms();
         if (created == 0)
                 refuse("none of the %zu module(s) could be made into a VM (see the messages above)",
                        bootinfo.nmodules);
 
-        vm_run_all();
+        __atomic_store_n(&cpus_go, true, __ATOMIC_RELEASE);
+        sched_run();
+        /* The other CPUs finish their own vCPUs. */
+        while (__atomic_load_n(&cpus_done, __ATOMIC_ACQUIRE) + 1 < ncpus_online)
+                cpu_pause();
         log_line("all VMs stopped");
         hv_halt();
 }

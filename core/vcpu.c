@@ -3,6 +3,7 @@
 #include "arch/x86/desc.h"
 #include "arch/x86/fpu.h"
 #include "arch/x86/mm.h"
+#include "arch/x86/percpu.h"
 #include "core/exit.h"
 #include "emulate/guest_walk.h"
 #include "core/irq.h"
@@ -92,7 +93,7 @@ static void setup_controls(struct vcpu *v)
         vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, 0);
         vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);
         vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
-        vmcs_write16(VPID_FIELD, vm->vpid);
+        vmcs_write16(VPID_FIELD, v->vpid);
         vmcs_write64(EPT_POINTER, vm->ept.eptp);
         vmcs_write64(IO_BITMAP_A, vm->io_bitmap_a);
         vmcs_write64(IO_BITMAP_B, vm->io_bitmap_b);
@@ -117,16 +118,24 @@ static void setup_host_state(void)
         vmcs_write16(HOST_GS_SELECTOR, 0);
         vmcs_write16(HOST_TR_SELECTOR, HOST_TR_SEL);
         vmcs_writenat(HOST_FS_BASE, 0);
-        vmcs_writenat(HOST_GS_BASE, 0);
-        vmcs_writenat(HOST_TR_BASE, desc_tss_base());
-        vmcs_writenat(HOST_GDTR_BASE, gdtr.base);
         vmcs_writenat(HOST_IDTR_BASE, idtr.base);
+        UNUSED(gdtr); /* per CPU: setup_host_cpu_state() */
         vmcs_write32(HOST_IA32_SYSENTER_CS, 0);
         vmcs_writenat(HOST_IA32_SYSENTER_ESP, 0);
         vmcs_writenat(HOST_IA32_SYSENTER_EIP, 0);
         vmcs_write64(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
         vmcs_write64(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
         vmcs_writenat(HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry);
+}
+
+/* The host state that differs between physical CPUs: written on the CPU
+ * that runs the vCPU, the first time it loads it there. */
+static void setup_host_cpu_state(void)
+{
+        struct pcpu *p = this_cpu();
+        vmcs_writenat(HOST_GS_BASE, (uint64_t)(uintptr_t)p);
+        vmcs_writenat(HOST_TR_BASE, (uint64_t)(uintptr_t)&p->tss);
+        vmcs_writenat(HOST_GDTR_BASE, (uint64_t)(uintptr_t)p->gdt);
 }
 
 static void setup_guest_state(struct vcpu *v, const struct guest_state *s)
@@ -150,8 +159,8 @@ static void setup_guest_state(struct vcpu *v, const struct guest_state *s)
         vmcs_writenat(GUEST_CR4, cr4_real(s->cr4));
         vmcs_writenat(CR4_READ_SHADOW, s->cr4);
         vmcs_write64(GUEST_IA32_EFER, s->efer);
-        if (s->efer & EFER_LMA)
-                vmcs_write32(VM_ENTRY_CONTROLS, vmcs_read32(VM_ENTRY_CONTROLS) | ENTRY_IA32E_MODE);
+        uint32_t entry = vmcs_read32(VM_ENTRY_CONTROLS) & ~ENTRY_IA32E_MODE;
+        vmcs_write32(VM_ENTRY_CONTROLS, (s->efer & EFER_LMA) ? entry | ENTRY_IA32E_MODE : entry);
         vmcs_write64(GUEST_IA32_PAT, 0x0007040600070406ULL); /* the power-up PAT */
         vmcs_write64(GUEST_IA32_DEBUGCTL, 0);
         vmcs_writenat(GUEST_DR7, 0x400);
@@ -170,10 +179,30 @@ static void setup_guest_state(struct vcpu *v, const struct guest_state *s)
         v->regs.cr2 = 0;
 }
 
-const char *vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_state *s)
+/* The state an application processor starts in after INIT and a STARTUP IPI
+ * with vector vec: real mode at CS:IP = (vec << 8):0 (SDM 8.4.4.1, Table
+ * 9-1).  Before any SIPI (vec < 0) the same state at 0, never entered. */
+static void ap_start_state(struct guest_state *s, int vec)
 {
+        guest_state_real_mode(s);
+        if (vec > 0) {
+                s->cs.sel = (uint16_t)(vec << 8);
+                s->cs.base = (uint64_t)vec << 12;
+        }
+        s->rip = 0;
+}
+
+const char *vcpu_init(struct vcpu *v, struct vm *vm, unsigned index, const struct guest_state *s)
+{
+        struct guest_state ap;
         v->vm = vm;
-        v->state = VCPU_RUNNABLE;
+        v->index = index;
+        v->state = s ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
+        if (!s) {
+                ap_start_state(&ap, -1);
+                s = &ap;
+        }
+        v->needs_flush = true;
         v->vmcs = mm_alloc_pages(1, PAGE_SIZE);
         size_t fpu_pages = ALIGN_UP(fpu_area_size(), PAGE_SIZE) / PAGE_SIZE;
         hpa_t fpu = mm_alloc_pages(fpu_pages, PAGE_SIZE);
@@ -195,7 +224,18 @@ const char *vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_state *s
                 vmcs_write32(GUEST_ACTIVITY_STATE, 7); /* reserved: SDM 26.3.1.5 */
         else if (vm->cfg.selftest == SELFTEST_BAD_CONTROL)
                 vmcs_write32(CR3_TARGET_COUNT, 255); /* beyond IA32_VMX_MISC[24:16] */
+        /* The vCPU's own CPU loads it (a VMCS is active on one CPU at a
+         * time, SDM 24.1). */
+        if (vmclear(v->vmcs) != VMX_OK)
+                panic("VMCLEAR of a new VMCS failed");
         return NULL;
+}
+
+void vcpu_unload(struct vcpu *v)
+{
+        if (v->vmcs && vmclear(v->vmcs) != VMX_OK)
+                panic("VMCLEAR of vm %s's VMCS failed", v->vm->cfg.name);
+        v->launched = false;
 }
 
 void vcpu_destroy(struct vcpu *v)
@@ -216,6 +256,18 @@ void vcpu_load(struct vcpu *v)
 {
         if (vmptrld(v->vmcs) != VMX_OK)
                 panic("VMPTRLD of vm %s's VMCS failed", v->vm->cfg.name);
+        if (!v->host_state_cpu_valid) {
+                setup_host_cpu_state();
+                v->host_state_cpu_valid = true;
+        }
+        if (v->needs_flush) {
+                /* This CPU may cache translations of an earlier VM that had
+                 * this VPID or this EPT root (SDM 28.4.3). */
+                if (invept(INVEPT_SINGLE_CONTEXT, v->vm->ept.eptp) != VMX_OK ||
+                    invvpid(INVVPID_SINGLE_CONTEXT, v->vpid) != VMX_OK)
+                        panic("INVEPT/INVVPID for vm %s failed", v->vm->cfg.name);
+                v->needs_flush = false;
+        }
         fpu_restore(v->xsave_area, v->xcr0);
         wrmsr(MSR_IA32_KERNEL_GS, v->kernel_gs_base);
         wrmsr(MSR_IA32_STAR, v->star);
@@ -398,25 +450,43 @@ static void arm_preemption_timer(struct vcpu *v)
                      ticks > 0xffffffffULL ? 0xffffffffU : (uint32_t)ticks);
 }
 
+/* Applies a STARTUP IPI to a vCPU waiting for one.  vm->lock held. */
+static void start_from_sipi(struct vcpu *v)
+{
+        struct guest_state st;
+        ap_start_state(&st, v->sipi_vector);
+        setup_guest_state(v, &st);
+        v->requests &= ~VCPU_REQ_SIPI;
+        log_line("vm %s: vCPU %u started by SIPI at 0x%x", v->vm->cfg.name, v->index,
+                 (unsigned)v->sipi_vector << 12);
+}
+
 void vcpu_run(struct vcpu *v)
 {
         struct vm *vm = v->vm;
         v->slice_end = rdtsc() + TIME_SLICE_TSC;
+        v->yield = false;
 
-        while (!vm->stopped && v->state == VCPU_RUNNABLE) {
+        spin_lock(&vm->lock);
+        if (v->requests & VCPU_REQ_SIPI)
+                start_from_sipi(v);
+        while (!vm->stopped && v->state == VCPU_RUNNABLE && !v->yield) {
                 /* The slice is also checked here: a guest that exits often
                  * resets the preemption timer before it can fire. */
                 if (rdtsc() >= v->slice_end)
-                        return;
+                        break;
                 irq_inject(v);
                 arm_preemption_timer(v);
                 if (!v->launched)
-                        log_line("vm %s: first entry at TSC %llu", vm->cfg.name,
-                                 (unsigned long long)rdtsc());
+                        log_line("vm %s: first entry%s at TSC %llu", vm->cfg.name,
+                                 v->index ? " of an AP" : "", (unsigned long long)rdtsc());
+                /* No lock is held in guest mode. */
+                spin_unlock(&vm->lock);
                 int r = vmx_run(&v->regs, v->launched);
+                spin_lock(&vm->lock);
                 if (r != 0) {
                         entry_failed(v, r);
-                        return;
+                        break;
                 }
                 v->launched = true;
                 v->exits++;
@@ -431,11 +501,12 @@ void vcpu_run(struct vcpu *v)
                         vm_stop(vm, "%s (exit reason %u, qualification 0x%llx)",
                                 vmx_exit_reason_name(basic), basic,
                                 (unsigned long long)vmcs_readnat(EXIT_QUALIFICATION));
-                        return;
+                        break;
                 }
                 reinject_vectoring_event();
                 enum exit_action a = exit_dispatch(v, EXIT_REASON_BASIC(reason));
                 if (a == EXIT_YIELD)
-                        return;
+                        break;
         }
+        spin_unlock(&vm->lock);
 }

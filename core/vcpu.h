@@ -5,16 +5,21 @@
 
 #include "core/vm.h"
 
-/* Sets up the VMCS from the loader's state.  Returns NULL or what failed. */
-const char *vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_state *s);
+/* Sets up vCPU number index's VMCS from the loader's state, or, with s
+ * NULL, as an application processor waiting for SIPI.  Leaves the VMCS
+ * clear, for its own CPU to load.  Returns NULL or what failed. */
+const char *vcpu_init(struct vcpu *v, struct vm *vm, unsigned index, const struct guest_state *s);
 void vcpu_destroy(struct vcpu *v);
+/* VMCLEAR on the vCPU's own CPU, after vcpu_put, when its VM stops. */
+void vcpu_unload(struct vcpu *v);
 
 /* Makes v's VMCS current and loads the state VMX does not switch. */
 void vcpu_load(struct vcpu *v);
 /* Saves that state again before another vCPU is loaded. */
 void vcpu_put(struct vcpu *v);
 
-/* Runs v until its time slice ends, it halts, or its VM stops. */
+/* Runs v until its time slice ends, it halts, it must yield (a kick, an
+ * IPI for a vCPU on this CPU) or its VM stops.  Takes vm->lock. */
 void vcpu_run(struct vcpu *v);
 
 /* Completes the exiting instruction: advances RIP by its length.  Only

@@ -1,6 +1,7 @@
 #include "core/vm.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/mm.h"
+#include "arch/x86/smp.h"
 #include "arch/x86/serial.h"
 #include "arch/x86/tsc.h"
 #include "core/console.h"
@@ -31,12 +32,20 @@ static void console_line(void *ctx, const char *line, size_t len, bool complete)
         console_guest(vm, vm->cfg.name, line, len, complete);
 }
 
+/* Every vCPU of the VM leaves guest mode soon: each then lets go of this
+ * build (sched.c).  vm->lock held. */
+static void kick_vcpus(struct vm *vm)
+{
+        for (unsigned i = 0; i < vm->nvcpus; i++)
+                smp_kick(vm->vcpus[i].cpu);
+}
+
 void vm_stop(struct vm *vm, const char *fmt, ...)
 {
         if (vm->stopped)
                 return;
         vm->stopped = true;
-        vm->vcpu.state = VCPU_STOPPED;
+        vm->run = VM_STOPPING;
         vuart_flush(&vm->uart);
         char reason[STOP_REASON_MAX];
         va_list ap;
@@ -44,15 +53,20 @@ void vm_stop(struct vm *vm, const char *fmt, ...)
         vtv_vsnprintf(reason, sizeof(reason), fmt, ap);
         va_end(ap);
         log_line("vm %s: stopped: %s", vm->cfg.name, reason);
+        kick_vcpus(vm);
 }
 
 /* Gives back everything the VM held.  Its VMCS must not be current. */
 static void vm_release(struct vm *vm)
 {
-        vcpu_destroy(&vm->vcpu);
+        for (unsigned i = 0; i < vm->nvcpus; i++) {
+                vcpu_destroy(&vm->vcpus[i]);
+                /* Drop this CPU's TLB entries of the guest before its VPID
+                 * or memory is reused; the CPUs that ran it flush when
+                 * they next run a vCPU with that VPID (needs_flush). */
+                invvpid(INVVPID_SINGLE_CONTEXT, vm->vcpus[i].vpid);
+        }
         ept_destroy(&vm->ept);
-        /* Drop the guest's TLB entries before its VPID or memory is reused. */
-        invvpid(INVVPID_SINGLE_CONTEXT, vm->vpid);
         if (vm->ram_hpa)
                 mm_free_pages(vm->ram_hpa, vm->cfg.ram_size / PAGE_SIZE);
         mm_free_pages(vm->msr_bitmap, 1);
@@ -83,7 +97,7 @@ static const char *load_linux(struct vm *vm, struct guest_state *state)
         static struct acpi_layout acpi;
         struct acpi_config ac = {
                 .base = LINUX_ACPI_BASE,
-                .ncpus = 1,
+                .ncpus = vm->nvcpus,
                 .ioapic_id = 0,
                 .pm_timer = true,
                 .reset_reg = true,
@@ -163,7 +177,7 @@ static const char *load_guest(struct vm *vm, struct guest_state *state)
         }
 }
 
-static const char *build(struct vm *vm)
+static const char *build(struct vm *vm, struct guest_state *state)
 {
         if (vm->cfg.type == GUEST_AUTO)
                 vm->cfg.type = detect_type(vm->src->image, vm->src->len);
@@ -194,11 +208,14 @@ static const char *build(struct vm *vm)
 
         irq_init_vm(vm);
         iobus_init(vm);
-        struct guest_state state;
-        err = load_guest(vm, &state);
+        err = load_guest(vm, state);
         if (err)
                 return err;
-        return vcpu_init(&vm->vcpu, vm, &state);
+        /* vCPU 0 starts where the loader says; the others wait for INIT and
+         * SIPI as application processors do (SDM 8.4.1). */
+        for (unsigned i = 0; i < vm->nvcpus && !err; i++)
+                err = vcpu_init(&vm->vcpus[i], vm, i, i == 0 ? state : NULL);
+        return err;
 }
 
 void vm_request_reset(struct vm *vm, const char *how)
@@ -207,40 +224,63 @@ void vm_request_reset(struct vm *vm, const char *how)
                 vm_stop(vm, "reset by the guest (%s); on-reset=stop", how);
                 return;
         }
+        if (vm->stopped)
+                return;
         /* Not a stop: the VM goes on, rebuilt from its modules. */
         vm->restart = true;
         vm->stopped = true;
-        vm->vcpu.state = VCPU_STOPPED;
+        vm->run = VM_STOPPING;
         vuart_flush(&vm->uart);
         log_line("vm %s: reset by the guest (%s); restarting", vm->cfg.name, how);
+        kick_vcpus(vm);
 }
 
-/* Builds a VM into slot vm: shared by creation and restart. */
-static bool vm_build_slot(struct vm *vm, const struct vm_source *src, uint16_t vpid)
+/* Builds a VM into slot vm: shared by creation and restart.  Only the part
+ * from vm->id on is cleared: the lock, the generation and the run state
+ * stay.  Runs with vm->lock held once other CPUs can see the VM. */
+static bool vm_build_slot(struct vm *vm, const struct vm_source *src)
 {
-        vtv_memset(vm, 0, sizeof(*vm));
+        vtv_memset(&vm->id, 0, sizeof(*vm) - offsetof(struct vm, id));
         vm->cfg = src->cfg;
         vm->src = src;
         vm->id = src->id;
-        vm->vpid = vpid;
         vm->exit_code = -1;
+        vm->nvcpus = src->cfg.vcpus ? src->cfg.vcpus : 1;
+        for (unsigned i = 0; i < vm->nvcpus; i++) {
+                vm->vcpus[i].cpu = vm->vcpu_cpu[i];
+                vm->vcpus[i].vpid = (uint16_t)(vm->vpid_base + i);
+        }
         vuart_init(&vm->uart, console_line, vm);
 
-        const char *err = build(vm);
+        struct guest_state state;
+        const char *err = build(vm, &state);
         if (err) {
                 log_line("vm %s: refused: %s", vm->cfg.name, err);
                 vm_release(vm);
                 vm->stopped = true;
+                __atomic_store_n(&vm->run, VM_DEAD, __ATOMIC_RELEASE);
                 return false;
         }
-        log_line("vm %s: %s guest, %llu MiB RAM at host 0x%llx, VPID %u, entry 0x%llx",
+        char where[64];
+        size_t pos = 0;
+        for (unsigned i = 0; i < vm->nvcpus && pos < sizeof(where) - 8; i++)
+                pos += vtv_snprintf(where + pos, sizeof(where) - pos, "%s%u", i ? "," : "",
+                                    vm->vcpus[i].cpu);
+        log_line("vm %s: %s guest, %llu MiB RAM at host 0x%llx, %u vCPU%s on CPU %s, VPID %u%s, "
+                 "entry 0x%llx",
                  vm->cfg.name, guest_type_name(vm->cfg.type),
                  (unsigned long long)(vm->cfg.ram_size >> 20), (unsigned long long)vm->ram_hpa,
-                 vm->vpid, (unsigned long long)vmcs_readnat(GUEST_RIP));
+                 vm->nvcpus, vm->nvcpus == 1 ? "" : "s", where, vm->vpid_base,
+                 vm->nvcpus == 1 ? "" : "+", (unsigned long long)state.rip);
+        vm->gen++;
+        vm->nparked = 0;
+        __atomic_store_n(&vm->run, VM_RUNNING, __ATOMIC_RELEASE);
         return true;
 }
 
-struct vm *vm_create(const struct vm_source *src)
+static uint16_t next_vpid = 1; /* VPID 0 belongs to the host (SDM 28.1) */
+
+struct vm *vm_create(const struct vm_source *src, const unsigned *vcpu_cpu)
 {
         if (nvms == MAX_VMS) {
                 log_line("module %d: refused: at most %d VMs are supported", src->id, MAX_VMS);
@@ -254,11 +294,41 @@ struct vm *vm_create(const struct vm_source *src)
                 }
         }
         struct vm *vm = &vms[nvms];
-        /* VPID 0 belongs to the host (SDM 28.1). */
-        if (!vm_build_slot(vm, src, (uint16_t)(nvms + 1)))
-                return NULL;
+        unsigned n = src->cfg.vcpus ? src->cfg.vcpus : 1;
+        vm->vpid_base = next_vpid;
+        for (unsigned i = 0; i < n; i++)
+                vm->vcpu_cpu[i] = vcpu_cpu[i];
         nvms++;
+        if (!vm_build_slot(vm, src))
+                return NULL;
+        next_vpid = (uint16_t)(next_vpid + n);
         return vm;
+}
+
+size_t vm_count(void)
+{
+        return nvms;
+}
+
+struct vm *vm_at(size_t i)
+{
+        return &vms[i];
+}
+
+void vm_vcpu_parked(struct vm *vm)
+{
+        if (++vm->nparked < vm->nvcpus)
+                return;
+        vm_release(vm);
+        if (vm->restart) {
+                /* The CMOS is battery-backed: it keeps its contents over a
+                 * reset. */
+                struct rtc cmos = vm->rtc;
+                if (vm_build_slot(vm, vm->src))
+                        vm->rtc = cmos;
+        } else {
+                __atomic_store_n(&vm->run, VM_DEAD, __ATOMIC_RELEASE);
+        }
 }
 
 /* Physical console input goes to one VM: the first that still runs. */
@@ -269,12 +339,16 @@ static void poll_console_input(void)
                 return;
         for (size_t i = 0; i < nvms; i++) {
                 struct vm *vm = &vms[i];
-                if (vm->stopped)
+                spin_lock(&vm->lock);
+                if (vm->run != VM_RUNNING || vm->stopped) {
+                        spin_unlock(&vm->lock);
                         continue;
+                }
                 do {
                         vuart_receive(&vm->uart, (uint8_t)c);
                 } while ((c = serial_getc()) >= 0);
                 iobus_uart_update_irq(vm);
+                spin_unlock(&vm->lock);
                 return;
         }
 }
@@ -283,96 +357,31 @@ static void poll_console_input(void)
  * that much shown after this long. */
 #define PARTIAL_LINE_TSC_DIVISOR 50 /* 1/50 s */
 
-static void flush_idle_lines(uint64_t now)
+void vm_poll_console(uint64_t now)
 {
+        poll_console_input();
         for (size_t i = 0; i < nvms; i++) {
                 struct vm *vm = &vms[i];
-                if (!vm->stopped && vuart_pending(&vm->uart) &&
+                if (vm->run != VM_RUNNING)
+                        continue;
+                spin_lock(&vm->lock);
+                if (vm->run == VM_RUNNING && !vm->stopped && vuart_pending(&vm->uart) &&
                     now - vm->uart_activity > tsc_hz() / PARTIAL_LINE_TSC_DIVISOR)
                         vuart_flush(&vm->uart);
+                spin_unlock(&vm->lock);
         }
 }
 
-/* A halted vCPU becomes runnable once its APIC has an interrupt for it. */
-static bool wake_if_pending(struct vcpu *v, uint64_t now)
+bool vm_can_wake(struct vm *vm)
 {
-        lapic_timer_expire(&v->lapic, now);
-        if (lapic_highest_pending(&v->lapic) < 0)
-                return false;
-        v->state = VCPU_RUNNABLE;
-        return true;
-}
-
-/* Whether a halted VM can still be woken: by its APIC timer, or by console
- * input it asked to be interrupted for. */
-static bool can_wake(struct vm *vm)
-{
-        return lapic_timer_deadline(&vm->vcpu.lapic) != UINT64_MAX ||
-               ((vm->uart.ier & 1) && (vm->uart.mcr & 0x08));
-}
-
-void vm_run_all(void)
-{
-        struct vcpu *current = NULL;
-
-        for (;;) {
-                bool ran = false;
-                uint64_t now = rdtsc();
-                poll_console_input();
-                flush_idle_lines(now);
-                for (size_t i = 0; i < nvms; i++) {
-                        struct vm *vm = &vms[i];
-                        struct vcpu *v = &vm->vcpu;
-                        if (vm->stopped)
-                                continue;
-                        if (v->state == VCPU_HALTED && !wake_if_pending(v, now))
-                                continue;
-                        ran = true;
-                        if (current != v) {
-                                if (current)
-                                        vcpu_put(current);
-                                vcpu_load(v);
-                                current = v;
-                        }
-                        vcpu_run(v);
-                        if (vm->stopped) {
-                                vcpu_put(v);
-                                current = NULL;
-                                vm_release(vm);
-                                if (vm->restart) {
-                                        /* The CMOS is battery-backed: it
-                                         * keeps its contents over a reset. */
-                                        struct rtc cmos = vm->rtc;
-                                        if (vm_build_slot(vm, vm->src, vm->vpid))
-                                                vm->rtc = cmos;
-                                }
-                        }
-                }
-                if (ran)
-                        continue;
-                /* Every vCPU is halted.  Wait while one can still be woken;
-                 * stop those that never can. */
-                bool any = false, waiting = false;
-                for (size_t i = 0; i < nvms; i++) {
-                        struct vm *vm = &vms[i];
-                        if (vm->stopped)
-                                continue;
-                        any = true;
-                        if (can_wake(vm)) {
-                                waiting = true;
-                                continue;
-                        }
-                        if (current) {
-                                vcpu_put(current);
-                                current = NULL;
-                        }
-                        vm_stop(vm, "halted waiting for an interrupt, and no device of this VM "
-                                    "can raise one");
-                        vm_release(vm);
-                }
-                if (!any)
-                        break;
-                if (waiting)
-                        cpu_pause();
+        bool uart = (vm->uart.ier & 1) && (vm->uart.mcr & 0x08);
+        for (unsigned i = 0; i < vm->nvcpus; i++) {
+                const struct vcpu *v = &vm->vcpus[i];
+                if (v->state == VCPU_RUNNABLE)
+                        return true;
+                if (v->state == VCPU_HALTED &&
+                    (uart || lapic_timer_deadline(&v->lapic) != UINT64_MAX))
+                        return true;
         }
+        return false;
 }

@@ -1,4 +1,10 @@
-/* VMs and their vCPUs (one vCPU per VM for now). */
+/* VMs and their vCPUs.
+ *
+ * Locks (docs/architecture.md, "Locks"): vm->lock protects a VM's devices,
+ * every one of its vCPUs' local APICs, its run state and its reset/stop
+ * flags; exit handling of any of its vCPUs runs under it.  Nested locks are
+ * taken in the order vm->lock, then the page allocator's, then the
+ * console's. */
 #ifndef VTV_CORE_VM_H
 #define VTV_CORE_VM_H
 
@@ -11,11 +17,13 @@
 #include "devices/rtc.h"
 #include "devices/lapic.h"
 #include "devices/uart.h"
+#include "arch/x86/spinlock.h"
 #include "ept/ept.h"
 #include "lib/types.h"
 #include "loaders/guest_state.h"
 
 #define MAX_VMS         16
+#define MAX_VCPUS       64 /* per VM */
 #define STOP_REASON_MAX 192
 
 /* Guest GPRs in SDM order, then CR2: vmx_entry.S depends on this layout.
@@ -26,14 +34,31 @@ struct guest_regs {
 };
 _Static_assert(sizeof(struct guest_regs) == 17 * 8, "vmx_entry.S layout");
 
-enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_STOPPED };
+/* A vCPU's run state.  HALTED: HLT with interrupts enabled, woken by an
+ * interrupt; HALTED_NOINT: HLT with interrupts disabled, woken only by NMI,
+ * INIT or SIPI; WAIT_SIPI: after INIT, as an application processor waits
+ * (SDM 8.4.1). */
+enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_HALTED_NOINT, VCPU_WAIT_SIPI };
+
+/* Requests another CPU leaves for a vCPU (vm->lock held to set them): the
+ * vCPU's own CPU acts on them before its next entry. */
+#define VCPU_REQ_INIT BIT(0) /* INIT IPI: back to wait-for-SIPI */
+#define VCPU_REQ_SIPI BIT(1) /* STARTUP IPI, vector in sipi_vector */
+#define VCPU_REQ_NMI  BIT(2) /* NMI IPI */
 
 struct vcpu {
         struct guest_regs regs; /* first: vmx_entry.S takes a pointer to it */
         struct vm *vm;
+        unsigned index; /* vCPU number, also its APIC ID */
+        unsigned cpu;   /* the physical CPU that runs it (fixed at boot) */
+        uint16_t vpid;
         hpa_t vmcs;
         bool launched;
-        enum vcpu_state state;
+        bool host_state_cpu_valid; /* HOST_*_BASE written for this CPU */
+        bool needs_flush;          /* INVEPT/INVVPID before its first entry */
+        volatile enum vcpu_state state;
+        uint32_t requests; /* VCPU_REQ_*, under vm->lock */
+        uint8_t sipi_vector;
 
         /* State VMX does not switch, swapped when another VM's vCPU runs. */
         void *xsave_area;
@@ -42,17 +67,28 @@ struct vcpu {
         uint64_t dr[4], dr6;
         uint64_t tsc_adjust; /* IA32_TSC_ADJUST */
         struct lapic lapic;
-        uint64_t slice_end; /* TSC at which this vCPU's time slice ends */
-        bool intr_window;   /* interrupt-window exiting is on */
+        struct mmio_region lapic_region; /* its xAPIC page, where the guest put it */
+        uint64_t slice_end;              /* TSC at which this vCPU's time slice ends */
+        bool intr_window;                /* interrupt-window exiting is on */
+        bool yield;                      /* leave vcpu_run after this exit */
 
         uint64_t exits;
 };
 
+enum vm_run_state { VM_EMPTY = 0, VM_RUNNING, VM_STOPPING, VM_DEAD };
+
 struct vm {
+        /* Kept across a rebuild (reset): */
+        struct spinlock lock;
+        unsigned gen;                   /* builds so far; a reset makes a new one */
+        volatile enum vm_run_state run; /* written under lock */
+        unsigned nparked;               /* vCPUs that have let go of this build */
+        uint16_t vpid_base;             /* vCPU i has VPID vpid_base + i */
+        unsigned vcpu_cpu[MAX_VCPUS];   /* the physical CPU of each vCPU */
+        /* Rebuilt from here on (vm_build_slot clears it): */
         int id;
         struct vm_config cfg;
         const struct vm_source *src;
-        uint16_t vpid;
         hpa_t ram_hpa;
         struct guest_mem mem;
         struct ept ept;
@@ -65,8 +101,9 @@ struct vm {
         struct pci pci;
         struct acpi_pm pm;
         struct reset reset;
-        struct mmio_region mmio[3]; /* local APIC, I/O APIC, PCI ECAM (size 0: none) */
-        struct vcpu vcpu;
+        struct mmio_region mmio[2]; /* I/O APIC, PCI ECAM (size 0: none) */
+        unsigned nvcpus;
+        struct vcpu vcpus[MAX_VCPUS];
         bool stopped;
         bool restart;      /* rebuild from src once stopped (guest reset) */
         int64_t exit_code; /* from the debug-exit port, or -1 */
@@ -82,10 +119,10 @@ struct vm_source {
         size_t initrd_len;
 };
 
-/* Builds a VM.  On failure prints why (naming the VM) and returns NULL; the
- * hypervisor carries on with the other VMs.  The source must stay valid
- * while the VM exists (a reset rebuilds the VM from it). */
-struct vm *vm_create(const struct vm_source *src);
+/* Builds a VM whose vCPU i runs on physical CPU vcpu_cpu[i].  On failure prints why (naming the VM)
+ * and returns NULL; the hypervisor carries on with the other VMs.  The source must stay valid while
+ * the VM exists (a reset rebuilds the VM from it). */
+struct vm *vm_create(const struct vm_source *src, const unsigned *vcpu_cpu);
 
 /* Stops a VM: prints one "vm NAME: stopped: ..." line, flushes its console
  * and releases its memory. */
@@ -95,8 +132,18 @@ void vm_stop(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 
  * VM according to its on-reset= option. */
 void vm_request_reset(struct vm *vm, const char *how);
 
-/* Runs every created VM round-robin until all have stopped. */
-void vm_run_all(void);
+/* The created VMs, for the scheduler: slots 0 .. vm_count()-1. */
+size_t vm_count(void);
+struct vm *vm_at(size_t i);
+/* The scheduler calls these on the vCPU's own CPU once the VM stopped:
+ * the last of a VM's vCPUs to let go releases its memory and, for a reset,
+ * rebuilds it (vm.c). */
+void vm_vcpu_parked(struct vm *vm);
+/* Console: physical COM1 input for the VM that has the keyboard, and lines a
+ * guest left unfinished shown after a pause.  Called by CPU 0's loop. */
+void vm_poll_console(uint64_t now);
+/* Whether anything can still wake a VM whose every vCPU is halted. */
+bool vm_can_wake(struct vm *vm);
 
 /* Guest-physical memory access, bounds-checked against the VM's RAM. */
 void *vm_gpa_ptr(struct vm *vm, gpa_t gpa, uint64_t len);

@@ -541,14 +541,149 @@ static void send_ipi(struct lapic *a, uint32_t lo, uint32_t dest, struct lapic_e
                 break;
         }
         }
-        if (fixed && self)
+        /* A lowest-priority IPI goes to one APIC of those it names (SDM
+         * 11.6.2.4).  When others may be among them, the sender cannot pick
+         * alone: lapic_ipi_targets() arbitrates with the sender as one
+         * candidate.  When it names only this APIC, it is ours. */
+        bool local = fixed && self && !(ipi.delivery == LAPIC_DM_LOWEST && others);
+        if (local)
                 lapic_accept(a, ipi.vector, ipi.level);
-        ipi.to_self = self && !fixed;
+        ipi.to_self = self && !local;
         ipi.to_others = others;
         if (fx && (ipi.to_self || ipi.to_others)) {
                 fx->has_ipi = true;
                 fx->ipi = ipi;
         }
+}
+
+/* Whether receiver r, an APIC other than the sender, is named by a
+ * destination field that sender s wrote (no shorthand). */
+static bool ipi_dest_matches(const struct lapic *s, const struct lapic *r,
+                             const struct lapic_ipi *ipi)
+{
+        bool s_x2 = lapic_is_x2apic(s);
+        uint32_t dest = ipi->dest;
+
+        if (s_x2 == lapic_is_x2apic(r))
+                return lapic_matches_dest(r, dest, ipi->logical);
+        /* Mixed modes are transitional (Linux starts xAPIC-mode APs from an
+         * x2APIC BSP, and each AP switches itself).  The broadcast means
+         * everyone in both formats, and physical IDs below 0xff are the same
+         * number in both (the xAPIC ID is the x2APIC ID's low byte, SDM
+         * 11.12.5.1); logical IDs have different layouts (SDM 11.6.2.2,
+         * 11.12.10.2). */
+        if (dest == (s_x2 ? 0xffffffffu : 0xffu))
+                return lapic_matches_dest(r, lapic_is_x2apic(r) ? 0xffffffffu : 0xffu, false);
+        if (ipi->logical || dest >= 0xff)
+                return false;
+        return lapic_matches_dest(r, dest, false);
+}
+
+/* Whether r takes a message of this delivery mode at all. */
+static bool ipi_receivable(const struct lapic *r, uint8_t delivery)
+{
+        /* SDM 11.4.3: with IA32_APIC_BASE[11] clear the CPU has no APIC. */
+        if (!r || r->mode == LAPIC_MODE_DISABLED)
+                return false;
+        /* SDM 11.4.7.2: software-disabled, it still responds to INIT, NMI,
+         * SMI and SIPI, but accepts no fixed interrupts. */
+        if (delivery == LAPIC_DM_FIXED || delivery == LAPIC_DM_LOWEST)
+                return sw_enabled(r);
+        return true;
+}
+
+uint64_t lapic_ipi_targets(const struct lapic_ipi *ipi, const struct lapic *const *apics, size_t n,
+                           size_t sender)
+{
+        uint64_t set = 0;
+
+        n = MIN(n, (size_t)64);
+        if (sender >= n || !apics[sender])
+                return 0;
+        switch (ipi->delivery) {
+        case LAPIC_DM_FIXED:
+        case LAPIC_DM_LOWEST:
+        case LAPIC_DM_SMI:
+        case LAPIC_DM_NMI:
+        case LAPIC_DM_STARTUP:
+                break;
+        case LAPIC_DM_INIT:
+                /* SDM 11.6.1: the INIT level de-assert is not supported since
+                 * the Pentium 4; Linux still sends it between INIT and SIPI. */
+                if (ipi->level && !ipi->assert)
+                        return 0;
+                break;
+        default:
+                return 0; /* 011b, ExtINT: never an IPI (the model sends none) */
+        }
+
+        for (size_t i = 0; i < n; i++) {
+                const struct lapic *r = apics[i];
+                if (!ipi_receivable(r, ipi->delivery))
+                        continue;
+                bool hit;
+                if (i == sender)
+                        hit = ipi->to_self;
+                else if (!ipi->to_others)
+                        hit = false;
+                else if (ipi->shorthand == LAPIC_SH_NONE)
+                        hit = ipi_dest_matches(apics[sender], r, ipi);
+                else
+                        hit = ipi->shorthand != LAPIC_SH_SELF; /* all, all but self */
+                if (hit)
+                        set |= BIT(i);
+        }
+        if (ipi->delivery != LAPIC_DM_LOWEST || !set)
+                return set;
+
+        /* SDM 11.6.2.4 leaves the arbitration to the platform (focus
+         * processor, arbitration priority).  This model's choice: the
+         * lowest processor priority, ties to the lowest index. */
+        size_t best = 64;
+        for (size_t i = 0; i < n; i++) {
+                if ((set & BIT(i)) && (best == 64 || lapic_ppr(apics[i]) < lapic_ppr(apics[best])))
+                        best = i;
+        }
+        return BIT(best);
+}
+
+/* ---- INIT and STARTUP received ---- */
+
+void lapic_init_received(struct lapic *a)
+{
+        /* SDM 11.4.7.3: as after power-up, except the APIC ID register.
+         * INIT leaves IA32_APIC_BASE alone, so the mode (SDM 11.12.5.1: x2APIC
+         * stays x2APIC, disabled stays disabled), base and BSP flag stay. */
+        uint32_t xapic_id = a->xapic_id;
+        reset_registers(a);
+        a->xapic_id = xapic_id;
+        /* The x2APIC logical ID is a function of the x2APIC ID (SDM
+         * 11.12.10.2), not a register that INIT clears. */
+        if (a->mode == LAPIC_MODE_X2APIC)
+                a->ldr = x2apic_ldr(a->apic_id);
+}
+
+bool lapic_init_waits_for_sipi(const struct lapic *a)
+{
+        /* SDM 8.4.2: after the MP protocol, an INIT makes each CPU examine
+         * its BSP flag: the BSP runs the boot code again, an AP waits. */
+        return !(a->apic_base & LAPIC_BASE_BSP);
+}
+
+bool lapic_sipi_accepted(const struct lapic *a, bool wait_for_sipi)
+{
+        /* SDM 8.4.3, 11.6.1: only a CPU in wait-for-SIPI acts on STARTUP;
+         * the INIT-SIPI-SIPI sequence relies on the second SIPI being
+         * dropped by a CPU the first one started.  An APIC that is
+         * hardware-disabled receives nothing (SDM 11.4.3). */
+        return wait_for_sipi && a->mode != LAPIC_MODE_DISABLED;
+}
+
+uint64_t lapic_sipi_start(uint8_t vector)
+{
+        /* SDM 8.4.4.1: vector VV starts the CPU at 000VV000H, in real mode
+         * with CS = VV00H and IP = 0. */
+        return (uint64_t)vector << 12;
 }
 
 /* ---- registers shared by xAPIC and x2APIC ---- */

@@ -16,7 +16,8 @@
  *     performance, LINT0 and LINT1 are stored registers with no source.
  *   - IRR/ISR/TMR, TPR, PPR, EOI, LDR, DFR, SVR, ESR (with the error
  *     interrupt), ICR and the x2APIC SELF IPI register.
- *   - delivery is instant, so delivery-status bits always read 0.
+ *   - delivery is instant, so delivery-status bits always read 0: for the
+ *     ICR this is a promise the caller keeps (see LAPIC_ICR_DELIVERY_STATUS).
  *   - the reserved timer mode 11b is #GP in x2APIC mode; in xAPIC mode it
  *     is stored and the timer does not run.
  *   - a timer expiry that happened while nobody called in is processed on
@@ -25,7 +26,9 @@
  *
  * Register writes can have effects outside this APIC: an EOI the I/O APIC
  * must hear about, or an IPI for other (or, for NMI/INIT/SIPI/SMI, this)
- * vCPUs.  They come back in struct lapic_effects.
+ * vCPUs.  They come back in struct lapic_effects; lapic_ipi_targets() says
+ * which of a VM's APICs an IPI reaches, and lapic_init_received() and
+ * lapic_sipi_accepted() are the receiving side of INIT and STARTUP.
  *
  * After every call into the model the caller should re-read
  * lapic_timer_deadline() and lapic_highest_pending(): any register access can
@@ -109,6 +112,17 @@
 #define LAPIC_SH_ALL          2
 #define LAPIC_SH_ALL_BUT_SELF 3
 
+/* ICR delivery status (bit 12, xAPIC only; SDM 11.6.1, 11.12.9).  It always
+ * reads 0 (idle): the model's IPIs are delivered instantly, and the caller
+ * must keep that true by handing an IPI to every target lapic_ipi_targets()
+ * names (IRR for fixed and lowest priority, a pending NMI/INIT/SIPI/SMI for
+ * the rest) before the sending vCPU runs again.  A message counts as
+ * delivered once the target's APIC holds it, as on hardware, even if that
+ * vCPU has not run yet, so a guest polling the bit (Linux's
+ * safe_apic_wait_icr_idle(), the SDM's INIT-SIPI-SIPI sequence) never spins.
+ * Writes of the bit are ignored, also in x2APIC mode where it is reserved. */
+#define LAPIC_ICR_DELIVERY_STATUS BIT(12)
+
 #define LAPIC_NUM_LVT 6
 
 enum lapic_mode { LAPIC_MODE_DISABLED, LAPIC_MODE_XAPIC, LAPIC_MODE_X2APIC };
@@ -125,9 +139,13 @@ struct lapic_ipi {
          * trigger and assert clear is the INIT level de-assert, which
          * processors since the Pentium 4 ignore (SDM 11.6.1). */
         bool assert;
-        /* Deliver to this vCPU: only for NMI, INIT, STARTUP and SMI, which
-         * the model cannot accept itself.  Fixed and lowest-priority IPIs to
-         * this APIC were already accepted into its IRR. */
+        /* The sender is among the destinations and the model did not
+         * deliver to it itself: NMI, INIT, STARTUP and SMI, which it cannot
+         * accept, and a lowest-priority IPI that may also reach other APICs,
+         * for which the sender is one candidate of the arbitration
+         * (lapic_ipi_targets).  Fixed IPIs to this APIC, and lowest-priority
+         * ones that can only reach this APIC, were already accepted into its
+         * IRR and leave this false. */
         bool to_self;
         /* Deliver to every OTHER vCPU the shorthand names or, without a
          * shorthand, whose APIC lapic_matches_dest(dest, logical).  The
@@ -244,6 +262,66 @@ uint8_t lapic_ppr(const struct lapic *a);
  * 8-bit destination: in x2APIC mode the caller should widen 0xff to
  * 0xffffffff first. */
 bool lapic_matches_dest(const struct lapic *a, uint32_t dest, bool logical);
+
+/* Which of the n APICs apics[0..n-1] (index = vCPU number, n <= 64) an
+ * IPI that apics[sender] sent reaches, as a bit mask (bit i = apics[i]).
+ * ipi is what the sender's lapic_effects carried; call this right after
+ * the write, before the sender's mode can change.
+ *
+ * Destinations (SDM 11.6.1, 11.6.2): the shorthands self, all including
+ * self and all excluding self; otherwise lapic_matches_dest() of each
+ * APIC: physical ID, logical flat or cluster (xAPIC), x2APIC cluster, and
+ * the broadcasts 0xff (xAPIC) and 0xffffffff (x2APIC).  While a guest
+ * moves its CPUs to x2APIC one at a time (Linux starts the APs in xAPIC
+ * mode from an x2APIC BSP), a sender and a receiver in different modes
+ * share only physical IDs up to 0xfe and the broadcast, which is widened
+ * or narrowed to the receiver's format; logical destinations do not cross.
+ *
+ * Who receives (SDM 11.4.7.2, 11.4.3): a hardware-disabled APIC nothing;
+ * a software-disabled one only NMI, INIT, STARTUP and SMI.
+ *
+ * The sender's own bit follows ipi->to_self: fixed IPIs (and lowest-
+ * priority ones that could only reach the sender) are already in the
+ * sender's IRR and never appear; NMI, INIT, STARTUP and SMI to self do.
+ *
+ * Lowest priority (SDM 11.6.2.4): exactly one target among the APICs that
+ * match and can receive, the sender included when ipi->to_self: the one
+ * with the lowest processor priority (lapic_ppr, the full 8 bits), ties
+ * to the lowest index.  The SDM leaves this arbitration to the platform
+ * (focus processor, APR); lowest PPR, then lowest index, is this model's
+ * choice.  0 when no APIC qualifies.
+ *
+ * An INIT level de-assert (level trigger, assert clear) reaches nobody:
+ * processors since the Pentium 4 ignore it (SDM 11.6.1).  Reserved
+ * delivery modes, sender >= n and NULL entries give or count as nothing. */
+uint64_t lapic_ipi_targets(const struct lapic_ipi *ipi, const struct lapic *const *apics, size_t n,
+                           size_t sender);
+
+/* The receiving side of INIT and STARTUP (SDM 8.4.2, 11.4.7.3).  The
+ * vCPU's run state (running or waiting for SIPI) is the caller's; these
+ * say what the APIC part of a CPU does. */
+
+/* An INIT reached this APIC: its registers return to the power-up state
+ * (SDM 11.4.7.3, the "wait-for-SIPI" state) except the APIC ID register,
+ * which keeps what it holds.  IA32_APIC_BASE is untouched, so the APIC
+ * stays in its mode, xAPIC, x2APIC (with the logical ID that follows from
+ * the x2APIC ID) or disabled, at its base address (SDM 11.12.5.1).  The
+ * timer stops and IA32_TSC_DEADLINE reads 0; SVR is 0xff, so the APIC is
+ * software-disabled until the guest enables it again. */
+void lapic_init_received(struct lapic *a);
+/* After an INIT, whether the CPU waits for a STARTUP (an AP) or starts
+ * over at the reset vector (the BSP): each CPU decides by its BSP flag in
+ * IA32_APIC_BASE (SDM 8.4.2). */
+bool lapic_init_waits_for_sipi(const struct lapic *a);
+/* Whether a STARTUP IPI that reached this APIC starts its CPU: only in the
+ * wait-for-SIPI state (the caller's wait_for_sipi); in any other state,
+ * e.g. the second SIPI of the INIT-SIPI-SIPI sequence once the first has
+ * started the CPU, it is ignored (SDM 8.4.3, 11.6.1). */
+bool lapic_sipi_accepted(const struct lapic *a, bool wait_for_sipi);
+/* Where a CPU started by STARTUP with this vector begins: real mode,
+ * CS selector vector << 8, CS base vector << 12 (the returned address),
+ * IP 0 (SDM 8.4.4.1, 11.6.1). */
+uint64_t lapic_sipi_start(uint8_t vector);
 
 /* Conversions between the timer's counting ticks (bus ticks / divide) and
  * TSC ticks, rounding down, saturating at UINT64_MAX, exact for any 64-bit

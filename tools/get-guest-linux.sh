@@ -260,7 +260,7 @@ need_root "creating /dev/console in the initramfs"
 
 # What the init scripts run: sh and its builtins do most of the work.
 build_initramfs "$cache/initramfs.cpio.gz" 0 \
-        sh mount uname cat stty poweroff sleep
+        sh mount uname cat stty poweroff sleep taskset
 if [ "$shell_image" = 1 ]; then
         # The interactive image gets every applet.
         mapfile -t applets < <("$BUSYBOX" --list)

@@ -47,9 +47,9 @@ STOPPED_RE = re.compile(r"^vtvisor: vm (\S+): stopped: (.*)$", re.M)
 ALL_STOPPED_RE = re.compile(r"^vtvisor: all VMs stopped$", re.M)
 PLACEHOLDER_RE = re.compile(r"<<(\w+)>>")
 
-CASE_KEYS = {"name", "modules", "cpu", "boot", "hv_args", "expect", "reject", "stopped",
+CASE_KEYS = {"name", "modules", "cpu", "cpus", "boot", "hv_args", "expect", "reject", "stopped",
              "capture", "order", "timeout", "megs", "doc", "machine"}
-CASE_DEFAULTS = dict(machine="bochs", cpu="corei7_haswell_4770", boot="mb2", hv_args="", expect=[],
+CASE_DEFAULTS = dict(machine="bochs", cpu="corei7_haswell_4770", cpus=1, boot="mb2", hv_args="", expect=[],
                      reject=[r"FAIL"], stopped={}, capture={}, order=[], timeout=30,
                      megs=bochs.DEFAULT_MEGS)
 
@@ -313,7 +313,8 @@ def run_case(case, tally, timeout_factor, verbose):
         return
     name = case["name"]
     label = (f"guest {name} (QEMU -kernel, software emulation)" if case["machine"] == "qemu"
-             else f"guest {name} ({case['boot']}, {case['cpu']})")
+             else f"guest {name} ({case['boot']}, {case['cpu']}"
+             + (f" x{case['cpus']}" if case["cpus"] > 1 else "") + ")")
     log = LOG_DIR / f"{name}.log"
     keep = LOG_DIR / name
     if keep.exists():
@@ -336,7 +337,8 @@ def run_case(case, tally, timeout_factor, verbose):
     if case["machine"] == "qemu":
         res = run_qemu(modules, case["hv_args"], timeout, case["megs"])
     else:
-        res = bochs.run(kernel=HV_IMAGE, modules=modules, cpu=case["cpu"], boot=case["boot"],
+        res = bochs.run(kernel=HV_IMAGE, modules=modules, cpu=case["cpu"], cpus=case["cpus"],
+                        boot=case["boot"],
                         kernel_args=case["hv_args"], timeout=timeout, megs=case["megs"],
                         keep_dir=keep, cancel=CANCEL)
     log.write_text(res.serial)

@@ -1,6 +1,8 @@
 #include "vmx/vmx.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/mm.h"
+#include "arch/x86/percpu.h"
+#include "lib/string.h"
 #include "lib/log.h"
 
 struct vmx_caps vmx_caps;
@@ -47,6 +49,48 @@ static void apply_fixed_bits(void)
         write_cr4(cr4);
 }
 
+/* VMXON on this CPU with a region of its own.  Returns NULL or why not. */
+static const char *enter_vmx(void)
+{
+        hpa_t region = mm_alloc_pages(1, PAGE_SIZE);
+        if (!region)
+                return "no memory for the VMXON region";
+        *(uint32_t *)hpa_to_hva(region) = VMX_BASIC_REVISION(vmx_caps.basic);
+        enum vmx_result r = vmxon(region);
+        if (r != VMX_OK) {
+                mm_free_pages(region, 1);
+                return r == VMX_FAIL_INVALID
+                           ? "VMXON failed (VMfailInvalid) although every capability check passed"
+                           : "VMXON failed (VMfailValid) although every capability check passed";
+        }
+        this_cpu()->vmxon = region;
+        return NULL;
+}
+
+const char *vmx_init_ap(void)
+{
+        if (!(cpuid(1, 0).ecx & CPUID1_ECX_VMX))
+                return "it has no VT-x (CPUID.1:ECX.VMX is 0)";
+        uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+        if ((fc & FEATURE_CONTROL_LOCK) && !(fc & FEATURE_CONTROL_VMX_OUTSIDE))
+                return "its firmware locked VT-x off (IA32_FEATURE_CONTROL)";
+        if (!(fc & FEATURE_CONTROL_LOCK))
+                wrmsr(MSR_IA32_FEATURE_CONTROL,
+                      fc | FEATURE_CONTROL_VMX_OUTSIDE | FEATURE_CONTROL_LOCK);
+        /* One VMCS layout and one set of controls serve every CPU, so a CPU
+         * whose VT-x differs cannot run vtvisor's vCPUs. */
+        struct vmx_caps mine;
+        vtv_memset(&mine, 0, sizeof(mine)); /* padding too: compared below */
+        vmx_caps_probe(&mine, read_msr);
+        if (vtv_memcmp(&mine, &vmx_caps, sizeof(mine)) != 0)
+                return "its VT-x capabilities differ from the boot CPU's";
+        uint64_t cr0 = (read_cr0() | vmx_caps.cr0_fixed0) & vmx_caps.cr0_fixed1;
+        uint64_t cr4 = (read_cr4() | CR4_VMXE | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1;
+        write_cr0(cr0);
+        write_cr4(cr4);
+        return enter_vmx();
+}
+
 void vmx_init(void)
 {
         if (!(cpuid(1, 0).ecx & CPUID1_ECX_VMX))
@@ -66,15 +110,9 @@ void vmx_init(void)
                        (unsigned long long)VMX_BASIC_SIZE(vmx_caps.basic));
 
         apply_fixed_bits();
-
-        hpa_t region = mm_alloc_pages(1, PAGE_SIZE);
-        if (!region)
-                panic("no memory for the VMXON region");
-        *(uint32_t *)hpa_to_hva(region) = VMX_BASIC_REVISION(vmx_caps.basic);
-        enum vmx_result r = vmxon(region);
-        if (r != VMX_OK)
-                panic("VMXON failed (%s) although every capability check passed",
-                      r == VMX_FAIL_INVALID ? "VMfailInvalid" : "VMfailValid");
+        const char *err = enter_vmx();
+        if (err)
+                panic("%s", err);
 
         log_line("VMX on: revision 0x%x, EPT+VPID+unrestricted guest, preemption timer 2^%u TSC "
                  "ticks/tick, true controls %s",

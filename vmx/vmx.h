@@ -105,5 +105,9 @@ extern struct vmx_caps vmx_caps;
 /* Checks VMX support and enters VMX root operation on this CPU, or refuses
  * to boot with a message naming what is missing. */
 void vmx_init(void);
+/* The same on another CPU, after vmx_init() ran on the boot CPU: checks
+ * that its VT-x matches and enters VMX operation.  Returns NULL, or why the
+ * CPU cannot be used. */
+const char *vmx_init_ap(void);
 
 #endif

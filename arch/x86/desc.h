@@ -16,7 +16,12 @@ struct trap_frame {
         uint64_t rip, cs, rflags, rsp, ss;
 };
 
-void desc_init(void);
-uint64_t desc_tss_base(void);
+struct pcpu;
+/* Loads this CPU's GDT and TSS (in its struct pcpu) and the shared IDT.
+ * The boot CPU (id 0) also builds the IDT. */
+void desc_init_cpu(struct pcpu *p);
+/* From now on an NMI stops the CPU that takes it (a panic is under way). */
+void desc_panic_begin(void);
+bool desc_panic_under_way(void);
 
 #endif

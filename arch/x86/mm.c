@@ -1,6 +1,7 @@
 #include "arch/x86/mm.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/pmm.h"
+#include "arch/x86/spinlock.h"
 #include "lib/log.h"
 #include "lib/pt.h"
 #include "lib/string.h"
@@ -14,6 +15,9 @@ extern char __image_start[], __image_end[], __text_start[], __text_end[], __roda
 
 static uint64_t pmm_bitmap[HOST_MAX_PHYS / PAGE_SIZE / 64];
 static struct pmm pmm;
+/* pmm_lock protects the page allocator; taken inside vm->lock, outside the
+ * console's. */
+static struct spinlock pmm_lock = SPINLOCK_INIT;
 
 void mm_init(const struct bootinfo *bi)
 {
@@ -46,7 +50,10 @@ void mm_init(const struct bootinfo *bi)
 
 hpa_t mm_alloc_pages(uint64_t npages, uint64_t align)
 {
+        spin_lock(&pmm_lock);
         hpa_t pa = pmm_alloc(&pmm, npages, align);
+        spin_unlock(&pmm_lock);
+        /* Cleared outside the lock: the pages are ours alone by now. */
         if (pa)
                 vtv_memset(hpa_to_hva(pa), 0, npages * PAGE_SIZE);
         return pa;
@@ -54,7 +61,9 @@ hpa_t mm_alloc_pages(uint64_t npages, uint64_t align)
 
 void mm_free_pages(hpa_t pa, uint64_t npages)
 {
+        spin_lock(&pmm_lock);
         pmm_free(&pmm, pa, npages);
+        spin_unlock(&pmm_lock);
 }
 
 uint64_t mm_free_bytes(void)

@@ -30,6 +30,10 @@ FUZZ_SEED_CMD_insn_decode  := $(BUILD)/unit/test_insn_decode --write-corpus
 # An instruction is at most 15 bytes; longer inputs only add noise.
 FUZZ_OPTS_insn_decode      := -max_len=32
 
+# The ACPI unit test's tables, laid out as the fuzzer's fake memory.
+FUZZ_SEED_DEPS_fw_acpi := $(BUILD)/unit/test_fw_acpi
+FUZZ_SEED_CMD_fw_acpi  := $(BUILD)/unit/test_fw_acpi --write-corpus
+
 .PHONY: fuzz fuzz-build $(addprefix fuzz-run-,$(FUZZ_NAMES))
 
 fuzz-build: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_NAMES))

@@ -6,6 +6,7 @@ Each case is one Bochs boot of vtvisor with one or more guest modules.  Keys:
   modules   list of "FILE ARGS..." strings; FILE is under build/guests/, ARGS
             are vtvisor's module arguments (name=, type=, ram=, -- guest args)
   cpu       Bochs CPU model                       (default corei7_haswell_4770)
+  cpus      how many CPUs Bochs emulates                           (default 1)
   boot      "mb1" or "mb2": GRUB's multiboot command for vtvisor  (default mb2)
   hv_args   vtvisor's own command line                             (default "")
   expect    regexes (re.MULTILINE) that must each match the serial log
@@ -40,6 +41,12 @@ LINUX_CMDLINE = "console=ttyS0,115200 panic=-1 cryptomgr.notests"
 # 262144 KiB (the legacy hole and page 0 are not RAM): 258048..262144.
 RAM_256M_KIB = r"25804[89]|2580[5-9]\d|258[1-9]\d\d|259\d\d\d|26[01]\d\d\d|2620\d\d|2621[0-3]\d|26214[0-4]"
 
+# What a clean Debian boot never prints.
+LINUX_REJECT = [r"FAIL", r"WARNING:", r"\bOops\b", r"Kernel panic", r"Call Trace",
+                r"\bBUG:", r"[Cc]alibration failed", r"Unable to calibrate",
+                r"APIC calibration", r"timer doesn't work", r"[Uu]nstable",
+                r"unchecked MSR access", r"kernel-warning: "]
+
 # A clean self-checking guest: exit value 0.
 CLEAN = r"debug exit, code 1"
 HEX = r"0x[0-9a-fA-F]+"
@@ -61,6 +68,30 @@ def passes(vm, *checks):
 
 def stopped_line(vm):
     return rf"^vtvisor: vm {vm}: stopped: "
+
+
+def smp_passes(vm, ncpus):
+    """The checks of tests/guest/smp.c a run with cpus=ncpus must pass."""
+    per_ap = []
+    for i in range(1, ncpus):
+        per_ap += [f"ap{i}-started", f"ap{i}-start-address", f"ap{i}-cpuid-apic-id",
+                   f"ap{i}-xapic-id-register", f"ap{i}-started-exactly-once", f"ap{i}-halted",
+                   f"xapic-fixed-physical-bsp-to-ap{i}", f"xapic-fixed-physical-ap{i}-to-bsp",
+                   f"nmi-ipi-to-ap{i}", f"x2apic-fixed-physical-bsp-to-ap{i}",
+                   f"x2apic-fixed-physical-ap{i}-to-bsp"]
+    return [ok(vm)] + passes(
+        vm, *per_ap, "xapic-logical-flat-one", "xapic-logical-flat-all-bits",
+        "xapic-logical-cluster-one", "xapic-shorthand-self", "xapic-shorthand-all-including-self",
+        "xapic-shorthand-all-excluding-self", "xapic-lowest-priority-exactly-one",
+        "xapic-icr-delivery-status-clears", "x2apic-enabled-on-all-cpus",
+        "x2apic-logical-cluster-one", "x2apic-self-ipi-bsp", "x2apic-self-ipi-aps",
+        "tlb-shootdown-acknowledged", "tlb-aps-read-new-page-after-shootdown")
+
+
+def cpus_up(n):
+    """vtvisor brought up n CPUs, each listed once."""
+    return [rf"^vtvisor: cpu {i} up \(APIC ID {i}\b" for i in range(n)] + [
+        rf"^vtvisor: {n} CPU\(s\) in VMX root operation$"]
 
 
 # What tests/guest/uart.c prints, in order.
@@ -350,7 +381,7 @@ CASES = [
         hv_args="selftest=write-text",
         modules=["cpuid.elf name=cpuid"],
         capture={"addr": r"^vtvisor: selftest: writing to hypervisor text at 0x([0-9a-f]+)$"},
-        expect=[r"^vtvisor: PANIC: CPU exception 14 \(#PF page fault\) in the hypervisor, "
+        expect=[r"^vtvisor: PANIC: cpu 0: CPU exception 14 \(#PF page fault\) in the hypervisor, "
                 r"error code 0x3$",
                 r"^vtvisor:   rip 0x[0-9a-f]+ rsp 0x[0-9a-f]+ rflags 0x[0-9a-f]+ cr2 <<addr>>$",
                 r"^vtvisor: halted$"],
@@ -362,7 +393,7 @@ CASES = [
         hv_args="selftest=exec-data",
         modules=["cpuid.elf name=cpuid"],
         capture={"addr": r"^vtvisor: selftest: executing hypervisor data at 0x([0-9a-f]+)$"},
-        expect=[r"^vtvisor: PANIC: CPU exception 14 \(#PF page fault\) in the hypervisor, "
+        expect=[r"^vtvisor: PANIC: cpu 0: CPU exception 14 \(#PF page fault\) in the hypervisor, "
                 r"error code 0x11$",
                 r"^vtvisor:   rip <<addr>> rsp 0x[0-9a-f]+ rflags 0x[0-9a-f]+ cr2 <<addr>>$",
                 r"^vtvisor: halted$"],
@@ -395,11 +426,45 @@ CASES = [
                 r"^\[linux\] vtvisor-init: kernel-warnings=0$",
                 r"^\[linux\] .*clocksource: Switched to clocksource tsc$",
                 r"^\[linux\] .*TSC deadline timer available$"],
-        reject=[r"FAIL", r"WARNING:", r"\bOops\b", r"Kernel panic", r"Call Trace",
-                r"\bBUG:", r"[Cc]alibration failed", r"Unable to calibrate",
-                r"APIC calibration", r"timer doesn't work", r"[Uu]nstable",
-                r"unchecked MSR access", r"kernel-warning: "],
+        reject=LINUX_REJECT,
         stopped={"linux": r"powered off \(ACPI S5\)"},
+    ),
+    # Debian with two vCPUs on a 2-CPU Bochs: both come up, a process pinned
+    # to each computes the same sum, no kernel warning.
+    dict(
+        name="linux-smp",
+        cpus=2,
+        modules=[f"{GUEST_CACHE}/vmlinuz name=linux ram=256M vcpus=2 -- {LINUX_CMDLINE}",
+                 f"{GUEST_CACHE}/initramfs.cpio.gz initrd-for=linux"],
+        megs=512,
+        timeout=400,
+        expect=[rf"^\[linux\] vtvisor-init: kernel=6\.1\.\S+-cloud-amd64 cpus=2 "
+                rf"mem_kib=\d+ ram_kib=({RAM_256M_KIB}) tsc=\d+$",
+                r"^\[linux\] vtvisor-init: work pinned=0 ran-on=0 sum=2666466670000$",
+                r"^\[linux\] vtvisor-init: work pinned=1 ran-on=1 sum=2666466670000$",
+                r"^\[linux\] vtvisor-init: kernel-warnings=0$",
+                r"^\[linux\] .*smp: Brought up 1 node, 2 CPUs$",
+                r"^vtvisor: vm linux: .* 2 vCPUs on CPU 0,1, "],
+        reject=LINUX_REJECT,
+        stopped={"linux": r"powered off \(ACPI S5\)"},
+    ),
+    # Two Debian VMs side by side, each pinned to a CPU of its own.
+    dict(
+        name="linux-two-vms",
+        cpus=2,
+        modules=[f"{GUEST_CACHE}/vmlinuz name=deb0 ram=200M cpus=0 -- {LINUX_CMDLINE}",
+                 f"{GUEST_CACHE}/initramfs.cpio.gz initrd-for=deb0",
+                 f"{GUEST_CACHE}/vmlinuz name=deb1 ram=200M cpus=1 -- {LINUX_CMDLINE}",
+                 f"{GUEST_CACHE}/initramfs.cpio.gz initrd-for=deb1"],
+        megs=640,
+        timeout=400,
+        expect=[rf"^\[deb{i}\] vtvisor-init: kernel=6\.1\.\S+-cloud-amd64 cpus=1 " r"mem_kib="
+                for i in (0, 1)]
+        + [rf"^\[deb{i}\] vtvisor-init: kernel-warnings=0$" for i in (0, 1)]
+        + [rf"^vtvisor: vm deb{i}: .* 1 vCPU on CPU {i}, " for i in (0, 1)],
+        # Every line whole: a VM's line holds no other prefix.
+        reject=LINUX_REJECT + [r"^\[deb\d\] .*(\[deb\d\] |vtvisor: )"],
+        stopped={"deb0": r"powered off \(ACPI S5\)", "deb1": r"powered off \(ACPI S5\)"},
     ),
     # ---- RTC, PCI, ACPI PM timer; reset with restart and with stop; power-off ----
     dict(
@@ -440,5 +505,74 @@ CASES = [
                 r"^vtvisor: halted$"],
         reject=[r"FAIL", r"PANIC", r"^\[cpuid\]"],
         stopped={},
+    ),
+    # ---- Host SMP: every CPU the firmware lists comes up in VMX root ----
+    dict(
+        name="host-cpus-1",
+        modules=["cpuid.elf name=cpuid ram=8M"],
+        expect=cpus_up(1) + [ok("cpuid")],
+        reject=[r"FAIL", r"^vtvisor: cpu 1 up"],
+        stopped={"cpuid": CLEAN},
+    ),
+    dict(
+        name="host-cpus-2",
+        cpus=2,
+        modules=["cpuid.elf name=cpuid ram=8M"],
+        expect=cpus_up(2) + [ok("cpuid"), r"^vtvisor: firmware lists 2 CPU\(s\)$"],
+        stopped={"cpuid": CLEAN},
+    ),
+    dict(
+        name="host-cpus-4",
+        cpus=4,
+        modules=["cpuid.elf name=cpuid ram=8M"],
+        expect=cpus_up(4) + [ok("cpuid")],
+        stopped={"cpuid": CLEAN},
+        timeout=60,
+    ),
+    dict(
+        name="host-maxcpus-1",
+        cpus=2,
+        hv_args="maxcpus=1",
+        modules=["cpuid.elf name=cpuid ram=8M"],
+        expect=cpus_up(1) + [ok("cpuid"), r"maxcpus= limits how many are used"],
+        reject=[r"FAIL", r"^vtvisor: cpu 1 up"],
+        stopped={"cpuid": CLEAN},
+    ),
+    # ---- SMP guests (tests/guest/smp.c): INIT-SIPI-SIPI, IPIs in every mode, x2APIC, TLB
+    # shootdown ----
+    dict(
+        name="smp",
+        cpus=2,
+        modules=["smp.elf name=smp vcpus=2 -- cpus=2"],
+        expect=smp_passes("smp", 2) + [r"^vtvisor: vm smp: .* 2 vCPUs on CPU 0,1, "],
+        stopped={"smp": CLEAN},
+        timeout=90,
+    ),
+    # Both vCPUs on one physical CPU.
+    dict(
+        name="smp-shared-cpu",
+        modules=["smp.elf name=smp1 vcpus=2 -- cpus=2"],
+        expect=smp_passes("smp1", 2) + [r"^vtvisor: vm smp1: .* 2 vCPUs on CPU 0,0, "],
+        stopped={"smp1": CLEAN},
+        timeout=90,
+    ),
+    # Over-commit: three vCPUs on one CPU, one of them spinning with
+    # interrupts off; the two-vCPU VM still finishes, before the hog does.
+    dict(
+        name="overcommit-hog",
+        modules=["cpuhog.elf name=hog -- hog=1500", "smp.elf name=smpo vcpus=2 -- cpus=2"],
+        expect=smp_passes("smpo", 2) + [line("hog", "PASS: cpuhog-finished")],
+        order=[(ok("smpo"), line("hog", "PASS: cpuhog-finished"))],
+        stopped={"smpo": CLEAN, "hog": CLEAN},
+        timeout=120,
+    ),
+    # Four vCPUs on two CPUs.
+    dict(
+        name="smp-4",
+        cpus=2,
+        modules=["smp.elf name=smp4 vcpus=4 -- cpus=4"],
+        expect=smp_passes("smp4", 4),
+        stopped={"smp4": CLEAN},
+        timeout=120,
     ),
 ]

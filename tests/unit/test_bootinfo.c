@@ -834,6 +834,28 @@ START_TEST(mb2_mmap_partial_entry_ignored)
 }
 END_TEST
 
+START_TEST(mb2_mmap_huge_entry_size)
+{
+        /* An entry size near 2^32 passes the size checks (>= 24, a multiple
+         * of 8), but 16 + entry_size wraps in 32 bits to 8 or 0, which a
+         * walk computing e + esize takes for an entry that fits, reading
+         * past the tag (ASan: heap-buffer-overflow).  No entry fits. */
+        static const uint32_t huge[] = { 0xfffffff8, 0xfffffff0, 0xffffffe8 };
+        for (size_t i = 0; i < ARRAY_SIZE(huge); i++) {
+                for (size_t n = 0; n <= 1; n++) {
+                        setup();
+                        mb2_begin();
+                        uint64_t t = mb2_mmap(std_map, n, 24);
+                        w32(t + 8, huge[i]);
+                        uint64_t info = mb2_end();
+                        const char *err = parse(MB2_BOOT_MAGIC, info);
+                        ck_assert_msg(err == NULL, "entry size 0x%x: %s", huge[i], err);
+                        ck_assert_uint_eq(bi.nregions, 0);
+                }
+        }
+}
+END_TEST
+
 START_TEST(mb2_too_many_regions)
 {
         struct mb1_region r[BOOTINFO_MAX_REGIONS + 3];
@@ -1033,6 +1055,113 @@ START_TEST(mb2_long_cmdline_truncated)
 }
 END_TEST
 
+/* ---- multiboot2 ACPI tags ---- */
+
+#define MB2_ACPI_OLD 14
+#define MB2_ACPI_NEW 15
+
+/* Bytes that stand for an RSDP: bootinfo copies them without judging. */
+static void fake_rsdp(uint8_t *p, size_t n, uint8_t seed)
+{
+        for (size_t i = 0; i < n; i++)
+                p[i] = (uint8_t)(seed + 7 * i);
+        if (n >= 8)
+                memcpy(p, "RSD PTR ", 8);
+}
+
+START_TEST(mb2_acpi_old_rsdp)
+{
+        uint8_t v1[20];
+        fake_rsdp(v1, sizeof(v1), 1);
+        mb2_begin();
+        mb2_meminfo(640, 1024);
+        mb2_tag(MB2_ACPI_OLD, v1, sizeof(v1));
+        uint64_t info = mb2_end();
+        EXPECT_OK(parse(MB2_BOOT_MAGIC, info));
+        ck_assert_uint_eq(bi.rsdp_len, 20);
+        ck_assert_uint_eq(bi.rsdp_tag, MB2_ACPI_OLD);
+        ck_assert_mem_eq(bi.rsdp, v1, 20);
+        /* The copy outlives the information: scribble over it. */
+        memset(at(info), 0, (size_t)(mb2_pos - info));
+        ck_assert_mem_eq(bi.rsdp, v1, 20);
+}
+END_TEST
+
+START_TEST(mb2_acpi_new_rsdp)
+{
+        uint8_t v1[20], v2[36];
+        fake_rsdp(v1, sizeof(v1), 1);
+        fake_rsdp(v2, sizeof(v2), 2);
+        mb2_begin();
+        mb2_meminfo(640, 1024);
+        mb2_tag(MB2_ACPI_NEW, v2, sizeof(v2));
+        EXPECT_OK(parse(MB2_BOOT_MAGIC, mb2_end()));
+        ck_assert_uint_eq(bi.rsdp_len, 36);
+        ck_assert_uint_eq(bi.rsdp_tag, MB2_ACPI_NEW);
+        ck_assert_mem_eq(bi.rsdp, v2, 36);
+
+        /* GRUB gives both on ACPI 2.0+ firmware: the new one wins, before
+         * or after the old one. */
+        for (int order = 0; order < 2; order++) {
+                mb2_begin();
+                mb2_meminfo(640, 1024);
+                if (order == 0) {
+                        mb2_tag(MB2_ACPI_OLD, v1, sizeof(v1));
+                        mb2_tag(MB2_ACPI_NEW, v2, sizeof(v2));
+                } else {
+                        mb2_tag(MB2_ACPI_NEW, v2, sizeof(v2));
+                        mb2_tag(MB2_ACPI_OLD, v1, sizeof(v1));
+                }
+                EXPECT_OK(parse(MB2_BOOT_MAGIC, mb2_end()));
+                ck_assert_uint_eq(bi.rsdp_len, 36);
+                ck_assert_uint_eq(bi.rsdp_tag, MB2_ACPI_NEW);
+                ck_assert_mem_eq(bi.rsdp, v2, 36);
+        }
+}
+END_TEST
+
+START_TEST(mb2_acpi_tag_sizes)
+{
+        /* A longer copy (a future RSDP) keeps its first 36 bytes. */
+        uint8_t big[48];
+        fake_rsdp(big, sizeof(big), 3);
+        mb2_begin();
+        mb2_meminfo(640, 1024);
+        mb2_tag(MB2_ACPI_NEW, big, sizeof(big));
+        EXPECT_OK(parse(MB2_BOOT_MAGIC, mb2_end()));
+        ck_assert_uint_eq(bi.rsdp_len, BOOTINFO_RSDP_MAX);
+        ck_assert_mem_eq(bi.rsdp, big, BOOTINFO_RSDP_MAX);
+
+        /* A 2.0 tag holding only the 1.0 part is copied as it is. */
+        mb2_begin();
+        mb2_meminfo(640, 1024);
+        mb2_tag(MB2_ACPI_NEW, big, 24);
+        EXPECT_OK(parse(MB2_BOOT_MAGIC, mb2_end()));
+        ck_assert_uint_eq(bi.rsdp_len, 24);
+
+        /* Shorter than an ACPI 1.0 RSDP: malformed. */
+        static const size_t bad[] = { 0, 1, 19 };
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                for (uint32_t type = MB2_ACPI_OLD; type <= MB2_ACPI_NEW; type++) {
+                        mb2_begin();
+                        mb2_meminfo(640, 1024);
+                        mb2_tag(type, big, bad[i]);
+                        EXPECT_ERR_ABOUT(parse(MB2_BOOT_MAGIC, mb2_end()), "RSDP");
+                }
+        }
+
+        /* No tag, no RSDP; multiboot v1 has no such tag at all. */
+        mb2_begin();
+        mb2_meminfo(640, 1024);
+        EXPECT_OK(parse(MB2_BOOT_MAGIC, mb2_end()));
+        ck_assert_uint_eq(bi.rsdp_len, 0);
+        ck_assert_uint_eq(bi.rsdp_tag, 0);
+        EXPECT_OK(parse(MB1_BOOT_MAGIC, mb1_info(MB1_MEM)));
+        ck_assert_uint_eq(bi.rsdp_len, 0);
+        ck_assert_uint_eq(bi.rsdp_tag, 0);
+}
+END_TEST
+
 /* A mapper that serves the real fake memory near info_pa but claims any
  * length is mapped there (as on a machine with more than 4 GiB of RAM),
  * copying only what exists and zero-filling the rest. */
@@ -1117,6 +1246,10 @@ static Suite *bootinfo_suite(void)
         tcase_add_test(v2, mb2_strings_at_end_of_memory);
         tcase_add_test(v2, mb2_long_cmdline_truncated);
         tcase_add_test(v2, mb2_total_size_near_4g_terminates);
+        tcase_add_test(v2, mb2_mmap_huge_entry_size);
+        tcase_add_test(v2, mb2_acpi_old_rsdp);
+        tcase_add_test(v2, mb2_acpi_new_rsdp);
+        tcase_add_test(v2, mb2_acpi_tag_sizes);
         suite_add_tcase(s, v2);
         return s;
 }

@@ -18,6 +18,9 @@ START_TEST(defaults_when_empty)
         ck_assert_x64_eq(cfg.ram_size, VM_RAM_DEFAULT);
         ck_assert_str_eq(cfg.cmdline, "");
         ck_assert_int_eq(cfg.selftest, SELFTEST_NONE);
+        ck_assert_uint_eq(cfg.vcpus, 1);
+        ck_assert_x64_eq(cfg.cpu_mask, 0);
+        ck_assert(!cfg.cpus_given);
 }
 END_TEST
 
@@ -110,6 +113,100 @@ START_TEST(cmdline_too_long)
 }
 END_TEST
 
+START_TEST(vcpus_option)
+{
+        ck_assert_ptr_null(parse("name=smp vcpus=4 ram=64M"));
+        ck_assert_uint_eq(cfg.vcpus, 4);
+        ck_assert_ptr_null(parse("vcpus=1"));
+        ck_assert_uint_eq(cfg.vcpus, 1);
+        ck_assert_ptr_null(parse("vcpus=64"));
+        ck_assert_uint_eq(cfg.vcpus, 64);
+        /* The last one given wins, as for every option. */
+        ck_assert_ptr_null(parse("vcpus=2 vcpus=3"));
+        ck_assert_uint_eq(cfg.vcpus, 3);
+}
+END_TEST
+
+START_TEST(bad_vcpus_name_the_range)
+{
+        const char *bad[] = {
+                "vcpus=0", "vcpus=65", "vcpus=", "vcpus=two", "vcpus=-1", "vcpus=1K"
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                ck_assert_msg(parse(bad[i]) != NULL, "%s accepted", bad[i]);
+                ck_assert_ptr_nonnull(strstr(err, "from 1 to 64"));
+        }
+        ck_assert_ptr_nonnull(parse("vcpus=65"));
+        ck_assert_str_eq(err, "vcpus '65' must be a number from 1 to 64 (e.g. vcpus=2)");
+}
+END_TEST
+
+START_TEST(cpus_option)
+{
+        static const struct {
+                const char *line;
+                uint64_t mask;
+        } t[] = {
+                { "cpus=0", 0x1 },           { "cpus=3", 0x8 },         { "cpus=0-1,3", 0xb },
+                { "cpus=3,0-1", 0xb }, /* a set: order does not matter */
+                { "cpus=2-2", 0x4 },         { "cpus=63", 1ULL << 63 }, { "cpus=0-63", ~0ULL },
+                { "cpus=1,5-7,12", 0x10e2 }, { "cpus=007", 0x80 },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+                ck_assert_msg(parse(t[i].line) == NULL, "%s: %s", t[i].line, err);
+                ck_assert_x64_eq(cfg.cpu_mask, t[i].mask);
+                ck_assert(cfg.cpus_given);
+        }
+        ck_assert_ptr_null(parse("name=pinned vcpus=2 cpus=0-1 -- quiet"));
+        ck_assert_uint_eq(cfg.vcpus, 2);
+        ck_assert_x64_eq(cfg.cpu_mask, 0x3);
+        ck_assert_str_eq(cfg.cmdline, "quiet");
+}
+END_TEST
+
+START_TEST(bad_cpus_are_refused)
+{
+        const char *malformed[] = { "cpus=",     "cpus=,",         "cpus=0,",  "cpus=,1",
+                                    "cpus=0,,1", "cpus=a",         "cpus=1-",  "cpus=-1",
+                                    "cpus=3-1",  "cpus=1-2-3",     "cpus=0x1", "cpus=1K",
+                                    "cpus=0-1;", "cpus=1234567890" };
+        for (size_t i = 0; i < ARRAY_SIZE(malformed); i++) {
+                ck_assert_msg(parse(malformed[i]) != NULL, "%s accepted", malformed[i]);
+                ck_assert_msg(strstr(err, "cpus '") != NULL, "%s: %s", malformed[i], err);
+        }
+        ck_assert_ptr_nonnull(parse("cpus=3-1"));
+        ck_assert_str_eq(err, "cpus '3-1' must list CPU numbers and ranges separated by commas "
+                              "(e.g. cpus=0-1,3)");
+        ck_assert_ptr_nonnull(parse("cpus=0,64"));
+        ck_assert_str_eq(err, "cpus '0,64': CPU 64 is out of range (CPUs are numbered 0 to 63)");
+        ck_assert_ptr_nonnull(parse("cpus=60-70"));
+        ck_assert_str_eq(err, "cpus '60-70': CPU 70 is out of range (CPUs are numbered 0 to 63)");
+        ck_assert_ptr_nonnull(parse("cpus=1000"));
+        ck_assert_ptr_nonnull(strstr(err, "CPU 1000 is out of range"));
+}
+END_TEST
+
+START_TEST(duplicate_cpus_name_the_cpu)
+{
+        ck_assert_ptr_nonnull(parse("cpus=0,1,0"));
+        ck_assert_str_eq(err, "cpus '0,1,0' lists CPU 0 twice");
+        ck_assert_ptr_nonnull(parse("cpus=0-3,2"));
+        ck_assert_str_eq(err, "cpus '0-3,2' lists CPU 2 twice");
+        ck_assert_ptr_nonnull(parse("cpus=4,2-5"));
+        ck_assert_str_eq(err, "cpus '4,2-5' lists CPU 4 twice");
+        ck_assert_ptr_nonnull(parse("cpus=5-6,6-7"));
+        ck_assert_str_eq(err, "cpus '5-6,6-7' lists CPU 6 twice");
+}
+END_TEST
+
+START_TEST(unknown_option_lists_the_new_ones)
+{
+        ck_assert_ptr_nonnull(parse("cpu=1"));
+        ck_assert_ptr_nonnull(strstr(err, "unknown option 'cpu'"));
+        ck_assert_ptr_nonnull(strstr(err, "vcpus, cpus"));
+}
+END_TEST
+
 START_TEST(type_names)
 {
         ck_assert_str_eq(guest_type_name(GUEST_FLAT), "flat");
@@ -130,6 +227,12 @@ int main(void)
         tcase_add_test(tc, bad_ram_sizes);
         tcase_add_test(tc, bad_names);
         tcase_add_test(tc, cmdline_too_long);
+        tcase_add_test(tc, vcpus_option);
+        tcase_add_test(tc, bad_vcpus_name_the_range);
+        tcase_add_test(tc, cpus_option);
+        tcase_add_test(tc, bad_cpus_are_refused);
+        tcase_add_test(tc, duplicate_cpus_name_the_cpu);
+        tcase_add_test(tc, unknown_option_lists_the_new_ones);
         tcase_add_test(tc, type_names);
         suite_add_tcase(s, tc);
         return unit_run_suite(s);

@@ -954,6 +954,500 @@ START_TEST(destination_matching)
 }
 END_TEST
 
+/* ---- IPI destinations across a VM's APICs (lapic_ipi_targets) ---- */
+
+/* vCPU i has APIC ID i; vCPU 0 is the BSP.  Every APIC starts software-
+ * enabled unless a test says otherwise. */
+static struct lapic cpu[64];
+static const struct lapic *apics[64];
+static size_t ncpu;
+
+static void vm_setup(size_t n)
+{
+        ncpu = n;
+        for (size_t i = 0; i < 64; i++) {
+                lapic_init(&cpu[i], (uint32_t)i, i == 0, TSC_HZ, BUS_HZ);
+                lapic_mmio_write(&cpu[i], LAPIC_REG_SVR, 0x1ff, T0, NULL);
+                apics[i] = &cpu[i];
+        }
+}
+
+static void vm4(void)
+{
+        vm_setup(4);
+}
+
+static void cpu_x2apic(size_t i)
+{
+        ck_assert(lapic_msr_write(&cpu[i], MSR_LAPIC_APIC_BASE,
+                                  LAPIC_DEFAULT_BASE | LAPIC_BASE_ENABLE | LAPIC_BASE_EXTD |
+                                      (i == 0 ? LAPIC_BASE_BSP : 0),
+                                  T0, NULL));
+}
+
+static void cpu_hw_disable(size_t i)
+{
+        ck_assert(lapic_msr_write(&cpu[i], MSR_LAPIC_APIC_BASE, LAPIC_DEFAULT_BASE, T0, NULL));
+}
+
+static void cpu_sw_disable(size_t i)
+{
+        uint64_t base;
+        ck_assert(lapic_msr_read(&cpu[i], MSR_LAPIC_APIC_BASE, &base, T0));
+        if (base & LAPIC_BASE_EXTD)
+                ck_assert(lapic_msr_write(&cpu[i], 0x80f, 0xff, T0, NULL));
+        else
+                lapic_mmio_write(&cpu[i], LAPIC_REG_SVR, 0xff, T0, NULL);
+}
+
+/* The sender writes its ICR (xAPIC: ICR high then low; x2APIC: the one
+ * 64-bit MSR) and the IPI's targets come back; *ipi gets what the model
+ * reported (has_ipi false: zeroed). */
+static uint64_t send_from(size_t sender, uint32_t lo, uint32_t dest, struct lapic_ipi *ipi)
+{
+        struct lapic_effects fx;
+        struct lapic *s = &cpu[sender];
+        if (lapic_is_x2apic(s)) {
+                ck_assert(lapic_msr_write(s, 0x830, (uint64_t)dest << 32 | lo, T0, &fx));
+        } else {
+                lapic_mmio_write(s, LAPIC_REG_ICR_HI, dest << 24, T0, NULL);
+                lapic_mmio_write(s, LAPIC_REG_ICR_LO, lo, T0, &fx);
+        }
+        struct lapic_ipi none = { 0 };
+        if (ipi)
+                *ipi = fx.has_ipi ? fx.ipi : none;
+        if (!fx.has_ipi)
+                return 0;
+        return lapic_ipi_targets(&fx.ipi, apics, ncpu, sender);
+}
+
+static uint64_t send(size_t sender, uint32_t lo, uint32_t dest)
+{
+        return send_from(sender, lo, dest, NULL);
+}
+
+static int pending(size_t i)
+{
+        return lapic_highest_pending(&cpu[i]);
+}
+
+/* ICR low words: delivery mode, shorthand, logical, level/assert. */
+#define FIXED(v)        (0x00000u | (v))
+#define LOWEST(v)       (0x00100u | (v))
+#define SMI             0x00200u
+#define NMI             0x00400u
+#define INIT_ASSERT     0x0c500u /* level trigger, assert: Linux's INIT */
+#define INIT_DEASSERT   0x08500u
+#define STARTUP(v)      (0x00600u | (v))
+#define LOGICAL         0x00800u
+#define SH_SELF         (1u << 18)
+#define SH_ALL          (2u << 18)
+#define SH_ALL_BUT_SELF (3u << 18)
+
+START_TEST(shorthand_self_fixed_stays_local)
+{
+        ck_assert_x64_eq(send(2, SH_SELF | FIXED(0x40), 0), 0);
+        ck_assert_int_eq(pending(2), 0x40);
+        ck_assert_int_eq(pending(0), -1);
+}
+END_TEST
+
+START_TEST(shorthand_self_nmi_is_a_target)
+{
+        struct lapic_ipi ipi;
+        ck_assert_x64_eq(send_from(1, SH_SELF | NMI, 0, &ipi), BIT(1));
+        ck_assert(ipi.to_self);
+        ck_assert(!ipi.to_others);
+        /* Also by the sender's own physical ID, without a shorthand. */
+        ck_assert_x64_eq(send(3, NMI, 3), BIT(3));
+}
+END_TEST
+
+START_TEST(shorthand_all_including_self)
+{
+        ck_assert_x64_eq(send(2, SH_ALL | FIXED(0x41), 0), BIT(0) | BIT(1) | BIT(3));
+        ck_assert_int_eq(pending(2), 0x41); /* the model's own acceptance */
+        ck_assert_x64_eq(send(2, SH_ALL | NMI, 0), 0xf);
+}
+END_TEST
+
+START_TEST(shorthand_all_excluding_self)
+{
+        ck_assert_x64_eq(send(2, SH_ALL_BUT_SELF | FIXED(0x42), 0), BIT(0) | BIT(1) | BIT(3));
+        ck_assert_int_eq(pending(2), -1);
+        ck_assert_x64_eq(send(0, SH_ALL_BUT_SELF | NMI, 0), 0xe);
+}
+END_TEST
+
+START_TEST(init_all_but_self_reaches_software_disabled_aps)
+{
+        /* APs straight after reset: SVR 0xff, as firmware finds them. */
+        for (size_t i = 1; i < 4; i++)
+                cpu_sw_disable(i);
+        struct lapic_ipi ipi;
+        ck_assert_x64_eq(send_from(0, SH_ALL_BUT_SELF | INIT_ASSERT, 0, &ipi), 0xe);
+        ck_assert_uint_eq(ipi.delivery, LAPIC_DM_INIT);
+        /* The SIPIs that follow reach them too, with their vector. */
+        ck_assert_x64_eq(send_from(0, SH_ALL_BUT_SELF | STARTUP(0x9a), 0, &ipi), 0xe);
+        ck_assert_uint_eq(ipi.vector, 0x9a);
+        /* A fixed interrupt does not. */
+        ck_assert_x64_eq(send(0, SH_ALL_BUT_SELF | FIXED(0x43), 0), 0);
+}
+END_TEST
+
+START_TEST(init_deassert_reaches_nobody)
+{
+        ck_assert_x64_eq(send(0, INIT_DEASSERT, 1), 0);
+        ck_assert_x64_eq(send(0, SH_ALL | INIT_DEASSERT, 0), 0);
+        /* An edge-triggered INIT is an INIT (SDM 11.6.1: P4+ send it as one). */
+        ck_assert_x64_eq(send(0, 0x00500, 1), BIT(1));
+}
+END_TEST
+
+START_TEST(sipi_to_one_ap_by_id)
+{
+        struct lapic_ipi ipi;
+        ck_assert_x64_eq(send_from(0, INIT_ASSERT, 2, &ipi), BIT(2));
+        ck_assert_x64_eq(send_from(0, STARTUP(0x9a), 2, &ipi), BIT(2));
+        ck_assert_uint_eq(ipi.delivery, LAPIC_DM_STARTUP);
+        ck_assert_uint_eq(ipi.vector, 0x9a);
+        ck_assert_x64_eq(lapic_sipi_start(ipi.vector), 0x9a000);
+        ck_assert_x64_eq(lapic_sipi_start(0xff), 0xff000);
+}
+END_TEST
+
+START_TEST(xapic_physical_and_broadcast)
+{
+        ck_assert_x64_eq(send(0, FIXED(0x44), 2), BIT(2));
+        ck_assert_int_eq(pending(2), -1);             /* the caller delivers, not the model */
+        ck_assert_x64_eq(send(0, FIXED(0x45), 9), 0); /* nobody has ID 9 */
+        ck_assert_x64_eq(send(1, FIXED(0x46), 0xff), BIT(0) | BIT(2) | BIT(3));
+        ck_assert_int_eq(pending(1), 0x46);
+        ck_assert_x64_eq(send(1, NMI, 0xff), 0xf);
+        /* A changed xAPIC ID register is what physical mode matches. */
+        lapic_mmio_write(&cpu[3], LAPIC_REG_ID, 0x20000000, T0, NULL);
+        ck_assert_x64_eq(send(0, NMI, 0x20), BIT(3));
+        ck_assert_x64_eq(send(0, NMI, 3), 0);
+}
+END_TEST
+
+START_TEST(xapic_logical_flat)
+{
+        /* LDR: vCPU i has bit i; DFR stays flat (all ones). */
+        for (size_t i = 0; i < 4; i++)
+                lapic_mmio_write(&cpu[i], LAPIC_REG_LDR, 1u << (24 + i), T0, NULL);
+        ck_assert_x64_eq(send(1, LOGICAL | FIXED(0x47), 0x05), BIT(0) | BIT(2));
+        ck_assert_x64_eq(send(1, LOGICAL | NMI, 0x0a), BIT(1) | BIT(3));
+        ck_assert_int_eq(pending(1), -1);
+        ck_assert_x64_eq(send(1, LOGICAL | FIXED(0x48), 0x02), 0); /* only the sender */
+        ck_assert_int_eq(pending(1), 0x48);
+        ck_assert_x64_eq(send(1, LOGICAL | FIXED(0x49), 0xff), BIT(0) | BIT(2) | BIT(3));
+        ck_assert_x64_eq(send(1, LOGICAL | FIXED(0x4a), 0x30), 0);
+}
+END_TEST
+
+START_TEST(xapic_logical_cluster)
+{
+        /* Cluster model: vCPUs 0, 1 in cluster 1 (bits 0, 1), 2, 3 in
+         * cluster 2 (bits 0, 1). */
+        static const uint32_t ldr[4] = { 0x11, 0x12, 0x21, 0x22 };
+        for (size_t i = 0; i < 4; i++) {
+                lapic_mmio_write(&cpu[i], LAPIC_REG_DFR, 0x0fffffff, T0, NULL);
+                lapic_mmio_write(&cpu[i], LAPIC_REG_LDR, ldr[i] << 24, T0, NULL);
+        }
+        ck_assert_x64_eq(send(0, LOGICAL | FIXED(0x50), 0x23), BIT(2) | BIT(3));
+        ck_assert_x64_eq(send(0, LOGICAL | FIXED(0x51), 0x12), BIT(1));
+        ck_assert_x64_eq(send(3, LOGICAL | NMI, 0x11), BIT(0));
+        ck_assert_x64_eq(send(3, LOGICAL | NMI, 0x31), 0);
+}
+END_TEST
+
+START_TEST(x2apic_physical_and_broadcast)
+{
+        for (size_t i = 0; i < 4; i++)
+                cpu_x2apic(i);
+        ck_assert_x64_eq(send(0, FIXED(0x52), 3), BIT(3));
+        ck_assert_x64_eq(send(0, FIXED(0x53), 0x103), 0); /* 32-bit IDs: not 3 */
+        ck_assert_x64_eq(send(0, FIXED(0x54), 0xff), 0);  /* not a broadcast here */
+        ck_assert_x64_eq(send(2, FIXED(0x55), 0xffffffff), BIT(0) | BIT(1) | BIT(3));
+        ck_assert_int_eq(pending(2), 0x55);
+        ck_assert_x64_eq(send(2, NMI, 0xffffffff), 0xf);
+}
+END_TEST
+
+START_TEST(x2apic_cluster)
+{
+        vm_setup(40);
+        for (size_t i = 0; i < 40; i++)
+                cpu_x2apic(i);
+        /* Cluster 1 is IDs 16-31, one bit each: 0x0001_0005 = IDs 16, 18. */
+        ck_assert_x64_eq(send(0, LOGICAL | FIXED(0x56), 0x00010005), BIT(16) | BIT(18));
+        ck_assert_x64_eq(send(0, LOGICAL | NMI, 0x00028000), 0); /* ID 47: absent */
+        ck_assert_x64_eq(send(0, LOGICAL | NMI, 0x000200ff), 0xffull << 32);
+        ck_assert_x64_eq(send(5, LOGICAL | NMI, 0xffffffff), (1ull << 40) - 1);
+}
+END_TEST
+
+START_TEST(lowest_priority_picks_lowest_ppr)
+{
+        for (size_t i = 0; i < 4; i++)
+                lapic_set_tpr(&cpu[i], (uint8_t)(0x40 - 0x10 * i)); /* 0x40 .. 0x10 */
+        ck_assert_x64_eq(send(0, SH_ALL_BUT_SELF | LOWEST(0x60), 0), BIT(3));
+        /* PPR, not TPR: an in-service vector raises vCPU 3's. */
+        lapic_accept(&cpu[3], 0x50, false);
+        lapic_start_service(&cpu[3], 0x50);
+        ck_assert_uint_eq(lapic_ppr(&cpu[3]), 0x50);
+        ck_assert_x64_eq(send(0, SH_ALL_BUT_SELF | LOWEST(0x61), 0), BIT(2));
+        ck_assert_x64_eq(send(0, LOWEST(0x62), 0xff), BIT(2));
+        /* The full 8 bits count: 0x21 loses to 0x20. */
+        lapic_set_tpr(&cpu[1], 0x21);
+        lapic_set_tpr(&cpu[2], 0x22);
+        ck_assert_x64_eq(send(0, SH_ALL_BUT_SELF | LOWEST(0x63), 0), BIT(1));
+}
+END_TEST
+
+START_TEST(lowest_priority_ties_go_to_lowest_index)
+{
+        ck_assert_x64_eq(send(3, LOWEST(0x64), 0xff), BIT(0));
+        lapic_set_tpr(&cpu[0], 0x10);
+        ck_assert_x64_eq(send(3, LOWEST(0x65), 0xff), BIT(1));
+        for (size_t i = 0; i < 4; i++)
+                lapic_mmio_write(&cpu[i], LAPIC_REG_LDR, 1u << (24 + i), T0, NULL);
+        ck_assert_x64_eq(send(0, LOGICAL | LOWEST(0x66), 0x0c), BIT(2));
+}
+END_TEST
+
+START_TEST(lowest_priority_sender_is_a_candidate)
+{
+        struct lapic_ipi ipi;
+        for (size_t i = 1; i < 4; i++)
+                lapic_set_tpr(&cpu[i], 0x30);
+        /* The sender matches the broadcast and has the lowest PPR: it wins,
+         * and the model has not put the vector in its IRR itself. */
+        ck_assert_x64_eq(send_from(0, LOWEST(0x67), 0xff, &ipi), BIT(0));
+        ck_assert(ipi.to_self);
+        ck_assert_int_eq(pending(0), -1);
+        /* With a higher PPR it is passed over. */
+        lapic_set_tpr(&cpu[0], 0x40);
+        ck_assert_x64_eq(send(0, SH_ALL | LOWEST(0x68), 0), BIT(1));
+        /* Addressed to the sender alone, it is accepted at once. */
+        ck_assert_x64_eq(send_from(2, LOWEST(0x69), 2, &ipi), 0);
+        ck_assert(!ipi.to_self);
+        lapic_set_tpr(&cpu[2], 0);
+        ck_assert_int_eq(pending(2), 0x69);
+}
+END_TEST
+
+START_TEST(lowest_priority_skips_software_disabled)
+{
+        cpu_sw_disable(1); /* PPR 0 like the rest, lowest index: not eligible */
+        lapic_set_tpr(&cpu[2], 0x20);
+        ck_assert_x64_eq(send(0, SH_ALL_BUT_SELF | LOWEST(0x6a), 0), BIT(3));
+        cpu_sw_disable(3);
+        ck_assert_x64_eq(send(0, SH_ALL_BUT_SELF | LOWEST(0x6b), 0), BIT(2));
+        cpu_sw_disable(2);
+        ck_assert_x64_eq(send(0, SH_ALL_BUT_SELF | LOWEST(0x6c), 0), 0);
+}
+END_TEST
+
+START_TEST(hardware_disabled_receives_nothing)
+{
+        cpu_hw_disable(2);
+        ck_assert_x64_eq(send(0, SH_ALL_BUT_SELF | FIXED(0x70), 0), BIT(1) | BIT(3));
+        ck_assert_x64_eq(send(0, SH_ALL_BUT_SELF | NMI, 0), BIT(1) | BIT(3));
+        ck_assert_x64_eq(send(0, INIT_ASSERT, 2), 0);
+        ck_assert_x64_eq(send(0, STARTUP(0x10), 2), 0);
+        ck_assert_x64_eq(send(0, NMI, 0xff), BIT(0) | BIT(1) | BIT(3));
+        ck_assert_x64_eq(send(0, LOWEST(0x71), 0xff), BIT(0)); /* not vCPU 2 */
+}
+END_TEST
+
+START_TEST(software_disabled_gets_init_sipi_nmi_smi_only)
+{
+        cpu_sw_disable(1);
+        ck_assert_x64_eq(send(0, FIXED(0x72), 1), 0);
+        ck_assert_x64_eq(send(0, LOWEST(0x73), 1), 0);
+        ck_assert_x64_eq(send(0, NMI, 1), BIT(1));
+        ck_assert_x64_eq(send(0, INIT_ASSERT, 1), BIT(1));
+        ck_assert_x64_eq(send(0, STARTUP(0x20), 1), BIT(1));
+        ck_assert_x64_eq(send(0, SMI, 1), BIT(1));
+        ck_assert_int_eq(pending(1), -1);
+        /* A software-disabled sender still sends, and still gets its own NMI. */
+        cpu_sw_disable(0);
+        ck_assert_x64_eq(send(0, SH_ALL | NMI, 0), 0xf);
+        ck_assert_x64_eq(send(0, SH_ALL | FIXED(0x74), 0), BIT(2) | BIT(3));
+}
+END_TEST
+
+START_TEST(single_vcpu_vm)
+{
+        vm_setup(1);
+        ck_assert_x64_eq(send(0, FIXED(0x75), 0xff), 0);
+        ck_assert_int_eq(pending(0), 0x75);
+        ck_assert_x64_eq(send(0, SH_ALL_BUT_SELF | NMI, 0), 0);
+        ck_assert_x64_eq(send(0, SH_ALL | NMI, 0), BIT(0));
+        ck_assert_x64_eq(send(0, INIT_ASSERT, 1), 0);
+        ck_assert_x64_eq(send(0, LOWEST(0x76), 0xff), BIT(0));
+}
+END_TEST
+
+START_TEST(sixty_four_vcpus)
+{
+        vm_setup(64);
+        ck_assert_x64_eq(send(63, SH_ALL | NMI, 0), ~0ull);
+        ck_assert_x64_eq(send(63, SH_ALL_BUT_SELF | FIXED(0x77), 0), ~0ull >> 1);
+        ck_assert_x64_eq(send(0, NMI, 63), BIT(63));
+        ck_assert_x64_eq(send(0, INIT_ASSERT, 0xff), ~0ull);
+        for (size_t i = 0; i < 64; i++)
+                lapic_set_tpr(&cpu[i], 0x80);
+        lapic_set_tpr(&cpu[63], 0x10);
+        ck_assert_x64_eq(send(5, LOWEST(0x78), 0xff), BIT(63));
+        for (size_t i = 0; i < 64; i++)
+                cpu_x2apic(i);
+        /* x2APIC cluster 3 is IDs 48-63. */
+        ck_assert_x64_eq(send(0, LOGICAL | NMI, 0x0003ffff), 0xffffull << 48);
+        ck_assert_x64_eq(send(0, NMI, 0xffffffff), ~0ull);
+}
+END_TEST
+
+START_TEST(mixed_xapic_and_x2apic)
+{
+        /* Linux's order: the BSP goes x2APIC, then starts APs still in xAPIC
+         * mode by their physical IDs. */
+        cpu_x2apic(0);
+        ck_assert_x64_eq(send(0, INIT_ASSERT, 1), BIT(1));
+        ck_assert_x64_eq(send(0, STARTUP(0x9a), 1), BIT(1));
+        ck_assert_x64_eq(send(0, NMI, 0x101), 0); /* not ID 1 in 8 bits */
+        ck_assert_x64_eq(send(0, NMI, 0xff), 0);  /* x2APIC ID 255, not a broadcast */
+        ck_assert_x64_eq(send(0, NMI, 0xffffffff), 0xf);
+        /* And back: xAPIC broadcasts reach x2APIC APICs, physical IDs too. */
+        ck_assert_x64_eq(send(1, NMI, 0xff), 0xf);
+        ck_assert_x64_eq(send(1, NMI, 0), BIT(0));
+        /* Logical destinations have different layouts and do not cross. */
+        lapic_mmio_write(&cpu[2], LAPIC_REG_LDR, 0x01000000, T0, NULL);
+        /* x2APIC logical 0x00000001 is cluster 0, bit 0: the sender's own
+         * logical ID, not vCPU 2's xAPIC LDR bit 0. */
+        ck_assert_x64_eq(send(0, LOGICAL | NMI, 0x00000001), BIT(0));
+        ck_assert_x64_eq(send(1, LOGICAL | NMI, 0x01), BIT(2));
+}
+END_TEST
+
+START_TEST(targets_argument_edges)
+{
+        struct lapic_ipi ipi;
+        send_from(0, SH_ALL | NMI, 0, &ipi);
+        ck_assert_x64_eq(lapic_ipi_targets(&ipi, apics, 4, 4), 0); /* no such sender */
+        ck_assert_x64_eq(lapic_ipi_targets(&ipi, apics, 2, 0), 0x3);
+        apics[2] = NULL; /* an absent vCPU */
+        ck_assert_x64_eq(lapic_ipi_targets(&ipi, apics, 4, 0), BIT(0) | BIT(1) | BIT(3));
+        ipi.delivery = LAPIC_DM_EXTINT;
+        ck_assert_x64_eq(lapic_ipi_targets(&ipi, apics, 4, 0), 0);
+        ipi.delivery = 3;
+        ck_assert_x64_eq(lapic_ipi_targets(&ipi, apics, 4, 0), 0);
+}
+END_TEST
+
+START_TEST(icr_delivery_status_always_idle)
+{
+        /* xAPIC: after an IPI to others, and with bit 12 written as 1, the
+         * ICR reads idle so a polling guest moves on at once. */
+        lapic_mmio_write(&cpu[0], LAPIC_REG_ICR_HI, 1u << 24, T0, NULL);
+        lapic_mmio_write(&cpu[0], LAPIC_REG_ICR_LO, 0x1000 | INIT_ASSERT, T0, NULL);
+        uint32_t icr = lapic_mmio_read(&cpu[0], LAPIC_REG_ICR_LO, T0);
+        ck_assert_x64_eq(icr & LAPIC_ICR_DELIVERY_STATUS, 0);
+        ck_assert_x64_eq(icr, INIT_ASSERT);
+        /* x2APIC: bit 12 is reserved there, yet written back it is ignored,
+         * not a #GP, and reads 0. */
+        cpu_x2apic(1);
+        uint64_t v;
+        ck_assert(lapic_msr_write(&cpu[1], 0x830, 2ull << 32 | 0x1000 | NMI, T0, NULL));
+        ck_assert(lapic_msr_read(&cpu[1], 0x830, &v, T0));
+        ck_assert_x64_eq(v, 2ull << 32 | NMI);
+}
+END_TEST
+
+START_TEST(init_received_xapic)
+{
+        struct lapic *c = &cpu[2];
+        lapic_mmio_write(c, LAPIC_REG_ID, 0x07000000, T0, NULL);
+        lapic_mmio_write(c, LAPIC_REG_LDR, 0x04000000, T0, NULL);
+        lapic_mmio_write(c, LAPIC_REG_DFR, 0x0fffffff, T0, NULL);
+        lapic_set_tpr(c, 0x20);
+        lapic_mmio_write(c, LAPIC_REG_LVT_TMR, LAPIC_LVT_TIMER_PERIODIC | 0x40, T0, NULL);
+        lapic_mmio_write(c, LAPIC_REG_TMR_INIT, 1000, T0, NULL);
+        lapic_accept(c, 0x80, true);
+        lapic_accept(c, 0x90, false);
+        lapic_start_service(c, 0x90);
+        ck_assert(lapic_msr_write(c, MSR_LAPIC_APIC_BASE, 0xfed00800, T0, NULL));
+
+        lapic_init_received(c);
+        ck_assert_x64_eq(lapic_mmio_read(c, LAPIC_REG_ID, T0), 0x07000000); /* kept */
+        ck_assert_x64_eq(lapic_base_address(c), 0xfed00000);                /* kept */
+        ck_assert(lapic_mmio_enabled(c));
+        ck_assert_x64_eq(lapic_mmio_read(c, LAPIC_REG_SVR, T0), 0xff);
+        ck_assert_x64_eq(lapic_mmio_read(c, LAPIC_REG_TPR, T0), 0);
+        ck_assert_x64_eq(lapic_mmio_read(c, LAPIC_REG_LDR, T0), 0);
+        ck_assert_x64_eq(lapic_mmio_read(c, LAPIC_REG_DFR, T0), 0xffffffff);
+        ck_assert_x64_eq(lapic_mmio_read(c, LAPIC_REG_LVT_TMR, T0), LAPIC_LVT_MASKED);
+        ck_assert_x64_eq(lapic_mmio_read(c, LAPIC_REG_TMR_INIT, T0), 0);
+        ck_assert_x64_eq(lapic_mmio_read(c, LAPIC_REG_IRR + 0x40, T0), 0);
+        ck_assert_x64_eq(lapic_mmio_read(c, LAPIC_REG_ISR + 0x40, T0), 0);
+        ck_assert_x64_eq(lapic_mmio_read(c, LAPIC_REG_TMR + 0x40, T0), 0);
+        ck_assert_x64_eq(lapic_timer_deadline(c), UINT64_MAX);
+        ck_assert_int_eq(lapic_highest_pending(c), -1);
+        /* The BSP flag is IA32_APIC_BASE's, untouched by INIT. */
+        lapic_init_received(&cpu[0]);
+        uint64_t base;
+        ck_assert(lapic_msr_read(&cpu[0], MSR_LAPIC_APIC_BASE, &base, T0));
+        ck_assert_x64_eq(base, 0xfee00900);
+}
+END_TEST
+
+START_TEST(init_received_x2apic_and_disabled)
+{
+        vm_setup(20);
+        struct lapic *c = &cpu[19];
+        cpu_x2apic(19);
+        ck_assert(lapic_msr_write(c, 0x808, 0x30, T0, NULL));
+        ck_assert(lapic_msr_write(c, 0x832, LAPIC_LVT_TIMER_TSCDEADLINE | 0x40, T0, NULL));
+        ck_assert(lapic_msr_write(c, MSR_LAPIC_TSC_DEADLINE, T0 + 100, T0, NULL));
+        lapic_init_received(c);
+        ck_assert(lapic_is_x2apic(c)); /* SDM 11.12.5.1: x2APIC stays */
+        uint64_t v;
+        ck_assert(lapic_msr_read(c, 0x802, &v, T0));
+        ck_assert_x64_eq(v, 19);
+        ck_assert(lapic_msr_read(c, 0x80d, &v, T0));
+        ck_assert_x64_eq(v, 0x00010008); /* cluster 1, bit 3 */
+        ck_assert(lapic_msr_read(c, 0x808, &v, T0));
+        ck_assert_x64_eq(v, 0);
+        ck_assert(lapic_msr_read(c, MSR_LAPIC_TSC_DEADLINE, &v, T0));
+        ck_assert_x64_eq(v, 0);
+        ck_assert_x64_eq(lapic_timer_deadline(c), UINT64_MAX);
+        /* Disabled stays disabled. */
+        cpu_hw_disable(3);
+        lapic_init_received(&cpu[3]);
+        ck_assert(!lapic_mmio_enabled(&cpu[3]));
+        ck_assert(!lapic_is_x2apic(&cpu[3]));
+}
+END_TEST
+
+START_TEST(init_then_sipi_state)
+{
+        ck_assert(!lapic_init_waits_for_sipi(&cpu[0])); /* the BSP restarts */
+        ck_assert(lapic_init_waits_for_sipi(&cpu[1]));
+        cpu_x2apic(0);
+        ck_assert(!lapic_init_waits_for_sipi(&cpu[0]));
+        /* STARTUP only in wait-for-SIPI: the second SIPI of INIT-SIPI-SIPI
+         * finds the AP running and is dropped. */
+        ck_assert(lapic_sipi_accepted(&cpu[1], true));
+        ck_assert(!lapic_sipi_accepted(&cpu[1], false));
+        cpu_sw_disable(1);
+        ck_assert(lapic_sipi_accepted(&cpu[1], true));
+        cpu_hw_disable(1);
+        ck_assert(!lapic_sipi_accepted(&cpu[1], true));
+}
+END_TEST
+
 /* ---- x2APIC MSR rules ---- */
 
 struct msr_case {
@@ -1311,6 +1805,40 @@ int main(void)
         tcase_add_test(tc, ipi_icr_readback_and_effects_null);
         tcase_add_test(tc, self_ipi_msr);
         tcase_add_test(tc, destination_matching);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("ipi targets");
+        tcase_add_checked_fixture(tc, vm4, NULL);
+        tcase_add_test(tc, shorthand_self_fixed_stays_local);
+        tcase_add_test(tc, shorthand_self_nmi_is_a_target);
+        tcase_add_test(tc, shorthand_all_including_self);
+        tcase_add_test(tc, shorthand_all_excluding_self);
+        tcase_add_test(tc, init_all_but_self_reaches_software_disabled_aps);
+        tcase_add_test(tc, init_deassert_reaches_nobody);
+        tcase_add_test(tc, sipi_to_one_ap_by_id);
+        tcase_add_test(tc, xapic_physical_and_broadcast);
+        tcase_add_test(tc, xapic_logical_flat);
+        tcase_add_test(tc, xapic_logical_cluster);
+        tcase_add_test(tc, x2apic_physical_and_broadcast);
+        tcase_add_test(tc, x2apic_cluster);
+        tcase_add_test(tc, lowest_priority_picks_lowest_ppr);
+        tcase_add_test(tc, lowest_priority_ties_go_to_lowest_index);
+        tcase_add_test(tc, lowest_priority_sender_is_a_candidate);
+        tcase_add_test(tc, lowest_priority_skips_software_disabled);
+        tcase_add_test(tc, hardware_disabled_receives_nothing);
+        tcase_add_test(tc, software_disabled_gets_init_sipi_nmi_smi_only);
+        tcase_add_test(tc, single_vcpu_vm);
+        tcase_add_test(tc, sixty_four_vcpus);
+        tcase_add_test(tc, mixed_xapic_and_x2apic);
+        tcase_add_test(tc, targets_argument_edges);
+        tcase_add_test(tc, icr_delivery_status_always_idle);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("init and startup");
+        tcase_add_checked_fixture(tc, vm4, NULL);
+        tcase_add_test(tc, init_received_xapic);
+        tcase_add_test(tc, init_received_x2apic_and_disabled);
+        tcase_add_test(tc, init_then_sipi_state);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("modes");

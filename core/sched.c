@@ -1,0 +1,137 @@
+#include "core/sched.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/percpu.h"
+#include "core/vcpu.h"
+#include "lib/log.h"
+
+#define MAX_VCPUS_PER_CPU 64
+
+struct sched_entry {
+        struct vm *vm;
+        unsigned index;
+        unsigned parked_gen; /* the VM build this entry last let go of */
+};
+
+struct sched_cpu {
+        struct sched_entry e[MAX_VCPUS_PER_CPU];
+        size_t n;
+        size_t next;          /* round-robin position */
+        struct vcpu *current; /* whose VMCS is loaded, with its state */
+};
+
+static struct sched_cpu cpus[MAX_CPUS];
+
+bool sched_add(struct vm *vm, unsigned index, unsigned cpu)
+{
+        struct sched_cpu *sc = &cpus[cpu];
+        if (sc->n == MAX_VCPUS_PER_CPU)
+                return false;
+        sc->e[sc->n++] = (struct sched_entry){ vm, index, 0 };
+        return true;
+}
+
+static void put_current(struct sched_cpu *sc)
+{
+        if (sc->current) {
+                vcpu_put(sc->current);
+                sc->current = NULL;
+        }
+}
+
+/* The VM stopped: this CPU lets go of its vCPU (VMCLEAR here, where the
+ * VMCS is active) and the last vCPU to do so releases or rebuilds the VM. */
+static void park(struct sched_cpu *sc, struct sched_entry *e)
+{
+        struct vm *vm = e->vm;
+        struct vcpu *v = &vm->vcpus[e->index];
+        spin_lock(&vm->lock);
+        /* Seen stopping without the lock: the last vCPU may have rebuilt
+         * the VM since. */
+        if (vm->run == VM_STOPPING && e->parked_gen != vm->gen) {
+                /* A rebuild loads VMCSes on this CPU: nothing stays current. */
+                put_current(sc);
+                vcpu_unload(v);
+                e->parked_gen = vm->gen;
+                vm_vcpu_parked(vm);
+        }
+        spin_unlock(&vm->lock);
+}
+
+/* Whether v can run now: wakes it for a due interrupt, NMI or SIPI. */
+static bool ready(struct vcpu *v, uint64_t now)
+{
+        struct vm *vm = v->vm;
+        if (v->state == VCPU_RUNNABLE)
+                return true;
+        bool go = false;
+        spin_lock(&vm->lock);
+        if (vm->stopped) {
+                spin_unlock(&vm->lock);
+                return false;
+        }
+        if (v->state == VCPU_HALTED) {
+                lapic_timer_expire(&v->lapic, now);
+                if (lapic_highest_pending(&v->lapic) >= 0 || (v->requests & VCPU_REQ_NMI))
+                        v->state = VCPU_RUNNABLE;
+        } else if (v->state == VCPU_HALTED_NOINT && (v->requests & VCPU_REQ_NMI)) {
+                v->state = VCPU_RUNNABLE;
+        }
+        go = v->state == VCPU_RUNNABLE;
+        if (!go && !vm_can_wake(vm)) {
+                /* Every vCPU halted and nothing can wake one. */
+                bool noint = true;
+                for (unsigned i = 0; i < vm->nvcpus; i++)
+                        noint &= vm->vcpus[i].state != VCPU_HALTED;
+                if (noint)
+                        vm_stop(vm, "every vCPU halted with interrupts disabled or waits for "
+                                    "SIPI, and no other can wake one");
+                else
+                        vm_stop(vm, "halted waiting for an interrupt, and no device of this VM "
+                                    "can raise one");
+        }
+        spin_unlock(&vm->lock);
+        return go;
+}
+
+void sched_run(void)
+{
+        unsigned id = this_cpu_id();
+        struct sched_cpu *sc = &cpus[id];
+
+        for (;;) {
+                uint64_t now = rdtsc();
+                if (id == 0)
+                        vm_poll_console(now);
+                bool alive = false, ran = false;
+                for (size_t k = 0; k < sc->n; k++) {
+                        size_t i = (sc->next + k) % sc->n;
+                        struct sched_entry *e = &sc->e[i];
+                        struct vm *vm = e->vm;
+                        enum vm_run_state rs = __atomic_load_n(&vm->run, __ATOMIC_ACQUIRE);
+                        if (rs == VM_DEAD || rs == VM_EMPTY)
+                                continue;
+                        alive = true;
+                        if (rs == VM_STOPPING) {
+                                park(sc, e);
+                                continue;
+                        }
+                        struct vcpu *v = &vm->vcpus[e->index];
+                        if (!ready(v, now))
+                                continue;
+                        if (sc->current != v) {
+                                put_current(sc);
+                                vcpu_load(v);
+                                sc->current = v;
+                        }
+                        vcpu_run(v);
+                        sc->next = (i + 1) % sc->n;
+                        ran = true;
+                        break;
+                }
+                if (!alive)
+                        break;
+                if (!ran)
+                        cpu_pause();
+        }
+        put_current(sc);
+}
