@@ -46,6 +46,7 @@ DEMO_MODULES = [
 ]
 LINUX_NAME = "linux"
 LINUX_RAM = "256M"
+LINUX_VCPUS = 2
 LINUX_CMDLINE = "console=ttyS0,115200 panic=-1 cryptomgr.notests"
 MEGS = 512  # Bochs's RAM: vtvisor, the small guests and the 256 MiB of `linux`
 # What tests/system/initramfs/init prints just before it starts the shell.
@@ -61,6 +62,9 @@ def main(argv=None):
     ap.add_argument("--cpu", default=bochs.DEFAULT_CPU,
                     help="Bochs CPU model (default: %(default)s)")
     ap.add_argument("--boot", choices=("mb1", "mb2"), default="mb2")
+    ap.add_argument("--cpus", type=int, default=2,
+                    help="CPUs Bochs emulates; vtvisor spreads the VMs' vCPUs over them "
+                         "(default: %(default)s)")
     ap.add_argument("--kernel", default=str(BUILD / "vtvisor.elf"))
     ap.add_argument("--cache", default=str(CACHE),
                     help="where tools/get-guest-linux.sh --shell put vmlinuz and "
@@ -95,7 +99,8 @@ def main(argv=None):
                       file=sys.stderr)
                 return 1
         modules.append(bochs.Module(vmlinuz,
-                                    f"name={LINUX_NAME} ram={LINUX_RAM} -- {LINUX_CMDLINE}"))
+                                    f"name={LINUX_NAME} ram={LINUX_RAM} vcpus={LINUX_VCPUS} "
+                                    f"-- {LINUX_CMDLINE}"))
         modules.append(bochs.Module(initrd, f"initrd-for={LINUX_NAME}"))
 
     interactive = sys.stdin.isatty()
@@ -105,7 +110,7 @@ def main(argv=None):
     elif timeout <= 0:
         timeout = None
 
-    print(f"demo: booting vtvisor in Bochs ({args.cpu}, {args.boot}) with guests:")
+    print(f"demo: booting vtvisor in Bochs ({args.cpu} x{args.cpus}, {args.boot}) with guests:")
     for m in modules:
         print(f"demo:   {m.path.name} {m.args}")
     if args.no_linux:
@@ -144,7 +149,8 @@ def main(argv=None):
                                      eof_timeout=args.eof_timeout)
     try:
         with console if console is not None else contextlib.nullcontext():
-            res = bochs.run(kernel=args.kernel, modules=modules, cpu=args.cpu, boot=args.boot,
+            res = bochs.run(kernel=args.kernel, modules=modules, cpu=args.cpu, cpus=args.cpus,
+                            boot=args.boot,
                             megs=MEGS, timeout=timeout, on_serial=live, console=console)
     except KeyboardInterrupt:
         print("\ndemo: interrupted, Bochs stopped")

@@ -440,8 +440,8 @@ CASES = [
         timeout=400,
         expect=[rf"^\[linux\] vtvisor-init: kernel=6\.1\.\S+-cloud-amd64 cpus=2 "
                 rf"mem_kib=\d+ ram_kib=({RAM_256M_KIB}) tsc=\d+$",
-                r"^\[linux\] vtvisor-init: work pinned=0 ran-on=0 sum=2666466670000$",
-                r"^\[linux\] vtvisor-init: work pinned=1 ran-on=1 sum=2666466670000$",
+                r"^\[linux\] vtvisor-init: work pinned=0 ran-on=0 sum=41654167500$",
+                r"^\[linux\] vtvisor-init: work pinned=1 ran-on=1 sum=41654167500$",
                 r"^\[linux\] vtvisor-init: kernel-warnings=0$",
                 r"^\[linux\] .*smp: Brought up 1 node, 2 CPUs$",
                 r"^vtvisor: vm linux: .* 2 vCPUs on CPU 0,1, "],
