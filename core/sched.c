@@ -17,6 +17,9 @@ struct sched_cpu {
         size_t n;
         size_t next;          /* round-robin position */
         struct vcpu *current; /* whose VMCS is loaded, with its state */
+        /* Switches from one vCPU to another and the TSC ticks they took
+         * (vcpu_put and vcpu_load), reported when the CPU's loop ends. */
+        uint64_t switches, switch_ticks;
 };
 
 static struct sched_cpu cpus[MAX_CPUS];
@@ -119,9 +122,15 @@ void sched_run(void)
                         if (!ready(v, now))
                                 continue;
                         if (sc->current != v) {
+                                bool had = sc->current != NULL;
+                                uint64_t t0 = rdtsc();
                                 put_current(sc);
                                 vcpu_load(v);
                                 sc->current = v;
+                                if (had) {
+                                        sc->switches++;
+                                        sc->switch_ticks += rdtsc() - t0;
+                                }
                         }
                         vcpu_run(v);
                         sc->next = (i + 1) % sc->n;
@@ -134,4 +143,8 @@ void sched_run(void)
                         cpu_pause();
         }
         put_current(sc);
+        if (sc->switches)
+                log_line("cpu %u: %llu vCPU switches, %llu TSC ticks each on average", id,
+                         (unsigned long long)sc->switches,
+                         (unsigned long long)(sc->switch_ticks / sc->switches));
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`make bench`: vtvisor's path length per VM exit, in instructions.
+"""`make bench`: vtvisor's path lengths, IPI latency and Linux boot, in instructions.
 
 Bochs advances the TSC by exactly one per emulated instruction, so the
 rdtsc difference around one instruction counts the instructions executed
@@ -7,6 +7,11 @@ for it.  tests/guest/bench.c measures CPUID, an OUT to the UART's scratch
 register and an RDMSR of IA32_PAT, each the median of 201 samples, once
 under vtvisor and once on bare Bochs (GRUB boots the same guest directly),
 in this one run.  The hypervisor's path length is the difference.
+
+tests/guest/smp.c's `bench` mode measures IPI latency bare (2-CPU Bochs),
+between vCPUs on two CPUs and between vCPUs sharing one; the scheduler's
+own count gives the cost of switching vCPUs.  Debian boots from kernel
+entry to /init bare and under vtvisor, with one CPU and with two.
 
 Prints a table and, with --record, writes it to docs/benchmarks.md.
 Not a test: nothing here passes or fails on a number.
@@ -50,6 +55,36 @@ def measure(cpu, bare):
     return found
 
 
+# ---- SMP: IPI latency and vCPU switches (tests/guest/smp.c `bench`) ----
+
+SMP_GUEST = REPO / "build" / "guests" / "smp.elf"
+SMP_LINE = re.compile(r"BENCH (\w+) median=(\d+) min=(\d+) max=(\d+)")
+SWITCH_LINE = re.compile(r"^vtvisor: cpu \d+: (\d+) vCPU switches, (\d+) TSC ticks each", re.M)
+SMP_NAMES = {
+    "ipi_to_halted": "fixed IPI to a halted vCPU",
+    "ipi_to_running": "fixed IPI to a running vCPU",
+}
+
+
+def measure_smp(cpu, where):
+    """where: 'bare' (2-CPU Bochs, no vtvisor), 'remote' (two vCPUs on two CPUs)
+    or 'same' (two vCPUs on one CPU).  Returns ({name: median}, switch ticks)."""
+    if where == "bare":
+        res = bochs.run(kernel=SMP_GUEST, kernel_args="cpus=2 bench", cpu=cpu, cpus=2, boot="mb1",
+                        end_marker="DONE:", timeout=180)
+    else:
+        res = bochs.run(modules=[f"{SMP_GUEST} name=smp vcpus=2 -- cpus=2 bench"], cpu=cpu,
+                        cpus=2 if where == "remote" else 1, timeout=180)
+    if not res.ended:
+        sys.exit(f"bench: the SMP run ({where}) did not finish: {res.message}")
+    found = {m.group(1): int(m.group(2)) for m in SMP_LINE.finditer(res.serial)}
+    for name in SMP_NAMES:
+        if name not in found:
+            sys.exit(f"bench: no {name} in the SMP run ({where}):\n" + res.serial[-2000:])
+    sw = SWITCH_LINE.search(res.serial)
+    return found, (int(sw.group(2)) if sw else None)
+
+
 # ---- Linux boot: kernel entry to /init, bare and under vtvisor ----
 
 CACHE = Path(os.environ.get("VTVISOR_CACHE", "/var/cache/vtvisor"))
@@ -60,8 +95,9 @@ ENTRY_BARE = re.compile(r"^bareboot: entering Linux at \S+, TSC (\d+)", re.M)
 INIT = re.compile(r"vtvisor-init: .* tsc=(\d+)")
 
 
-def boot_linux(cpu, bare):
-    """Returns (instructions, wall seconds) from kernel entry to /init."""
+def boot_linux(cpu, bare, cpus=1):
+    """Returns (instructions, wall seconds) from kernel entry to /init, on a
+    Bochs with `cpus` CPUs (the VM gets as many vCPUs)."""
     kernel, initrd = CACHE / "vmlinuz", CACHE / "initramfs.cpio.gz"
     for f in (kernel, initrd):
         if not f.exists():
@@ -79,12 +115,14 @@ def boot_linux(cpu, bare):
 
     if bare:
         res = bochs.run(kernel=BAREBOOT, modules=[f"{kernel} {LINUX_CMDLINE}", f"{initrd}"],
-                        cpu=cpu, megs=512, end_marker="vtvisor-init:", timeout=400,
+                        cpu=cpu, cpus=cpus, megs=512, end_marker="vtvisor-init:", timeout=600,
                         on_serial=on_serial)
     else:
-        res = bochs.run(modules=[f"{kernel} name=linux ram=256M -- {LINUX_CMDLINE}",
+        # The guest's console lines carry its name.
+        res = bochs.run(modules=[f"{kernel} name=linux ram=256M vcpus={cpus} -- {LINUX_CMDLINE}",
                                  f"{initrd} initrd-for=linux"],
-                        cpu=cpu, megs=512, end_marker="vtvisor-init:", timeout=400,
+                        cpu=cpu, cpus=cpus, megs=512, end_marker="[linux] vtvisor-init:",
+                        timeout=600,
                         on_serial=on_serial)
     what = "bare" if bare else "vtvisor"
     entry = (ENTRY_BARE if bare else ENTRY_HV).search(res.serial)
@@ -119,15 +157,35 @@ def main():
              "|---|---:|---:|---:|---:|---:|"]
     for label, hv_n, bare_n, path, mn, mx in rows:
         table.append(f"| {label} | {hv_n} | {bare_n} | {path} | {mn} | {mx} |")
+    if SMP_GUEST.exists():
+        print("bench: IPI latency, bare and under vtvisor ...", file=sys.stderr)
+        smp_bare, _ = measure_smp(args.cpu, "bare")
+        smp_remote, _ = measure_smp(args.cpu, "remote")
+        smp_same, switch = measure_smp(args.cpu, "same")
+        table += ["", "IPI latency (tests/guest/smp.c `bench`: TSC ticks from the sender's "
+                  "xAPIC ICR write to the receiver's interrupt handler, median of 101; Bochs "
+                  "keeps the CPUs' TSCs in step):", "",
+                  "| IPI | bare, 2 CPUs | vCPUs on two CPUs | vCPUs sharing one CPU |",
+                  "|---|---:|---:|---:|"]
+        for name, label in SMP_NAMES.items():
+            table.append(f"| {label} | {smp_bare[name]} | {smp_remote[name]} | "
+                         f"{smp_same[name]} |")
+        if switch is not None:
+            table += ["", f"Switching vCPUs on a shared CPU (vcpu_put + vcpu_load, the "
+                      f"scheduler's own count in the same run): {switch} instructions."]
     if not args.no_linux:
-        hv_i, hv_s = boot_linux(args.cpu, bare=False)
-        bare_i, bare_s = boot_linux(args.cpu, bare=True)
-        table += ["", f"Debian {LINUX_CMDLINE!r} kernel entry to /init, same kernel, initrd "
-                  "and command line, 256 MiB:", "",
-                  "| run | instructions (Bochs TSC) | wall seconds |", "|---|---:|---:|",
-                  f"| bare (tools/bareboot) | {bare_i:,} | {bare_s:.1f} |",
-                  f"| under vtvisor | {hv_i:,} | {hv_s:.1f} |",
-                  f"| ratio vtvisor / bare | {hv_i / bare_i:.3f} | {hv_s / bare_s:.2f} |"]
+        for cpus in (1, 2):
+            print(f"bench: Debian with {cpus} CPU(s), under vtvisor and bare ...",
+                  file=sys.stderr)
+            hv_i, hv_s = boot_linux(args.cpu, bare=False, cpus=cpus)
+            bare_i, bare_s = boot_linux(args.cpu, bare=True, cpus=cpus)
+            what = "one CPU" if cpus == 1 else f"{cpus} CPUs ({cpus} vCPUs under vtvisor)"
+            table += ["", f"Debian {LINUX_CMDLINE!r} kernel entry to /init, same kernel, "
+                      f"initrd and command line, 256 MiB, {what}:", "",
+                      "| run | instructions (Bochs TSC) | wall seconds |", "|---|---:|---:|",
+                      f"| bare (tools/bareboot) | {bare_i:,} | {bare_s:.1f} |",
+                      f"| under vtvisor | {hv_i:,} | {hv_s:.1f} |",
+                      f"| ratio vtvisor / bare | {hv_i / bare_i:.3f} | {hv_s / bare_s:.2f} |"]
     print("\n".join(table))
     if args.record:
         DOC.write_text(

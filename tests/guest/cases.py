@@ -85,7 +85,8 @@ def smp_passes(vm, ncpus):
         "xapic-shorthand-all-excluding-self", "xapic-lowest-priority-exactly-one",
         "xapic-icr-delivery-status-clears", "x2apic-enabled-on-all-cpus",
         "x2apic-logical-cluster-one", "x2apic-self-ipi-bsp", "x2apic-self-ipi-aps",
-        "tlb-shootdown-acknowledged", "tlb-aps-read-new-page-after-shootdown")
+        "tlb-shootdown-acknowledged", "tlb-aps-read-new-page-after-shootdown",
+        "ioapic-uart-irq-to-ap1")
 
 
 def cpus_up(n):
@@ -565,6 +566,22 @@ CASES = [
         order=[(ok("smpo"), line("hog", "PASS: cpuhog-finished"))],
         stopped={"smpo": CLEAN, "hog": CLEAN},
         timeout=120,
+    ),
+    # A guest reset of a VM whose vCPUs run on two CPUs: both let go, the
+    # VM is rebuilt on the same CPUs and runs again.
+    dict(
+        name="smp-reset-restart",
+        cpus=2,
+        modules=["platform.elf name=plat2 ram=8M vcpus=2 on-reset=restart -- reset=cf9 "
+                 "end=poweroff"],
+        expect=[line("plat2", "platform: run 1"), line("plat2", "platform: run 2"),
+                r"^vtvisor: vm plat2: reset by the guest \(reset control register "
+                r"0xcf9\); restarting$",
+                r"^vtvisor: vm plat2: .* 2 vCPUs on CPU 0,1, ",
+                r"^\[plat2\] DONE: [1-9]\d* passed, 0 failed$"],
+        reject=[r"FAIL", r"took-effect"],
+        stopped={"plat2": r"powered off \(ACPI S5\)"},
+        order=[(line("plat2", "platform: run 1"), line("plat2", "platform: run 2"))],
     ),
     # Four vCPUs on two CPUs.
     dict(

@@ -75,6 +75,8 @@
 #define VEC_X2_CLUST 0x62
 #define VEC_X2_SELF  0x63
 #define VEC_X2_OTH   0x64
+#define VEC_BENCH    0x70 /* `bench`: IPI latency */
+#define VEC_IOAPIC   0x71 /* the UART's line through the I/O APIC */
 #define VEC_SHOOT    0xe0
 #define VEC_KICK     0xf0
 #define VEC_SPUR     0xff
@@ -367,8 +369,17 @@ static void send_ipi(uint32_t dest, uint32_t lo)
 
 #define TEST_VA 0x00400000u
 
+/* `bench`: when the last VEC_BENCH interrupt reached its handler. */
+static volatile uint64_t bench_seen;
+static volatile uint32_t bench_count;
+static volatile bool bench_spin;
+
 static void irq_hook(uint32_t vector)
 {
+        if (vector == VEC_BENCH) {
+                bench_seen = rdtsc();
+                bench_count++;
+        }
         unsigned cpu = this_cpu();
         irq_cnt[cpu][vector & 255]++;
         if (vector == VEC_SHOOT) {
@@ -596,6 +607,40 @@ static uint32_t lowpri_taken(const uint32_t *before, uint32_t *who)
                         *who = c;
         }
         return sum;
+}
+
+/* The I/O APIC routes a device's interrupt to an AP: COM1's line (ISA IRQ
+ * 4, I/O APIC pin 4) with the transmitter-empty interrupt, which the UART
+ * raises as soon as it is enabled, to APIC ID 1 only. */
+#define IOAPIC_BASE 0xfec00000u
+#define COM1        0x3f8
+
+static void ioapic_write(uint32_t reg, uint32_t v)
+{
+        *(volatile uint32_t *)IOAPIC_BASE = reg;
+        *(volatile uint32_t *)(IOAPIC_BASE + 0x10) = v;
+}
+
+static void ioapic_test(void)
+{
+        uint32_t want[MAX_CPUS], before[MAX_CPUS];
+        want_only(want, 1);
+        snap(VEC_IOAPIC, before);
+        uint32_t flags = read_eflags();
+        __asm__ volatile("cli" ::: "memory");
+        ioapic_write(0x10 + 2 * 4 + 1, 1u << 24); /* destination: APIC ID 1 */
+        ioapic_write(0x10 + 2 * 4, VEC_IOAPIC);   /* fixed, physical, edge, unmasked */
+        uint8_t mcr = inb(COM1 + 4);
+        outb(COM1 + 4, mcr | 0x08); /* OUT2: the UART's interrupt reaches the line */
+        outb(COM1 + 1, 0x02);       /* IER: transmitter holding register empty */
+        bool ok = wait_ge(&irq_cnt[1][VEC_IOAPIC], before[1] + 1, WAIT_US);
+        outb(COM1 + 1, 0x00);
+        outb(COM1 + 4, mcr);
+        ioapic_write(0x10 + 2 * 4, 1u << 16); /* masked again */
+        settle();
+        if (flags & (1u << 9))
+                __asm__ volatile("sti" ::: "memory");
+        report("ioapic-uart-irq-to-ap1", ok && delivered(VEC_IOAPIC, before, want));
 }
 
 static void xapic_tests(void)
@@ -931,6 +976,64 @@ static void finish(void)
         }
 }
 
+/* ---- `bench` (make bench): IPI latency in TSC ticks ---- */
+
+/* AP 1 spins with interrupts on until told to stop. */
+static void bench_spinner(void)
+{
+        while (bench_spin)
+                cpu_relax();
+}
+
+static void sort32(uint32_t *a, unsigned n)
+{
+        for (unsigned i = 1; i < n; i++) {
+                uint32_t v = a[i];
+                unsigned j = i;
+                for (; j > 0 && a[j - 1] > v; j--)
+                        a[j] = a[j - 1];
+                a[j] = v;
+        }
+}
+
+/* From the BSP's write of the xAPIC ICR to AP 1's interrupt handler: the
+ * ticks between the TSC read just before the write and the handler's. */
+static void bench_ipi(const char *name)
+{
+        enum { N = 101 };
+        static uint32_t t[N];
+        unsigned got = 0;
+        for (unsigned i = 0; i < N; i++) {
+                uint32_t before = bench_count;
+                __asm__ volatile("cli" ::: "memory");
+                apic_wr(REG_ICR_HI, 1u << 24);
+                uint64_t t0 = rdtsc();
+                apic_wr(REG_ICR_LO, ICR_FIXED | ICR_ASSERT | VEC_BENCH);
+                __asm__ volatile("sti" ::: "memory");
+                if (!wait_ge(&bench_count, before + 1, WAIT_US))
+                        continue;
+                t[got++] = (uint32_t)(bench_seen - t0);
+                udelay(50);
+        }
+        if (!got) {
+                report(name, false);
+                return;
+        }
+        sort32(t, got);
+        gprintf("BENCH %s median=%u min=%u max=%u samples=%u\n", name, t[got / 2], t[0], t[got - 1],
+                got);
+}
+
+static void bench(void)
+{
+        bench_ipi("ipi_to_halted");
+        bench_spin = true;
+        post(1, bench_spinner);
+        udelay(1000);
+        bench_ipi("ipi_to_running");
+        bench_spin = false;
+}
+
 void guest_main(void)
 {
         char buf[16];
@@ -963,7 +1066,13 @@ void guest_main(void)
                 gprintf("smp: not every AP started: the remaining checks are skipped\n");
                 return;
         }
+        if (cmdline_has_word("bench")) {
+                bench();
+                finish();
+                return;
+        }
         xapic_tests();
+        ioapic_test();
         x2apic_tests();
         tlb_tests();
         finish();
