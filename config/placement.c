@@ -26,6 +26,22 @@ static unsigned nth_cpu(uint64_t mask, unsigned j)
         return lowest_cpu(mask);
 }
 
+/* How messages name VM i: "vm NAME" when the caller gave names, else
+ * "VM i". */
+struct label {
+        char text[40];
+};
+
+static struct label who(const struct placement_vm *vms, unsigned i)
+{
+        struct label l;
+        if (vms[i].name)
+                vtv_snprintf(l.text, sizeof(l.text), "vm %s", vms[i].name);
+        else
+                vtv_snprintf(l.text, sizeof(l.text), "VM %u", i);
+        return l;
+}
+
 static void set_error(struct placement *p, unsigned vm)
 {
         p->error[vm] = p->msg[vm];
@@ -33,24 +49,25 @@ static void set_error(struct placement *p, unsigned vm)
 
 /* Checks a pinned VM's set against the machine and the sets accepted so
  * far (owner[c]: the VM that pinned CPU c, or -1). */
-static bool check_pinned(struct placement *p, unsigned vm, uint64_t mask, unsigned ncpus,
-                         const int *owner)
+static bool check_pinned(struct placement *p, const struct placement_vm *vms, unsigned vm,
+                         uint64_t mask, unsigned ncpus, const int *owner)
 {
+        struct label me = who(vms, vm);
         uint64_t exists = ncpus >= 64 ? ~0ull : BIT(ncpus) - 1;
 
         if (mask & ~exists) {
                 unsigned c = lowest_cpu(mask & ~exists);
                 if (ncpus == 0)
                         vtv_snprintf(p->msg[vm], PLACEMENT_ERR_MAX,
-                                     "VM %u is pinned to CPU %u, but there are no CPUs", vm, c);
+                                     "%s is pinned to CPU %u, but there are no CPUs", me.text, c);
                 else if (ncpus == 1)
                         vtv_snprintf(p->msg[vm], PLACEMENT_ERR_MAX,
-                                     "VM %u is pinned to CPU %u, but there is only 1 CPU (CPU 0)",
-                                     vm, c);
+                                     "%s is pinned to CPU %u, but there is only 1 CPU (CPU 0)",
+                                     me.text, c);
                 else
                         vtv_snprintf(p->msg[vm], PLACEMENT_ERR_MAX,
-                                     "VM %u is pinned to CPU %u, but there are only %u CPUs (0-%u)",
-                                     vm, c, ncpus, ncpus - 1);
+                                     "%s is pinned to CPU %u, but there are only %u CPUs (0-%u)",
+                                     me.text, c, ncpus, ncpus - 1);
                 set_error(p, vm);
                 return false;
         }
@@ -58,7 +75,8 @@ static bool check_pinned(struct placement *p, unsigned vm, uint64_t mask, unsign
                 unsigned c = lowest_cpu(m);
                 if (owner[c] >= 0) {
                         vtv_snprintf(p->msg[vm], PLACEMENT_ERR_MAX,
-                                     "CPU %u is pinned by both VM %d and VM %u", c, owner[c], vm);
+                                     "CPU %u is pinned by both %s and %s", c,
+                                     who(vms, (unsigned)owner[c]).text, me.text);
                         set_error(p, vm);
                         return false;
                 }
@@ -95,7 +113,7 @@ unsigned placement_plan(struct placement *p, const struct placement_vm *vms, uns
                 uint64_t mask = vms[i].cpu_mask;
                 if (p->error[i] || !mask)
                         continue;
-                if (!check_pinned(p, i, mask, ncpus, owner)) {
+                if (!check_pinned(p, vms, i, mask, ncpus, owner)) {
                         refused++;
                         continue;
                 }

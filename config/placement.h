@@ -25,6 +25,7 @@
 #define PLACEMENT_NO_CPU    0xff /* cpu_of[][] of a refused VM or a vCPU it lacks */
 
 struct placement_vm {
+        const char *name;  /* for messages ("vm NAME"); NULL: "VM i" */
         unsigned vcpus;    /* 1..PLACEMENT_MAX_VCPUS */
         uint64_t cpu_mask; /* cpus=; 0 = not pinned */
 };

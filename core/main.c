@@ -189,7 +189,8 @@ static size_t create_vms(void)
                 if (sources[i].id < 0 || sources[i].cfg.initrd_for[0])
                         continue;
                 vms[n] = &sources[i];
-                want[n++] = (struct placement_vm){ sources[i].cfg.vcpus, sources[i].cfg.cpu_mask };
+                want[n++] = (struct placement_vm){ sources[i].cfg.name, sources[i].cfg.vcpus,
+                                                   sources[i].cfg.cpu_mask };
         }
         placement_plan(&plan, want, n, ncpus_online);
         size_t created = 0;

@@ -96,6 +96,16 @@ static bool ready(struct vcpu *v, uint64_t now)
         return go;
 }
 
+static bool any_vm_alive(void)
+{
+        for (size_t i = 0; i < vm_count(); i++) {
+                enum vm_run_state rs = __atomic_load_n(&vm_at(i)->run, __ATOMIC_ACQUIRE);
+                if (rs == VM_RUNNING || rs == VM_STOPPING)
+                        return true;
+        }
+        return false;
+}
+
 void sched_run(void)
 {
         unsigned id = this_cpu_id();
@@ -137,6 +147,10 @@ void sched_run(void)
                         ran = true;
                         break;
                 }
+                /* CPU 0 also serves the console: it goes on while any VM,
+                 * on any CPU, can still run. */
+                if (!alive && id == 0)
+                        alive = any_vm_alive();
                 if (!alive)
                         break;
                 if (!ran)

@@ -539,6 +539,21 @@ CASES = [
         reject=[r"FAIL", r"^vtvisor: cpu 1 up"],
         stopped={"cpuid": CLEAN},
     ),
+    # cpus= pins: a VM on CPU 1 alone (CPU 0 keeps serving the console), a
+    # CPU pinned twice and a CPU that does not exist refuse those VMs only.
+    dict(
+        name="placement-pinning",
+        cpus=2,
+        modules=["cpuid.elf name=pinned ram=8M cpus=1", "cpuid.elf name=twice ram=8M cpus=1",
+                 "cpuid.elf name=nosuch ram=8M cpus=3", "cpuid.elf name=free ram=8M"],
+        expect=[ok("pinned"), ok("free"),
+                r"^vtvisor: vm pinned: .* 1 vCPU on CPU 1, ",
+                r"^vtvisor: vm free: .* 1 vCPU on CPU 0, ",
+                r"^vtvisor: vm twice: refused: CPU 1 is pinned by both vm pinned and vm twice$",
+                r"^vtvisor: vm nosuch: refused: vm nosuch is pinned to CPU 3, but there are only "
+                r"2 CPUs \(0-1\)$"],
+        stopped={"pinned": CLEAN, "free": CLEAN},
+    ),
     # ---- SMP guests (tests/guest/smp.c): INIT-SIPI-SIPI, IPIs in every mode, x2APIC, TLB
     # shootdown ----
     dict(

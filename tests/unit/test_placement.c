@@ -20,7 +20,7 @@ static const char *cpus_of(unsigned vm, unsigned vcpus)
 
 START_TEST(one_cpu_many_vcpus)
 {
-        struct placement_vm vms[] = { { 4, 0 }, { 3, 0 } };
+        struct placement_vm vms[] = { { NULL, 4, 0 }, { NULL, 3, 0 } };
         ck_assert_uint_eq(placement_plan(&p, vms, 2, 1), 0);
         ck_assert_str_eq(cpus_of(0, 4), "0,0,0,0");
         ck_assert_str_eq(cpus_of(1, 3), "0,0,0");
@@ -35,7 +35,7 @@ END_TEST
 
 START_TEST(two_cpus_two_vms)
 {
-        struct placement_vm vms[] = { { 1, 0 }, { 1, 0 } };
+        struct placement_vm vms[] = { { NULL, 1, 0 }, { NULL, 1, 0 } };
         ck_assert_uint_eq(placement_plan(&p, vms, 2, 2), 0);
         ck_assert_uint_eq(p.cpu_of[0][0], 0);
         ck_assert_uint_eq(p.cpu_of[1][0], 1);
@@ -46,7 +46,7 @@ END_TEST
 
 START_TEST(four_cpus_one_smp_vm_two_small)
 {
-        struct placement_vm vms[] = { { 2, 0 }, { 1, 0 }, { 1, 0 } };
+        struct placement_vm vms[] = { { NULL, 2, 0 }, { NULL, 1, 0 }, { NULL, 1, 0 } };
         ck_assert_uint_eq(placement_plan(&p, vms, 3, 4), 0);
         ck_assert_str_eq(cpus_of(0, 2), "0,1");
         ck_assert_str_eq(cpus_of(1, 1), "2");
@@ -59,14 +59,14 @@ END_TEST
 START_TEST(pinning_in_set_order_and_wrapping)
 {
         /* cpus=1,3 with three vCPUs: 1, 3, then around to 1. */
-        struct placement_vm vms[] = { { 3, BIT(1) | BIT(3) } };
+        struct placement_vm vms[] = { { NULL, 3, BIT(1) | BIT(3) } };
         ck_assert_uint_eq(placement_plan(&p, vms, 1, 4), 0);
         ck_assert_str_eq(cpus_of(0, 3), "1,3,1");
         ck_assert_uint_eq(p.load[0], 0);
         ck_assert_uint_eq(p.load[1], 2);
         ck_assert_uint_eq(p.load[3], 1);
         /* More CPUs than vCPUs: the lowest ones are used. */
-        struct placement_vm wide[] = { { 2, 0xf0 } };
+        struct placement_vm wide[] = { { NULL, 2, 0xf0 } };
         ck_assert_uint_eq(placement_plan(&p, wide, 1, 8), 0);
         ck_assert_str_eq(cpus_of(0, 2), "4,5");
 }
@@ -76,7 +76,7 @@ START_TEST(pinned_before_unpinned)
 {
         /* VM 0 is unpinned but comes first: the pinned VM 1 still gets CPU 0,
          * and VM 0's vCPUs go where the load is lowest. */
-        struct placement_vm vms[] = { { 2, 0 }, { 1, BIT(0) }, { 1, 0 } };
+        struct placement_vm vms[] = { { NULL, 2, 0 }, { NULL, 1, BIT(0) }, { NULL, 1, 0 } };
         ck_assert_uint_eq(placement_plan(&p, vms, 3, 4), 0);
         ck_assert_str_eq(cpus_of(1, 1), "0");
         ck_assert_str_eq(cpus_of(0, 2), "1,2");
@@ -88,7 +88,7 @@ START_TEST(unpinned_share_pinned_cpus_by_load)
 {
         /* Two CPUs, both pinned with one vCPU each; unpinned vCPUs then
          * spread over both, lowest number first on ties. */
-        struct placement_vm vms[] = { { 1, BIT(0) }, { 1, BIT(1) }, { 3, 0 } };
+        struct placement_vm vms[] = { { NULL, 1, BIT(0) }, { NULL, 1, BIT(1) }, { NULL, 3, 0 } };
         ck_assert_uint_eq(placement_plan(&p, vms, 3, 2), 0);
         ck_assert_str_eq(cpus_of(2, 3), "0,1,0");
         ck_assert_uint_eq(p.load[0], 3);
@@ -98,7 +98,9 @@ END_TEST
 
 START_TEST(bad_cpu_is_refused_others_go_on)
 {
-        struct placement_vm vms[] = { { 1, 0 }, { 2, BIT(2) | BIT(5) }, { 1, 0 } };
+        struct placement_vm vms[] = { { NULL, 1, 0 },
+                                      { NULL, 2, BIT(2) | BIT(5) },
+                                      { NULL, 1, 0 } };
         ck_assert_uint_eq(placement_plan(&p, vms, 3, 4), 1);
         ck_assert_ptr_nonnull(p.error[1]);
         ck_assert_str_eq(p.error[1], "VM 1 is pinned to CPU 5, but there are only 4 CPUs (0-3)");
@@ -110,7 +112,7 @@ START_TEST(bad_cpu_is_refused_others_go_on)
         ck_assert_str_eq(cpus_of(2, 1), "1");
         ck_assert_uint_eq(p.load[2], 0);
 
-        struct placement_vm one[] = { { 1, BIT(1) } };
+        struct placement_vm one[] = { { NULL, 1, BIT(1) } };
         ck_assert_uint_eq(placement_plan(&p, one, 1, 1), 1);
         ck_assert_str_eq(p.error[0], "VM 0 is pinned to CPU 1, but there is only 1 CPU (CPU 0)");
         ck_assert_uint_eq(placement_plan(&p, one, 1, 0), 1);
@@ -120,7 +122,9 @@ END_TEST
 
 START_TEST(doubly_pinned_cpu_names_both_vms)
 {
-        struct placement_vm vms[] = { { 1, BIT(0) | BIT(1) }, { 1, BIT(2) }, { 1, BIT(1) } };
+        struct placement_vm vms[] = { { NULL, 1, BIT(0) | BIT(1) },
+                                      { NULL, 1, BIT(2) },
+                                      { NULL, 1, BIT(1) } };
         ck_assert_uint_eq(placement_plan(&p, vms, 3, 4), 1);
         ck_assert_ptr_null(p.error[0]);
         ck_assert_ptr_null(p.error[1]);
@@ -129,7 +133,7 @@ START_TEST(doubly_pinned_cpu_names_both_vms)
         ck_assert_str_eq(cpus_of(1, 1), "2");
         ck_assert_uint_eq(p.cpu_of[2][0], PLACEMENT_NO_CPU);
         /* A VM refused for a missing CPU does not hold the ones it named. */
-        struct placement_vm v2[] = { { 1, BIT(1) | BIT(9) }, { 1, BIT(1) } };
+        struct placement_vm v2[] = { { NULL, 1, BIT(1) | BIT(9) }, { NULL, 1, BIT(1) } };
         ck_assert_uint_eq(placement_plan(&p, v2, 2, 4), 1);
         ck_assert_ptr_nonnull(p.error[0]);
         ck_assert_ptr_null(p.error[1]);
@@ -140,14 +144,14 @@ END_TEST
 START_TEST(overcommit_shares_evenly)
 {
         /* 3 VMs of 2 vCPUs on 2 CPUs: 3 each. */
-        struct placement_vm vms[] = { { 2, 0 }, { 2, 0 }, { 2, 0 } };
+        struct placement_vm vms[] = { { NULL, 2, 0 }, { NULL, 2, 0 }, { NULL, 2, 0 } };
         ck_assert_uint_eq(placement_plan(&p, vms, 3, 2), 0);
         ck_assert_uint_eq(p.load[0], 3);
         ck_assert_uint_eq(p.load[1], 3);
         ck_assert_str_eq(cpus_of(0, 2), "0,1");
         ck_assert_str_eq(cpus_of(1, 2), "0,1");
         /* 64 vCPUs on 3 CPUs: loads 22, 21, 21. */
-        struct placement_vm big[] = { { 64, 0 } };
+        struct placement_vm big[] = { { NULL, 64, 0 } };
         ck_assert_uint_eq(placement_plan(&p, big, 1, 3), 0);
         ck_assert_uint_eq(p.load[0], 22);
         ck_assert_uint_eq(p.load[1], 21);
@@ -160,7 +164,7 @@ START_TEST(all_sixteen_vms_on_sixty_four_cpus)
 {
         struct placement_vm vms[PLACEMENT_MAX_VMS];
         for (unsigned i = 0; i < PLACEMENT_MAX_VMS; i++)
-                vms[i] = (struct placement_vm){ 4, 0 };
+                vms[i] = (struct placement_vm){ NULL, 4, 0 };
         vms[15].cpu_mask = BIT(63) | BIT(62) | BIT(61) | BIT(60);
         ck_assert_uint_eq(placement_plan(&p, vms, PLACEMENT_MAX_VMS, 64), 0);
         for (unsigned c = 0; c < 64; c++)
@@ -174,12 +178,12 @@ END_TEST
 
 START_TEST(bad_vcpu_counts_and_no_cpus)
 {
-        struct placement_vm vms[] = { { 0, 0 }, { 65, 0 }, { 1, 0 } };
+        struct placement_vm vms[] = { { NULL, 0, 0 }, { NULL, 65, 0 }, { NULL, 1, 0 } };
         ck_assert_uint_eq(placement_plan(&p, vms, 3, 2), 2);
         ck_assert_str_eq(p.error[0], "VM 0 has 0 vCPUs (it must have 1 to 64)");
         ck_assert_str_eq(p.error[1], "VM 1 has 65 vCPUs (it must have 1 to 64)");
         ck_assert_str_eq(cpus_of(2, 1), "0");
-        struct placement_vm one[] = { { 1, 0 } };
+        struct placement_vm one[] = { { NULL, 1, 0 } };
         ck_assert_uint_eq(placement_plan(&p, one, 1, 0), 1);
         ck_assert_str_eq(p.error[0], "VM 0: there are no CPUs");
 }
@@ -187,13 +191,25 @@ END_TEST
 
 START_TEST(plan_is_reset_between_calls)
 {
-        struct placement_vm bad[] = { { 1, BIT(7) } };
+        struct placement_vm bad[] = { { NULL, 1, BIT(7) } };
         ck_assert_uint_eq(placement_plan(&p, bad, 1, 2), 1);
-        struct placement_vm good[] = { { 1, 0 } };
+        struct placement_vm good[] = { { NULL, 1, 0 } };
         ck_assert_uint_eq(placement_plan(&p, good, 1, 2), 0);
         ck_assert_ptr_null(p.error[0]);
         ck_assert_uint_eq(p.load[0], 1);
         ck_assert_uint_eq(p.load[1], 0);
+}
+END_TEST
+
+START_TEST(messages_use_names)
+{
+        struct placement_vm vms[] = { { "web", 1, BIT(1) },
+                                      { "db", 1, BIT(1) },
+                                      { "far", 1, BIT(7) } };
+        ck_assert_uint_eq(placement_plan(&p, vms, 3, 2), 2);
+        ck_assert_ptr_null(p.error[0]);
+        ck_assert_str_eq(p.error[1], "CPU 1 is pinned by both vm web and vm db");
+        ck_assert_str_eq(p.error[2], "vm far is pinned to CPU 7, but there are only 2 CPUs (0-1)");
 }
 END_TEST
 
@@ -213,6 +229,7 @@ int main(void)
         tcase_add_test(tc, all_sixteen_vms_on_sixty_four_cpus);
         tcase_add_test(tc, bad_vcpu_counts_and_no_cpus);
         tcase_add_test(tc, plan_is_reset_between_calls);
+        tcase_add_test(tc, messages_use_names);
         suite_add_tcase(s, tc);
         return unit_run_suite(s);
 }
