@@ -463,8 +463,10 @@ static enum exit_action handle_cr(struct vcpu *v)
                 } else if (cr == 8) {
                         /* CR8 is TPR[7:4] (SDM 10.8.6.1); bits 63:4 are reserved. */
                         ok = (val >> 4) == 0;
-                        if (ok)
+                        if (ok) {
                                 lapic_set_tpr(&v->lapic, (uint8_t)(val << 4));
+                                v->irq_dirty = true;
+                        }
                 } else if (cr == 3) {
                         vmcs_writenat(GUEST_CR3, val);
                 } else {
@@ -585,13 +587,22 @@ static enum exit_action handle_preemption_timer(struct vcpu *v)
 {
         /* Either the slice ended (vcpu_run yields) or the APIC timer is due
          * (irq_inject delivers it before the next entry). */
-        UNUSED(v);
+        v->irq_dirty = true;
+        return EXIT_CONTINUE;
+}
+
+static enum exit_action handle_tpr_below_threshold(struct vcpu *v)
+{
+        /* The guest lowered CR8 below a pending interrupt's class (TPR
+         * shadow, SDM 29.1.2): irq_inject delivers it now.  A trap-like
+         * exit: RIP is already past the MOV. */
+        v->irq_dirty = true;
         return EXIT_CONTINUE;
 }
 
 static enum exit_action handle_interrupt_window(struct vcpu *v)
 {
-        UNUSED(v); /* irq_inject, before the next entry, injects */
+        v->irq_dirty = true; /* irq_inject, before the next entry, injects */
         return EXIT_CONTINUE;
 }
 
@@ -606,6 +617,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
         [EXIT_EXTERNAL_INTERRUPT] = handle_external_interrupt,
         [EXIT_TRIPLE_FAULT] = handle_triple_fault,
         [EXIT_INTERRUPT_WINDOW] = handle_interrupt_window,
+        [EXIT_TPR_BELOW_THRESHOLD] = handle_tpr_below_threshold,
         [EXIT_INIT] = handle_init,
         [EXIT_CPUID] = handle_cpuid,
         [EXIT_GETSEC] = handle_inject_ud,

@@ -12,6 +12,7 @@
  * guest mode (a kick) or, on this CPU, the sender yields to it. */
 static void notify(struct vcpu *from, struct vcpu *t)
 {
+        t->irq_dirty = true;
         if (t->cpu != this_cpu_id())
                 smp_kick(t->cpu);
         else if (from && t != from)
@@ -70,6 +71,7 @@ static void lapic_write(struct vcpu *v, void *dev, uint64_t offset, unsigned siz
         UNUSED(size);
         struct lapic_effects fx;
         lapic_mmio_write(&v->lapic, (uint32_t)(offset & ~3ULL), (uint32_t)value, rdtsc(), &fx);
+        v->irq_dirty = true;
         irq_lapic_effects(v, &fx);
 }
 
@@ -237,6 +239,20 @@ void irq_inject(struct vcpu *v)
                         vec = lapic_highest_pending(&v->lapic);
                 }
                 want_window = vec >= 0;
+        }
+        if (v->vapic) {
+                /* The model's TPR (changed by APIC register writes) back
+                 * into the page, and a threshold so that lowering CR8 below
+                 * a pending interrupt's class exits (SDM 29.1.2) where it
+                 * would otherwise go unnoticed until the next slow path. */
+                v->vapic[VAPIC_TPR] = lapic_get_tpr(&v->lapic);
+                int pend = lapic_highest_requested(&v->lapic);
+                uint32_t threshold = 0;
+                if (pend >= 0 && !want_window && vec < 0)
+                        threshold = (uint32_t)pend >> 4;
+                if (threshold > (uint32_t)lapic_get_tpr(&v->lapic) >> 4)
+                        threshold = 0;
+                vmcs_write32(TPR_THRESHOLD, threshold);
         }
         /* The control is only touched when it changes: this runs before
          * every VM entry. */

@@ -121,6 +121,7 @@ bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
         if (lapic_owns_msr(msr)) {
                 struct lapic_effects fx;
                 if (lapic_msr_write(&v->lapic, msr, val, rdtsc(), &fx)) {
+                        v->irq_dirty = true;
                         irq_lapic_effects(v, &fx);
                         return true;
                 }

@@ -66,15 +66,21 @@ static void setup_controls(struct vcpu *v)
 {
         struct vm *vm = v->vm;
         uint32_t pin = PIN_EXTINT_EXITING | PIN_NMI_EXITING | PIN_PREEMPT_TIMER;
-        uint32_t proc = PROC_HLT_EXITING | PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING |
-                        PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_SECONDARY | PROC_MWAIT_EXITING |
-                        PROC_MONITOR_EXITING | PROC_RDPMC_EXITING;
+        /* With the TPR shadow, MOV to and from CR8 use the virtual-APIC
+         * page's TPR without an exit (SDM 29.1.1, 29.3); without it, they
+         * exit. */
+        uint32_t cr8 = v->vapic ? PROC_TPR_SHADOW : PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
+        uint32_t proc = PROC_HLT_EXITING | cr8 | PROC_IO_BITMAPS | PROC_MSR_BITMAPS |
+                        PROC_SECONDARY | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
+                        PROC_RDPMC_EXITING;
         uint32_t proc2 = PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED_GUEST | PROC2_WBINVD_EXITING;
         /* Without these two the instructions raise #UD in the guest; CPUID
          * hides them accordingly (exit.c). */
         proc2 |= (PROC2_RDTSCP | PROC2_INVPCID) & vmx_caps.proc2.may_be_1;
         uint32_t exit = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_EFER |
                         EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG;
+        /* Lets the exit fast path leave the timer alone (arm_preemption_timer). */
+        exit |= EXIT_SAVE_PREEMPT_TIMER & vmx_caps.exit.may_be_1;
         uint32_t entry = ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG;
 
         vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, adjust_or_die(vmx_caps.pin, pin, "pin-based"));
@@ -99,6 +105,10 @@ static void setup_controls(struct vcpu *v)
         vmcs_write64(IO_BITMAP_B, vm->io_bitmap_b);
         vmcs_write64(MSR_BITMAP, vm->msr_bitmap);
         vmcs_write64(TSC_OFFSET, 0);
+        if (v->vapic) {
+                vmcs_write64(VIRTUAL_APIC_PAGE_ADDR, hva_to_hpa(v->vapic));
+                vmcs_write32(TPR_THRESHOLD, 0);
+        }
         vmcs_write64(VMCS_LINK_POINTER, ~0ULL);
         vmcs_writenat(CR0_GUEST_HOST_MASK, cr0_host_owned());
         vmcs_writenat(CR4_GUEST_HOST_MASK, cr4_host_owned());
@@ -210,6 +220,12 @@ const char *vcpu_init(struct vcpu *v, struct vm *vm, unsigned index, const struc
                 return "out of memory for the VMCS";
         v->xsave_area = hpa_to_hva(fpu);
         fpu_area_init(v->xsave_area);
+        if (vmx_caps.proc.may_be_1 & PROC_TPR_SHADOW) {
+                hpa_t page = mm_alloc_pages(1, PAGE_SIZE);
+                if (!page)
+                        return "out of memory for the virtual-APIC page";
+                v->vapic = hpa_to_hva(page);
+        }
         v->xcr0 = 1; /* x87 only, as after RESET */
 
         *(uint32_t *)hpa_to_hva(v->vmcs) = VMX_BASIC_REVISION(vmx_caps.basic);
@@ -244,6 +260,10 @@ void vcpu_destroy(struct vcpu *v)
                 vmclear(v->vmcs);
                 mm_free_pages(v->vmcs, 1);
                 v->vmcs = 0;
+        }
+        if (v->vapic) {
+                mm_free_pages(hva_to_hpa(v->vapic), 1);
+                v->vapic = NULL;
         }
         if (v->xsave_area) {
                 mm_free_pages(hva_to_hpa(v->xsave_area),
@@ -399,6 +419,7 @@ void vcpu_advance_rip(struct vcpu *v, unsigned length)
 
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error)
 {
+        v->irq_dirty = true; /* an interrupt may now need the window */
         uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | (vector & 0xff);
         /* With CR0.PE = 0 no error code may be delivered (SDM 26.2.1.3). */
         if (has_error && (vcpu_guest_cr0(v) & CR0_PE)) {
@@ -410,11 +431,12 @@ void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint
 
 /* An exit in the middle of delivering an event (IDT-vectoring information
  * valid) must deliver that event again on the next entry (SDM 27.2.4). */
-static void reinject_vectoring_event(void)
+static void reinject_vectoring_event(struct vcpu *v)
 {
         uint32_t info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
         if (!(info & INTR_INFO_VALID))
                 return;
+        v->irq_dirty = true;
         vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info & ~0x1000u);
         if (info & INTR_INFO_DELIVER_CODE)
                 vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read32(IDT_VECTORING_ERROR_CODE));
@@ -437,17 +459,25 @@ static void entry_failed(struct vcpu *v, int result)
 }
 
 /* The VMX preemption timer ends the time slice and wakes the vCPU for its
- * APIC timer, whichever comes first.  It restarts at every entry (no
- * "save timer value" control), so it is recomputed each time. */
-static void arm_preemption_timer(struct vcpu *v)
+ * APIC timer, whichever comes first.  With the "save VMX-preemption timer
+ * value" exit control it counts on across exits, so it is only re-armed on
+ * the slow path; without it, it restarts at every entry and is re-armed
+ * every time. */
+static void arm_preemption_timer(struct vcpu *v, uint64_t now)
 {
-        uint64_t now = rdtsc(), until = v->slice_end;
+        uint64_t until = v->slice_end;
         uint64_t deadline = lapic_timer_deadline(&v->lapic);
         if (deadline < until)
                 until = deadline;
+        v->event_tsc = until;
         uint64_t ticks = until > now ? (until - now) >> vmx_caps_preempt_shift(&vmx_caps) : 0;
         vmcs_write32(VMX_PREEMPTION_TIMER_VALUE,
                      ticks > 0xffffffffULL ? 0xffffffffU : (uint32_t)ticks);
+}
+
+static bool timer_saved(void)
+{
+        return (vmx_caps.exit.may_be_1 & EXIT_SAVE_PREEMPT_TIMER) != 0;
 }
 
 /* Applies a STARTUP IPI to a vCPU waiting for one.  vm->lock held. */
@@ -467,16 +497,29 @@ void vcpu_run(struct vcpu *v)
         v->slice_end = rdtsc() + TIME_SLICE_TSC;
         v->yield = false;
 
+        bool saved = timer_saved();
         spin_lock(&vm->lock);
         if (v->requests & VCPU_REQ_SIPI)
                 start_from_sipi(v);
+        v->irq_dirty = true;
         while (!vm->stopped && v->state == VCPU_RUNNABLE && !v->yield) {
-                /* The slice is also checked here: a guest that exits often
-                 * resets the preemption timer before it can fire. */
-                if (rdtsc() >= v->slice_end)
-                        break;
-                irq_inject(v);
-                arm_preemption_timer(v);
+                uint64_t now = rdtsc();
+                /* The slow path: interrupt state changed (irq_dirty, set by
+                 * whatever touches a local APIC or injects an event), or the
+                 * slice or the APIC timer is due.  Otherwise nothing that
+                 * decides injection or the timer has changed since the last
+                 * entry, and the guest goes straight back. */
+                if (v->irq_dirty || now >= v->event_tsc) {
+                        /* The slice is also checked here: a guest that exits
+                         * often may never let the preemption timer fire. */
+                        if (now >= v->slice_end)
+                                break;
+                        v->irq_dirty = false;
+                        irq_inject(v);
+                        arm_preemption_timer(v, now);
+                } else if (!saved) {
+                        arm_preemption_timer(v, now);
+                }
                 if (!v->launched)
                         log_line("vm %s: first entry%s at TSC %llu", vm->cfg.name,
                                  v->index ? " of an AP" : "", (unsigned long long)rdtsc());
@@ -490,6 +533,10 @@ void vcpu_run(struct vcpu *v)
                 }
                 v->launched = true;
                 v->exits++;
+                /* The guest may have moved its TPR through CR8 without an
+                 * exit: the model takes it from the virtual-APIC page. */
+                if (v->vapic)
+                        lapic_set_tpr(&v->lapic, v->vapic[VAPIC_TPR]);
                 /* The exit cleared the entry interruption field's valid bit
                  * (SDM 27.2.4), so an event is only injected if a handler
                  * or irq_inject asks again. */
@@ -503,7 +550,7 @@ void vcpu_run(struct vcpu *v)
                                 (unsigned long long)vmcs_readnat(EXIT_QUALIFICATION));
                         break;
                 }
-                reinject_vectoring_event();
+                reinject_vectoring_event(v);
                 enum exit_action a = exit_dispatch(v, EXIT_REASON_BASIC(reason));
                 if (a == EXIT_YIELD)
                         break;

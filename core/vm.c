@@ -354,8 +354,20 @@ static void poll_console_input(void)
 }
 
 /* A guest that stopped writing in the middle of a line (a prompt) gets
- * that much shown after this long. */
-#define PARTIAL_LINE_TSC_DIVISOR 50 /* 1/50 s */
+ * that much shown once it waits (every vCPU halted) for 1/50 s, or after
+ * half a second in any case.  A vCPU that merely lost its CPU to another
+ * in the middle of a line is not waiting: its line stays whole. */
+#define PARTIAL_LINE_IDLE_DIVISOR 50 /* 1/50 s */
+#define PARTIAL_LINE_MAX_DIVISOR  2  /* 1/2 s */
+
+static bool vm_waits(const struct vm *vm)
+{
+        for (unsigned i = 0; i < vm->nvcpus; i++) {
+                if (vm->vcpus[i].state == VCPU_RUNNABLE)
+                        return false;
+        }
+        return true;
+}
 
 void vm_poll_console(uint64_t now)
 {
@@ -365,8 +377,10 @@ void vm_poll_console(uint64_t now)
                 if (vm->run != VM_RUNNING)
                         continue;
                 spin_lock(&vm->lock);
+                uint64_t idle = now - vm->uart_activity;
                 if (vm->run == VM_RUNNING && !vm->stopped && vuart_pending(&vm->uart) &&
-                    now - vm->uart_activity > tsc_hz() / PARTIAL_LINE_TSC_DIVISOR)
+                    ((idle > tsc_hz() / PARTIAL_LINE_IDLE_DIVISOR && vm_waits(vm)) ||
+                     idle > tsc_hz() / PARTIAL_LINE_MAX_DIVISOR))
                         vuart_flush(&vm->uart);
                 spin_unlock(&vm->lock);
         }

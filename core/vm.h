@@ -23,7 +23,8 @@
 #include "loaders/guest_state.h"
 
 #define MAX_VMS         16
-#define MAX_VCPUS       64 /* per VM */
+#define MAX_VCPUS       64   /* per VM */
+#define VAPIC_TPR       0x80 /* the TPR's offset in the virtual-APIC page */
 #define STOP_REASON_MAX 192
 
 /* Guest GPRs in SDM order, then CR2: vmx_entry.S depends on this layout.
@@ -71,6 +72,14 @@ struct vcpu {
         uint64_t slice_end;              /* TSC at which this vCPU's time slice ends */
         bool intr_window;                /* interrupt-window exiting is on */
         bool yield;                      /* leave vcpu_run after this exit */
+        /* Exit fast path (vcpu_run): something changed what irq_inject
+         * decides (set under vm->lock); the TSC at which the slice ends or
+         * the APIC timer fires, whichever is first. */
+        bool irq_dirty;
+        uint64_t event_tsc;
+        /* The virtual-APIC page (TPR shadow), or NULL on a CPU without it:
+         * its TPR byte mirrors the local APIC model's. */
+        uint8_t *vapic;
 
         uint64_t exits;
 };

@@ -296,6 +296,13 @@ int lapic_highest_pending(const struct lapic *a)
         return v;
 }
 
+int lapic_highest_requested(const struct lapic *a)
+{
+        if (a->mode == LAPIC_MODE_DISABLED)
+                return -1;
+        return vec_highest(a->irr);
+}
+
 void lapic_start_service(struct lapic *a, uint8_t vector)
 {
         vec_clear(a->irr, vector);

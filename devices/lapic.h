@@ -246,6 +246,9 @@ void lapic_accept(struct lapic *a, uint8_t vector, bool level);
  * what its IRR already holds (SDM 11.4.7.2); a hardware-disabled one
  * offers nothing. */
 int lapic_highest_pending(const struct lapic *a);
+/* The highest vector in IRR whatever the priorities, or -1 (none, or the
+ * APIC is hardware-disabled). */
+int lapic_highest_requested(const struct lapic *a);
 /* The vector was injected (the processor's INTA): IRR -> ISR. */
 void lapic_start_service(struct lapic *a, uint8_t vector);
 /* Retires the highest ISR vector, as a write to EOI does.  Returns it, or -1

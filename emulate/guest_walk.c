@@ -18,8 +18,7 @@
  * RAM fails the read anyway. */
 #define PTE64_ADDR 0x000ffffffffff000ULL
 
-static uint32_t fault_code(enum walk_access access, unsigned cpl, bool present, bool rsvd,
-                           bool nxe_or_pae)
+static uint32_t fault_code(enum walk_access access, unsigned cpl, bool present, bool rsvd, bool nxe)
 {
         uint32_t e = present ? PF_P : 0;
         if (access == WALK_WRITE)
@@ -28,7 +27,9 @@ static uint32_t fault_code(enum walk_access access, unsigned cpl, bool present, 
                 e |= PF_U;
         if (rsvd)
                 e |= PF_RSVD | PF_P;
-        if (access == WALK_FETCH && nxe_or_pae)
+        /* SDM 4.7: I/D reports a fetch only with PAE or 4-level paging and
+         * EFER.NXE = 1 (or CR4.SMEP = 1, which guests do not get). */
+        if (access == WALK_FETCH && nxe)
                 e |= PF_I;
         return e;
 }
@@ -59,7 +60,7 @@ static enum walk_result walk64(const struct walk_ctx *w, uint64_t gva, enum walk
                  * as not present so the caller stops rather than guesses. */
                 uint64_t top = gva >> 47;
                 if (top != 0 && top != 0x1ffff) {
-                        *err = fault_code(access, w->cpl, false, false, true);
+                        *err = fault_code(access, w->cpl, false, false, nxe);
                         return WALK_PAGE_FAULT;
                 }
         }
@@ -73,7 +74,7 @@ static enum walk_result walk64(const struct walk_ctx *w, uint64_t gva, enum walk
                 if (!w->read_gpa(w->ctx, table + 8ULL * idx, 8, &e))
                         return WALK_BAD_GPA;
                 if (!(e & PTE_P)) {
-                        *err = fault_code(access, w->cpl, false, false, true);
+                        *err = fault_code(access, w->cpl, false, false, nxe);
                         return WALK_PAGE_FAULT;
                 }
                 bool rsvd = !nxe && (e & PTE_NX);
@@ -81,7 +82,7 @@ static enum walk_result walk64(const struct walk_ctx *w, uint64_t gva, enum walk
                         /* PAE PDPTEs: no R/W, U/S, NX; bits 2:1 and 8:5 reserved. */
                         rsvd = (e & 0x1e6ULL) || (e & PTE_NX);
                         if (rsvd) {
-                                *err = fault_code(access, w->cpl, true, true, true);
+                                *err = fault_code(access, w->cpl, true, true, nxe);
                                 return WALK_PAGE_FAULT;
                         }
                         table = e & PTE64_ADDR;
@@ -90,7 +91,7 @@ static enum walk_result walk64(const struct walk_ctx *w, uint64_t gva, enum walk
                 if (level == 4 && (e & PTE_PS))
                         rsvd = true;
                 if (rsvd) {
-                        *err = fault_code(access, w->cpl, true, true, true);
+                        *err = fault_code(access, w->cpl, true, true, nxe);
                         return WALK_PAGE_FAULT;
                 }
                 writable = writable && (e & PTE_W);
@@ -103,11 +104,11 @@ static enum walk_result walk64(const struct walk_ctx *w, uint64_t gva, enum walk
                         if (level > 1 && (e & PTE64_ADDR & (size - 1) & ~0x1000ULL)) {
                                 /* Large-page address bits below the page size
                                  * (except PAT, bit 12) are reserved. */
-                                *err = fault_code(access, w->cpl, true, true, true);
+                                *err = fault_code(access, w->cpl, true, true, nxe);
                                 return WALK_PAGE_FAULT;
                         }
                         if (!allowed(w, access, writable, user, nx)) {
-                                *err = fault_code(access, w->cpl, true, false, true);
+                                *err = fault_code(access, w->cpl, true, false, nxe);
                                 return WALK_PAGE_FAULT;
                         }
                         *gpa = base | (gva & (size - 1));

@@ -244,7 +244,10 @@ static bool place_kernel(const struct linux_load_params *p, const struct linux_i
         }
         if (!im->relocatable)
                 return false;
-        uint64_t start = ALIGN_UP(MAX(im->pref_address, floor), im->kernel_alignment);
+        uint64_t lowest = MAX(im->pref_address, floor);
+        uint64_t start = ALIGN_UP(lowest, im->kernel_alignment);
+        if (start < lowest)
+                return false; /* a pref_address near 2^64: the alignment wrapped */
         bool found = false;
         for (size_t i = 0; i < p->e820_count; i++) {
                 uint64_t c = ALIGN_UP(MAX(p->e820[i].addr, start), im->kernel_alignment);

@@ -2,21 +2,20 @@
 #include "lib/log.h"
 #include "vmx/vmx_names.h"
 
-uint64_t vmcs_read_checked(enum vmcs_field field, void *caller)
+void vmcs_read_failed(enum vmcs_field field, void *caller)
 {
+        /* Repeat the access to learn which failure it was. */
         uint64_t v = 0;
         enum vmx_result r = vmread_raw(field, &v);
-        if (r != VMX_OK)
-                panic("VMREAD of %s (0x%x) failed (%s), called from %p", vmcs_field_name(field),
-                      (unsigned)field,
-                      r == VMX_FAIL_INVALID ? "no current VMCS" : "unsupported field", caller);
-        return v;
+        panic("VMREAD of %s (0x%x) failed (%s), called from %p", vmcs_field_name(field),
+              (unsigned)field, r == VMX_FAIL_INVALID ? "no current VMCS" : "unsupported field",
+              caller);
 }
 
-void vmcs_write_checked(enum vmcs_field field, uint64_t value, void *caller)
+void vmcs_write_failed(enum vmcs_field field, uint64_t value, void *caller)
 {
         enum vmx_result r = vmwrite_raw(field, value);
-        if (r != VMX_OK) {
+        {
                 uint64_t err = 0;
                 if (r == VMX_FAIL_VALID)
                         vmread_raw(VM_INSTRUCTION_ERROR, &err);

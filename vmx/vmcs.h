@@ -7,9 +7,36 @@
 
 #include "vmx/vmx.h"
 
-uint64_t vmcs_read_checked(enum vmcs_field field, void *caller);
-void vmcs_write_checked(enum vmcs_field field, uint64_t value, void *caller);
+/* The failure reports: out of line, they never return. */
+__attribute__((noreturn, cold)) void vmcs_read_failed(enum vmcs_field field, void *caller);
+__attribute__((noreturn, cold)) void vmcs_write_failed(enum vmcs_field field, uint64_t value,
+                                                       void *caller);
 bool vmcs_write_safe(enum vmcs_field field, uint64_t value);
+
+/* Inline, so an access on the exit path is the instruction and one
+ * branch (CF or ZF set: VMfailInvalid or VMfailValid, SDM 30.2). */
+static inline __attribute__((always_inline)) uint64_t vmcs_read_checked(enum vmcs_field field,
+                                                                        void *caller)
+{
+        uint64_t v;
+        __asm__ goto("vmread %1, %0; jbe %l[fail]" : "=r"(v) : "r"((uint64_t)field) : "cc" : fail);
+        return v;
+fail:
+        vmcs_read_failed(field, caller);
+}
+
+static inline __attribute__((always_inline)) void vmcs_write_checked(enum vmcs_field field,
+                                                                     uint64_t value, void *caller)
+{
+        __asm__ goto("vmwrite %1, %0; jbe %l[fail]"
+                     :
+                     : "r"((uint64_t)field), "rm"(value)
+                     : "cc"
+                     : fail);
+        return;
+fail:
+        vmcs_write_failed(field, value, caller);
+}
 
 #define VMCS_WIDTH_CHECK(f, w)                                                                     \
         (void)sizeof(struct {                                                                      \

@@ -121,6 +121,7 @@ const struct vmcs_field_desc vmcs_field_table[] = {
         F(VM_ENTRY_CONTROLS),
         F(EXCEPTION_BITMAP),
         F(CR3_TARGET_COUNT),
+        F(VIRTUAL_APIC_PAGE_ADDR),
         F(EPT_POINTER),
         F(IO_BITMAP_A),
         F(IO_BITMAP_B),

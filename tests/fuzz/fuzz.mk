@@ -34,14 +34,23 @@ FUZZ_OPTS_insn_decode      := -max_len=32
 FUZZ_SEED_DEPS_fw_acpi := $(BUILD)/unit/test_fw_acpi
 FUZZ_SEED_CMD_fw_acpi  := $(BUILD)/unit/test_fw_acpi --write-corpus
 
+# Small valid inputs in each target's own format (tests/fuzz/seeds.py).
+FUZZ_SEED_DEPS_guest_walk   := tests/fuzz/seeds.py
+FUZZ_SEED_CMD_guest_walk    := python3 tests/fuzz/seeds.py guest_walk
+FUZZ_SEED_DEPS_loader_linux := tests/fuzz/seeds.py
+FUZZ_SEED_CMD_loader_linux  := python3 tests/fuzz/seeds.py loader_linux
+
 .PHONY: fuzz fuzz-build $(addprefix fuzz-run-,$(FUZZ_NAMES))
 
 fuzz-build: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_NAMES))
 
 fuzz: $(addprefix fuzz-run-,$(FUZZ_NAMES))
 
+# Every header a target can reach: a change to one rebuilds the fuzzers.
+FUZZ_HEADERS := $(wildcard $(addsuffix /*.h,lib boot emulate devices loaders config) tests/fuzz/*.h)
+
 define fuzz_rule
-$(BUILD)/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz_$(1).srcs $(shell cat tests/fuzz/fuzz_$(1).srcs 2>/dev/null) $(wildcard emulate/*.h lib/*.h)
+$(BUILD)/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz_$(1).srcs $(shell cat tests/fuzz/fuzz_$(1).srcs 2>/dev/null) $(FUZZ_HEADERS)
 	@mkdir -p $(BUILD)/fuzz
 	$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ tests/fuzz/fuzz_$(1).c $(shell cat tests/fuzz/fuzz_$(1).srcs 2>/dev/null)
 

@@ -22,6 +22,7 @@
 #define VEC_DL           0x42
 #define VEC_SELF         0x50
 #define VEC_UART         0x60
+#define VEC_TPR          0x71
 #define MSR_APIC_BASE    0x1b
 #define MSR_TSC_DEADLINE 0x6e0
 
@@ -207,11 +208,31 @@ static void x2apic(void)
         expect_vec("x2apic-to-xapic-gp", g_fault_vector, VEC_GP);
 }
 
+/* The TPR holds back an interrupt of its class or below until it is
+ * lowered (SDM 11.8.3.1): a self IPI through the ICR waits in IRR. */
+static void tpr_blocks(void)
+{
+        apic_wr(REG_TPR, 0x70);
+        __asm__ volatile("sti");
+        apic_wr(0x300, (1u << 18) | VEC_TPR); /* ICR: self, fixed */
+        for (int i = 0; i < 1000; i++)
+                __asm__ volatile("pause");
+        expect_eq32("tpr-holds-back", g_irq_count[VEC_TPR], 0);
+        report("tpr-held-in-irr", apic_rd(REG_IRR + 0x30) & (1u << (VEC_TPR & 31)));
+        apic_wr(REG_TPR, 0x60);
+        for (int i = 0; i < 1000; i++)
+                __asm__ volatile("pause");
+        expect_eq32("tpr-lowered-delivers", g_irq_count[VEC_TPR], 1);
+        apic_wr(REG_EOI, 0);
+        apic_wr(REG_TPR, 0);
+}
+
 void guest_main(void)
 {
         apic_wr(REG_SVR, 0x1ff); /* software-enable, spurious vector 0xff */
         report("apic-enabled", apic_rd(REG_SVR) & 0x100);
         mmio_forms();
+        tpr_blocks();
         oneshot();
         periodic();
         tsc_deadline();

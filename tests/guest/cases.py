@@ -406,6 +406,7 @@ CASES = [
         name="apic",
         modules=["apic.elf name=apic ram=8M"],
         expect=[ok("apic")] + passes("apic", "lapic-version-moffs", "tpr-store-byte",
+                                     "tpr-holds-back", "tpr-held-in-irr", "tpr-lowered-delivers",
                                      "oneshot-fires-wakes-hlt", "periodic-fires-repeatedly",
                                      "deadline-delivered-after-sti", "uart-thre-irq-routed",
                                      "uart-rx-irq-routed", "x2apic-self-ipi",

@@ -118,6 +118,23 @@ START_TEST(long_mode_faults)
 }
 END_TEST
 
+/* SDM 4.7: the I/D bit reports a fetch only when EFER.NXE = 1 (no SMEP). */
+START_TEST(fetch_fault_id_bit_follows_nxe)
+{
+        uint64_t gpa;
+        uint32_t err;
+        build_long();
+        ck_assert_int_eq(guest_walk(&w, 0x6000, WALK_FETCH, &gpa, &err), WALK_PAGE_FAULT);
+        ck_assert_uint_eq(err, PF_I);
+        w.efer &= ~NXE;
+        ck_assert_int_eq(guest_walk(&w, 0x6000, WALK_FETCH, &gpa, &err), WALK_PAGE_FAULT);
+        ck_assert_uint_eq(err, 0);
+        w.cpl = 3;
+        ck_assert_int_eq(guest_walk(&w, 0x40200000, WALK_FETCH, &gpa, &err), WALK_PAGE_FAULT);
+        ck_assert_uint_eq(err, PF_P | PF_U);
+}
+END_TEST
+
 START_TEST(tables_outside_ram)
 {
         uint64_t gpa;
@@ -185,6 +202,7 @@ int main(void)
         tcase_add_test(tc, paging_off_is_identity);
         tcase_add_test(tc, long_mode_4k_and_2m);
         tcase_add_test(tc, long_mode_faults);
+        tcase_add_test(tc, fetch_fault_id_bit_follows_nxe);
         tcase_add_test(tc, tables_outside_ram);
         tcase_add_test(tc, legacy_32bit_paging);
         tcase_add_test(tc, pae_paging);

@@ -714,6 +714,20 @@ START_TEST(ram_too_small)
 }
 END_TEST
 
+START_TEST(pref_address_near_top_is_refused)
+{
+        /* Aligning a pref_address within kernel_alignment of 2^64 up wraps
+         * to 0; the kernel must not be placed there, on the boot data. */
+        struct fake f = fake_default();
+        f.pref_address = UINT64_MAX - KiB(4) + 1;
+        struct setup *s = setup_new(&f, RAM_SIZE, 0);
+        const char *err = load(s);
+        ck_assert_ptr_nonnull(err);
+        ck_assert_ptr_nonnull(strstr(err, "RAM too small"));
+        setup_free(s);
+}
+END_TEST
+
 START_TEST(relocation_around_a_hole)
 {
         struct fake f = fake_default();
@@ -874,6 +888,7 @@ int main(void)
         tcase_add_test(tc, cmdline_limits);
         tcase_add_test(tc, ram_too_small);
         tcase_add_test(tc, relocation_around_a_hole);
+        tcase_add_test(tc, pref_address_near_top_is_refused);
         tcase_add_test(tc, bad_e820);
         const char *path = real_kernel_path();
         FILE *fp = path ? fopen(path, "rb") : NULL;

@@ -26,6 +26,7 @@
         X(IO_BITMAP_A)                                                                             \
         X(IO_BITMAP_B)                                                                             \
         X(MSR_BITMAP)                                                                              \
+        X(VIRTUAL_APIC_PAGE_ADDR)                                                                  \
         X(VM_EXIT_MSR_STORE_ADDR)                                                                  \
         X(VM_EXIT_MSR_LOAD_ADDR)                                                                   \
         X(VM_ENTRY_MSR_LOAD_ADDR)                                                                  \
@@ -434,6 +435,8 @@ START_TEST(field_encodings_sdm)
 {
         /* Spot checks against SDM Appendix B. */
         ck_assert_x64_eq(GUEST_RIP, 0x681e);
+        ck_assert_x64_eq(VIRTUAL_APIC_PAGE_ADDR, 0x2012);
+        ck_assert_x64_eq(TPR_THRESHOLD, 0x401c);
         ck_assert_x64_eq(GUEST_RSP, 0x681c);
         ck_assert_x64_eq(GUEST_RFLAGS, 0x6820);
         ck_assert_x64_eq(HOST_RIP, 0x6c16);
