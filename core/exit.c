@@ -61,7 +61,12 @@ static enum exit_action stop_unexpected(struct vcpu *v, uint32_t reason)
 /* Leaf 7 EBX: SGX, INVPCID (unless enabled), RDT-M, RDT-A, Intel PT. */
 #define L7_EBX_HIDDEN  (BIT(2) | BIT(12) | BIT(15) | BIT(25))
 #define L7_EBX_INVPCID BIT(10)
-#define L7_ECX_HIDDEN  (BIT(5) | BIT(30)) /* WAITPKG, SGX-LC */
+/* Leaf 7 ECX: PKU and OSPKE (PKRU is not switched between VMs), WAITPKG,
+ * CET shadow stacks, LA57 (5-level paging), Key Locker, SGX-LC; EDX: user
+ * interrupts, CET indirect-branch tracking.  Their CR4 bits are host-owned
+ * (vcpu.c, CR4_GUEST_OWNED). */
+#define L7_ECX_HIDDEN  (BIT(3) | BIT(4) | BIT(5) | BIT(7) | BIT(16) | BIT(23) | BIT(30))
+#define L7_EDX_HIDDEN  (BIT(5) | BIT(20))
 #define XD1_EAX_XSAVES BIT(3)
 #define X81_EDX_RDTSCP BIT(27)
 
@@ -155,6 +160,7 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                 case 0xa:  /* performance monitoring: no PMU offered */
                 case 0x12: /* SGX */
                 case 0x14: /* processor trace */
+                case 0x19: /* Key Locker */
                         r = (struct cpuid_regs){ 0, 0, 0, 0 };
                         break;
                 case 7:
@@ -163,6 +169,7 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                                 if (!(proc2 & PROC2_INVPCID))
                                         r.ebx &= ~(uint32_t)L7_EBX_INVPCID;
                                 r.ecx &= ~(uint32_t)L7_ECX_HIDDEN;
+                                r.edx &= ~(uint32_t)L7_EDX_HIDDEN;
                         }
                         break;
                 case 0xb:

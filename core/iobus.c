@@ -24,8 +24,16 @@ void iobus_uart_update_irq(struct vm *vm)
         }
 }
 
+/* The UART's transmitter shows the console's backlog of this VM. */
+static void uart_sync_tx(struct vm *vm)
+{
+        console_drain();
+        vuart_set_tx_busy(&vm->uart, console_backlogged(&vm->console));
+}
+
 static uint8_t uart_in(struct vm *vm, uint16_t offset)
 {
+        uart_sync_tx(vm);
         uint8_t v = vuart_read(&vm->uart, offset);
         iobus_uart_update_irq(vm);
         return v;
@@ -34,6 +42,7 @@ static uint8_t uart_in(struct vm *vm, uint16_t offset)
 static void uart_out(struct vm *vm, uint16_t offset, uint8_t v)
 {
         vm->uart_activity = rdtsc();
+        uart_sync_tx(vm); /* a printing guest moves the line along */
         vuart_write(&vm->uart, offset, v);
         iobus_uart_update_irq(vm);
 }

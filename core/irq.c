@@ -61,7 +61,7 @@ static uint64_t lapic_read(struct vcpu *v, void *dev, uint64_t offset, unsigned 
 {
         UNUSED(dev);
         /* Registers are 32 bits wide at 16-byte strides (SDM 11.4.1). */
-        uint32_t val = lapic_mmio_read(&v->lapic, (uint32_t)(offset & ~3ULL), rdtsc());
+        uint32_t val = lapic_mmio_read(&v->lapic, (uint32_t)(offset & ~3ULL), vcpu_tsc(v));
         return reg32_part(val, offset, size);
 }
 
@@ -70,7 +70,7 @@ static void lapic_write(struct vcpu *v, void *dev, uint64_t offset, unsigned siz
         UNUSED(dev);
         UNUSED(size);
         struct lapic_effects fx;
-        lapic_mmio_write(&v->lapic, (uint32_t)(offset & ~3ULL), (uint32_t)value, rdtsc(), &fx);
+        lapic_mmio_write(&v->lapic, (uint32_t)(offset & ~3ULL), (uint32_t)value, vcpu_tsc(v), &fx);
         v->irq_dirty = true;
         irq_lapic_effects(v, &fx);
 }
@@ -205,7 +205,7 @@ void irq_lapic_effects(struct vcpu *v, const struct lapic_effects *fx)
 
 void irq_inject(struct vcpu *v)
 {
-        lapic_timer_expire(&v->lapic, rdtsc());
+        lapic_timer_expire(&v->lapic, vcpu_tsc(v));
         int vec = lapic_highest_pending(&v->lapic);
         bool want_window = false;
 

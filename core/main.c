@@ -216,8 +216,11 @@ static size_t create_vms(void)
 
 void kmain(uint32_t magic, uint32_t info)
 {
+        uint64_t entry_tsc = rdtsc();
         console_init();
-        log_line("starting (vtvisor 0.1, Intel VT-x hypervisor)");
+        /* The TSC lets make bench time the way to each VM's first entry. */
+        log_line("starting (vtvisor 0.1, Intel VT-x hypervisor) at TSC %llu",
+                 (unsigned long long)entry_tsc);
         percpu_enter(&pcpus[0]);
 
         const char *err = bootinfo_parse(&bootinfo, magic, info, boot_map, NULL);

@@ -68,17 +68,25 @@ static void note_refused(struct vcpu *v, const char *op, uint32_t msr, uint64_t 
         }
 }
 
+/* Moves the guest's TSC; the APIC timer's next event moves with it. */
+static void set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+        v->tsc_offset = offset;
+        vmcs_write64(TSC_OFFSET, offset);
+        v->irq_dirty = true;
+}
+
 bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
         if (lapic_owns_msr(msr)) {
-                if (lapic_msr_read(&v->lapic, msr, val, rdtsc()))
+                if (lapic_msr_read(&v->lapic, msr, val, vcpu_tsc(v)))
                         return true;
                 note_refused(v, "read", msr, 0);
                 return false;
         }
         switch (msr) {
         case MSR_IA32_TSC:
-                *val = rdtsc() + vmcs_read64(TSC_OFFSET);
+                *val = vcpu_tsc(v);
                 return true;
         case MSR_IA32_FEATURE_CONTROL:
                 /* Locked with VMX off: the guest sees a CPU without VT-x. */
@@ -120,7 +128,7 @@ bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
         if (lapic_owns_msr(msr)) {
                 struct lapic_effects fx;
-                if (lapic_msr_write(&v->lapic, msr, val, rdtsc(), &fx)) {
+                if (lapic_msr_write(&v->lapic, msr, val, vcpu_tsc(v), &fx)) {
                         v->irq_dirty = true;
                         irq_lapic_effects(v, &fx);
                         return true;
@@ -131,9 +139,9 @@ bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
         switch (msr) {
         case MSR_IA32_TSC: {
                 /* Writing the TSC moves IA32_TSC_ADJUST along (SDM 17.17.3). */
-                uint64_t old = rdtsc() + vmcs_read64(TSC_OFFSET);
-                vmcs_write64(TSC_OFFSET, val - rdtsc());
-                v->tsc_adjust += val - old;
+                uint64_t host = rdtsc();
+                v->tsc_adjust += val - (host + v->tsc_offset);
+                set_tsc_offset(v, val - host);
                 return true;
         }
         case MSR_IA32_PAT:
@@ -161,7 +169,7 @@ bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
                 break;
         case MSR_IA32_TSC_ADJUST:
                 /* Moves the guest's TSC by the change (SDM 17.17.3). */
-                vmcs_write64(TSC_OFFSET, vmcs_read64(TSC_OFFSET) + (val - v->tsc_adjust));
+                set_tsc_offset(v, v->tsc_offset + (val - v->tsc_adjust));
                 v->tsc_adjust = val;
                 return true;
         case MSR_IA32_MISC_ENABLE:

@@ -73,7 +73,7 @@ static bool ready(struct vcpu *v, uint64_t now)
                 return false;
         }
         if (v->state == VCPU_HALTED) {
-                lapic_timer_expire(&v->lapic, now);
+                lapic_timer_expire(&v->lapic, now + v->tsc_offset);
                 if (lapic_highest_pending(&v->lapic) >= 0 || (v->requests & VCPU_REQ_NMI))
                         v->state = VCPU_RUNNABLE;
         } else if (v->state == VCPU_HALTED_NOINT && (v->requests & VCPU_REQ_NMI)) {
@@ -115,6 +115,7 @@ void sched_run(void)
                 uint64_t now = rdtsc();
                 if (id == 0)
                         vm_poll_console(now);
+                console_drain();
                 bool alive = false, ran = false;
                 for (size_t k = 0; k < sc->n; k++) {
                         size_t i = (sc->next + k) % sc->n;

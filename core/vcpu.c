@@ -4,6 +4,7 @@
 #include "arch/x86/fpu.h"
 #include "arch/x86/mm.h"
 #include "arch/x86/percpu.h"
+#include "core/console.h"
 #include "core/exit.h"
 #include "emulate/guest_walk.h"
 #include "core/irq.h"
@@ -26,9 +27,22 @@ static uint64_t cr0_host_owned(void)
         return ((vmx_caps.cr0_fixed0 | ~vmx_caps.cr0_fixed1) & 0xffffffffULL) & ~(CR0_PE | CR0_PG);
 }
 
+/* The CR4 bits a guest may set without an exit: the features whose state
+ * vtvisor switches or that need none.  Everything else is host-owned, so a
+ * MOV to CR4 that would set it exits and gets #GP: VMXE and SMXE, bits
+ * this CPU reserves, and features whose state is not switched between VMs
+ * or that vtvisor's emulation does not follow (CPUID hides them too,
+ * exit.c): LA57 (5-level paging), PKE and PKS (protection keys: PKRU is
+ * not in the switched XSAVE set), CET, Key Locker, user interrupts. */
+#define CR4_GUEST_OWNED                                                                            \
+        (BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(4) | CR4_PAE | BIT(6) | CR4_PGE | BIT(8) |        \
+         CR4_OSFXSR | CR4_OSXMMEXCPT | BIT(11) | BIT(16) | BIT(17) | CR4_OSXSAVE | BIT(20) |       \
+         BIT(21))
+
 static uint64_t cr4_host_owned(void)
 {
-        return ((vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1) & 0xffffffffULL) | CR4_VMXE | CR4_SMXE;
+        return ~(uint64_t)CR4_GUEST_OWNED | vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1 | CR4_VMXE |
+               CR4_SMXE;
 }
 
 static uint64_t cr0_real(uint64_t guest_view)
@@ -72,7 +86,7 @@ static void setup_controls(struct vcpu *v)
         uint32_t cr8 = v->vapic ? PROC_TPR_SHADOW : PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
         uint32_t proc = PROC_HLT_EXITING | cr8 | PROC_IO_BITMAPS | PROC_MSR_BITMAPS |
                         PROC_SECONDARY | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
-                        PROC_RDPMC_EXITING;
+                        PROC_RDPMC_EXITING | PROC_TSC_OFFSETTING;
         uint32_t proc2 = PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED_GUEST | PROC2_WBINVD_EXITING;
         /* Without these two the instructions raise #UD in the guest; CPUID
          * hides them accordingly (exit.c). */
@@ -104,7 +118,7 @@ static void setup_controls(struct vcpu *v)
         vmcs_write64(IO_BITMAP_A, vm->io_bitmap_a);
         vmcs_write64(IO_BITMAP_B, vm->io_bitmap_b);
         vmcs_write64(MSR_BITMAP, vm->msr_bitmap);
-        vmcs_write64(TSC_OFFSET, 0);
+        vmcs_write64(TSC_OFFSET, v->tsc_offset);
         if (v->vapic) {
                 vmcs_write64(VIRTUAL_APIC_PAGE_ADDR, hva_to_hpa(v->vapic));
                 vmcs_write32(TPR_THRESHOLD, 0);
@@ -466,9 +480,19 @@ static void entry_failed(struct vcpu *v, int result)
 static void arm_preemption_timer(struct vcpu *v, uint64_t now)
 {
         uint64_t until = v->slice_end;
-        uint64_t deadline = lapic_timer_deadline(&v->lapic);
-        if (deadline < until)
-                until = deadline;
+        uint64_t deadline = lapic_timer_deadline(&v->lapic); /* guest TSC */
+        if (deadline != UINT64_MAX) {
+                uint64_t gnow = now + v->tsc_offset;
+                uint64_t at = now + (deadline > gnow ? deadline - gnow : 0);
+                if (at < until)
+                        until = at;
+        }
+        /* CPU 0 keeps the console's output moving (console.h). */
+        if (this_cpu_id() == 0 && console_pending()) {
+                uint64_t drain = now + tsc_hz() / CONSOLE_DRAIN_HZ;
+                if (drain < until)
+                        until = drain;
+        }
         v->event_tsc = until;
         uint64_t ticks = until > now ? (until - now) >> vmx_caps_preempt_shift(&vmx_caps) : 0;
         vmcs_write32(VMX_PREEMPTION_TIMER_VALUE,
@@ -515,6 +539,7 @@ void vcpu_run(struct vcpu *v)
                         if (now >= v->slice_end)
                                 break;
                         v->irq_dirty = false;
+                        console_drain();
                         irq_inject(v);
                         arm_preemption_timer(v, now);
                 } else if (!saved) {

@@ -3,6 +3,7 @@
 #ifndef VTV_CORE_VCPU_H
 #define VTV_CORE_VCPU_H
 
+#include "arch/x86/cpu.h"
 #include "core/vm.h"
 
 /* Sets up vCPU number index's VMCS from the loader's state, or, with s
@@ -36,6 +37,12 @@ static inline void vcpu_inject_gp(struct vcpu *v)
 static inline void vcpu_inject_ud(struct vcpu *v)
 {
         vcpu_inject_exception(v, 6, false, 0);
+}
+
+/* The guest's TSC now: what its RDTSC returns, and the local APIC's clock. */
+static inline uint64_t vcpu_tsc(const struct vcpu *v)
+{
+        return rdtsc() + v->tsc_offset;
 }
 
 uint64_t vcpu_gpr(struct vcpu *v, unsigned index);

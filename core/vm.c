@@ -29,7 +29,7 @@ void *vm_gpa_ptr(struct vm *vm, gpa_t gpa, uint64_t len)
 static void console_line(void *ctx, const char *line, size_t len, bool complete)
 {
         struct vm *vm = ctx;
-        console_guest(vm, vm->cfg.name, line, len, complete);
+        console_guest(&vm->console, vm->cfg.name, line, len, complete);
 }
 
 /* Every vCPU of the VM leaves guest mode soon: each then lets go of this
@@ -218,6 +218,13 @@ static const char *build(struct vm *vm, struct guest_state *state)
         return err;
 }
 
+/* A guest that resets itself in a loop would have vtvisor rebuild it
+ * without end: more than RESET_STORM_MAX resets within RESET_STORM_SECONDS
+ * stop the VM instead.  A rebuild clears the VM's RAM (a string store,
+ * bounded by its size) on the CPU its vCPU ran on, in its own time. */
+#define RESET_STORM_MAX     16
+#define RESET_STORM_SECONDS 5
+
 void vm_request_reset(struct vm *vm, const char *how)
 {
         if (vm->cfg.on_reset == RESET_STOP) {
@@ -226,6 +233,19 @@ void vm_request_reset(struct vm *vm, const char *how)
         }
         if (vm->stopped)
                 return;
+        uint64_t now = rdtsc();
+        if (vm->resets_in_window == 0 ||
+            now - vm->reset_window_tsc > RESET_STORM_SECONDS * tsc_hz()) {
+                vm->reset_window_tsc = now;
+                vm->resets_in_window = 0;
+        }
+        if (++vm->resets_in_window > RESET_STORM_MAX) {
+                vm_stop(vm,
+                        "reset storm: more than %u guest resets within %u s (the last through "
+                        "%s); stopped rather than rebuilt again",
+                        RESET_STORM_MAX, RESET_STORM_SECONDS, how);
+                return;
+        }
         /* Not a stop: the VM goes on, rebuilt from its modules. */
         vm->restart = true;
         vm->stopped = true;
@@ -377,6 +397,11 @@ void vm_poll_console(uint64_t now)
                 if (vm->run != VM_RUNNING)
                         continue;
                 spin_lock(&vm->lock);
+                if (vm->uart.tx_busy && !console_backlogged(&vm->console)) {
+                        /* Caught up: THRE, and its interrupt if enabled. */
+                        vuart_set_tx_busy(&vm->uart, false);
+                        iobus_uart_update_irq(vm);
+                }
                 uint64_t idle = now - vm->uart_activity;
                 if (vm->run == VM_RUNNING && !vm->stopped && vuart_pending(&vm->uart) &&
                     ((idle > tsc_hz() / PARTIAL_LINE_IDLE_DIVISOR && vm_waits(vm)) ||

@@ -9,6 +9,7 @@
 #define VTV_CORE_VM_H
 
 #include "config/config.h"
+#include "core/console.h"
 #include "core/mmio.h"
 #include "devices/acpi_pm.h"
 #include "devices/ioapic.h"
@@ -67,6 +68,10 @@ struct vcpu {
         uint64_t kernel_gs_base, star, lstar, cstar, fmask, tsc_aux;
         uint64_t dr[4], dr6;
         uint64_t tsc_adjust; /* IA32_TSC_ADJUST */
+        /* The VMCS's TSC offset ("use TSC offsetting" is on): the guest's
+         * TSC is the host's plus this.  The local APIC's timer runs on the
+         * guest's TSC (vcpu_tsc). */
+        uint64_t tsc_offset;
         struct lapic lapic;
         struct mmio_region lapic_region; /* its xAPIC page, where the guest put it */
         uint64_t slice_end;              /* TSC at which this vCPU's time slice ends */
@@ -94,6 +99,11 @@ struct vm {
         unsigned nparked;               /* vCPUs that have let go of this build */
         uint16_t vpid_base;             /* vCPU i has VPID vpid_base + i */
         unsigned vcpu_cpu[MAX_VCPUS];   /* the physical CPU of each vCPU */
+        /* Its lines may still wait in the console's ring across a rebuild. */
+        struct console_share console;
+        /* Guest resets in the current window (vm_request_reset). */
+        uint64_t reset_window_tsc;
+        unsigned resets_in_window;
         /* Rebuilt from here on (vm_build_slot clears it): */
         int id;
         struct vm_config cfg;

@@ -139,8 +139,8 @@ uint8_t vuart_read(struct vuart *u, unsigned offset)
         case REG_MCR:
                 return u->mcr;
         case REG_LSR: {
-                uint8_t lsr =
-                    LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0) | (u->overrun ? LSR_OE : 0);
+                uint8_t lsr = (u->tx_busy ? 0 : LSR_THRE | LSR_TEMT) | (u->rx_count ? LSR_DR : 0) |
+                              (u->overrun ? LSR_OE : 0);
                 u->overrun = false; /* error bits clear on read */
                 return lsr;
         }
@@ -158,6 +158,13 @@ uint8_t vuart_read(struct vuart *u, unsigned offset)
         }
 }
 
+void vuart_set_tx_busy(struct vuart *u, bool busy)
+{
+        if (u->tx_busy && !busy)
+                u->thre_pending = true; /* the transmitter has emptied */
+        u->tx_busy = busy;
+}
+
 void vuart_write(struct vuart *u, unsigned offset, uint8_t value)
 {
         switch (offset) {
@@ -169,8 +176,9 @@ void vuart_write(struct vuart *u, unsigned offset, uint8_t value)
                                 vuart_receive(u, value);
                         else
                                 transmit(u, value);
-                        /* Sent at once: the holding register is empty again. */
-                        u->thre_pending = true;
+                        /* Sent at once: the holding register is empty again,
+                         * unless the line behind it is behind. */
+                        u->thre_pending = !u->tx_busy;
                 }
                 break;
         case REG_IER:
@@ -179,7 +187,7 @@ void vuart_write(struct vuart *u, unsigned offset, uint8_t value)
                 } else {
                         /* Enabling THRE with an empty holding register raises
                          * the interrupt at once, as on a real 16550. */
-                        if ((value & IER_THRE) && !(u->ier & IER_THRE))
+                        if ((value & IER_THRE) && !(u->ier & IER_THRE) && !u->tx_busy)
                                 u->thre_pending = true;
                         u->ier = value & 0x0f;
                 }

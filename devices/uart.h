@@ -1,6 +1,9 @@
 /* A 16550A UART as the guest sees it at 0x3F8-0x3FF.  Output is collected
  * into lines and handed to a sink (the hypervisor prefixes the VM's name).
- * Transmission is instant, so LSR always reports an empty transmitter.
+ * Transmission is instant unless the hypervisor says the line behind the
+ * UART is behind (vuart_set_tx_busy): then LSR reports the transmitter
+ * busy and the "transmitter empty" interrupt waits until it is not, so a
+ * driver that waits for THRE is held back as by a real, slow line.
  * Input arrives through vuart_receive() into a 16-byte FIFO.  The
  * interrupt line follows the 16550's rules (received data, transmitter
  * empty), gated by MCR.OUT2 as on a PC.  Pure: no I/O, no VMX. */
@@ -23,6 +26,7 @@ typedef void (*uart_line_fn)(void *ctx, const char *line, size_t len, bool compl
 struct vuart {
         uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
         bool thre_pending; /* the "transmitter empty" interrupt is owed */
+        bool tx_busy;      /* LSR shows THRE and TEMT clear (vuart_set_tx_busy) */
         uint8_t esc;       /* inside a terminal escape sequence: 1 after ESC, 2 in CSI */
         uint8_t rx[UART_RX_FIFO];
         unsigned rx_head, rx_count;
@@ -41,6 +45,10 @@ void vuart_write(struct vuart *u, unsigned offset, uint8_t value);
 void vuart_flush(struct vuart *u);
 /* Bytes of a line waiting for its end. */
 size_t vuart_pending(const struct vuart *u);
+/* The line behind the UART is behind (busy) or has caught up: LSR's THRE
+ * and TEMT follow, and catching up owes the THRE interrupt.  Bytes written
+ * while busy are still taken; the hypervisor decides what it keeps. */
+void vuart_set_tx_busy(struct vuart *u, bool busy);
 /* Queues one received byte; false when the FIFO was full (overrun). */
 bool vuart_receive(struct vuart *u, uint8_t c);
 /* True while the UART asserts its interrupt line (IRQ 4 on a PC). */

@@ -40,6 +40,7 @@
 
 /* Primary processor-based controls. */
 #define PROC_INTR_WINDOW       BIT(2)
+#define PROC_TSC_OFFSETTING    BIT(3)
 #define PROC_HLT_EXITING       BIT(7)
 #define PROC_INVLPG_EXITING    BIT(9)
 #define PROC_MWAIT_EXITING     BIT(10)

@@ -32,6 +32,16 @@ void serial_putc(char c)
         outb(COM1 + UART_THR, (uint8_t)c);
 }
 
+bool serial_tx_empty(void)
+{
+        return (inb(COM1 + UART_LSR) & LSR_THRE) != 0;
+}
+
+void serial_tx(uint8_t byte)
+{
+        outb(COM1 + UART_THR, byte);
+}
+
 void serial_flush(void)
 {
         for (unsigned i = 0; i < 1000000 && !(inb(COM1 + UART_LSR) & LSR_TEMT); i++)

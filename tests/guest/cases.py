@@ -140,6 +140,21 @@ CASES = [
         expect=uart_lines("uarta") + uart_lines("uartb"),
         stopped={"uarta": CLEAN, "uartb": CLEAN},
     ),
+    # A guest that floods the console (REP OUTSB of 4,096 newlines, four
+    # times: 16 s of serial line) must not stall a VM beside it: guest
+    # output is queued, never waited for, and what outruns the line is
+    # dropped with one note once the flooder's backlog has gone out.
+    dict(
+        name="console-flood",
+        modules=["consoleflood.elf name=flood -- role=flood",
+                 "consoleflood.elf name=ticker -- role=tick"],
+        expect=[line("flood", "PASS: flood-finished"), line("ticker", "tick 60"),
+                line("ticker", "PASS: tick-gaps-bounded"),
+                r"^\[flood\] \(console: \d+ bytes of output dropped, more than the serial "
+                r"line carries\)$"],
+        reject=[r"FAIL"],
+        stopped={"flood": CLEAN, "ticker": CLEAN},
+    ),
     # A driver-style 16550 set-up first (DLAB, divisor, LCR, FCR, MCR,
     # scratch): none of it may show up as output.
     dict(
@@ -172,7 +187,9 @@ CASES = [
         + passes("msr", "vmx-msrs-read-gp", "feature-control-locked", "feature-control-vmx-clear",
                  "feature-control-write-gp", "pat-type2-byte0-gp", "pat-type3-byte7-gp",
                  "efer-bit1-gp", "unknown-12345678-read-gp", "unknown-1234-write-gp",
-                 "fs-base-takes-effect", "msr-guest-survived"),
+                 "fs-base-takes-effect", "tsc-write-moves-rdtsc", "tsc-write-moves-adjust",
+                 "tsc-adjust-moves-rdtsc", "tsc-adjust-reads-back", "tsc-runs-on-across-exits",
+                 "msr-guest-survived"),
         stopped={"msr": CLEAN},
     ),
     # ---- HLT ----
@@ -194,7 +211,8 @@ CASES = [
         expect=[ok("xsetbv")]
         + passes("xsetbv", "cr4-osxsave-set", "xcr0-x87-sse-avx", "xcr0-zero-gp",
                  "xcr0-avx-without-sse-gp", "xcr0-unsupported-bit63-gp", "xsetbv-ecx1-gp",
-                 "cr4-vmxe-gp"),
+                 "cr4-vmxe-gp", "cpuid-pku-hidden", "cpuid-la57-cet-kl-hidden", "cr4-la57-gp",
+                 "cr4-kl-gp", "cr4-pke-gp", "cr4-cet-gp", "cr4-pks-gp", "cr4-unchanged"),
         stopped={"xsetbv": CLEAN},
     ),
     # ---- VMCALL ----
@@ -489,6 +507,19 @@ CASES = [
         expect=[line("plat", "platform: resetting through kbc"), ok("after")],
         reject=[r"FAIL", r"took-effect", r"platform: run 2"],
         stopped={"plat": r"reset by the guest \(keyboard controller reset\); on-reset=stop",
+                 "after": CLEAN},
+    ),
+    # A guest that resets itself in a loop is stopped after 16 resets within
+    # 5 s instead of being rebuilt for ever; the VM beside it runs on.
+    dict(
+        name="reset-storm",
+        modules=["platform.elf name=storm ram=2M on-reset=restart -- reset=cf9 resets=200",
+                 "cpuid.elf name=after -- delay=20"],
+        expect=[line("storm", "platform: run 17"), ok("after")],
+        reject=[r"FAIL", r"took-effect", r"platform: run 18$"],
+        stopped={"storm": r"reset storm: more than 16 guest resets within 5 s \(the last "
+                          r"through reset control register 0xcf9\); stopped rather than rebuilt "
+                          r"again",
                  "after": CLEAN},
     ),
     # ---- QEMU's -kernel loader (multiboot v1, a.out-kludge addresses) ----

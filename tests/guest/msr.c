@@ -5,6 +5,7 @@
 
 #define MSR_TSC             0x10
 #define MSR_FEATURE_CONTROL 0x3a
+#define MSR_TSC_ADJUST      0x3b
 #define MSR_SYSENTER_CS     0x174
 #define MSR_SYSENTER_ESP    0x175
 #define MSR_SYSENTER_EIP    0x176
@@ -17,6 +18,33 @@
 #define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)
 #define EFER_NXE (1ull << 11)
+
+/* A write to IA32_TSC or IA32_TSC_ADJUST moves what RDTSC returns, and
+ * each moves the other (SDM 17.17.3). */
+static void tsc_writes(void)
+{
+        const uint64_t far = 1ull << 50, step = 1ull << 40, slack = 100000000ull;
+        uint64_t adj0 = 0, adj1 = 0, adj2 = 0;
+        expect_vec("tsc-adjust-read", try_rdmsr(MSR_TSC_ADJUST, &adj0), VEC_NONE);
+        uint64_t before = rdtsc();
+        expect_vec("tsc-write", try_wrmsr(MSR_TSC, far), VEC_NONE);
+        uint64_t t = rdtsc();
+        if (!report("tsc-write-moves-rdtsc", t >= far && t - far < slack))
+                gprintf("msr: wrote TSC 0x%llx, rdtsc then 0x%llx\n", far, t);
+        try_rdmsr(MSR_TSC_ADJUST, &adj1);
+        /* The adjust moved by what the write added: far - (TSC before it). */
+        uint64_t moved = adj1 - adj0, want = far - before;
+        if (!report("tsc-write-moves-adjust", moved <= want && want - moved < slack))
+                gprintf("msr: TSC_ADJUST moved by 0x%llx, TSC by 0x%llx\n", moved, want);
+        expect_vec("tsc-adjust-write", try_wrmsr(MSR_TSC_ADJUST, adj1 + step), VEC_NONE);
+        uint64_t t2 = rdtsc();
+        if (!report("tsc-adjust-moves-rdtsc", t2 >= t + step && t2 - t - step < slack))
+                gprintf("msr: rdtsc 0x%llx, after adjust +0x%llx: 0x%llx\n", t, step, t2);
+        try_rdmsr(MSR_TSC_ADJUST, &adj2);
+        expect_eq64("tsc-adjust-reads-back", adj2, adj1 + step);
+        uint64_t t3 = rdtsc();
+        report("tsc-runs-on-across-exits", t3 > t2);
+}
 
 static void roundtrip(const char *name, uint32_t msr, uint64_t val)
 {
@@ -95,6 +123,7 @@ static void allowed(void)
         expect_vec("tsc-read", vec, VEC_NONE);
         if (!report("tsc-consistent-with-rdtsc", t0 <= v && v <= t2))
                 gprintf("msr: rdtsc 0x%llx, rdmsr 0x%llx, rdtsc 0x%llx\n", t0, v, t2);
+        tsc_writes();
 }
 
 static void refused(void)

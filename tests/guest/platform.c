@@ -6,7 +6,8 @@
  * Command line: "reset=cf9" or "reset=kbc" resets the VM on the first run
  * and expects to run again (CMOS byte 0x40 counts the runs, as the CMOS
  * survives a reset); then "end=poweroff" powers off through PM1a_CNT,
- * anything else exits through the debug port. */
+ * anything else exits through the debug port.  "resets=N" resets on each
+ * of the first N runs instead of only the first. */
 #include "guest.h"
 
 #define CMOS_RUNS 0x40
@@ -80,7 +81,15 @@ void guest_main(void)
         cmos_write(CMOS_RUNS, (uint8_t)(runs + 1));
         gprintf("platform: run %u\n", runs + 1);
 
-        if (reset && runs == 0) {
+        /* "resets=N": reset on each of the first N runs (a reset loop). */
+        char many[8];
+        uint32_t loops = 1;
+        if (cmdline_value("resets", many, sizeof(many))) {
+                loops = 0;
+                for (const char *p = many; *p >= '0' && *p <= '9'; p++)
+                        loops = loops * 10 + (uint32_t)(*p - '0');
+        }
+        if (reset && runs < loops) {
                 gprintf("platform: resetting through %s\n", mode);
                 uart_drain();
                 if (!gstrcmp(mode, "kbc"))
@@ -91,7 +100,7 @@ void guest_main(void)
                 return;
         }
         if (reset)
-                expect_eq32("cmos-kept-over-reset", runs, 1);
+                expect_eq32("cmos-kept-over-reset", runs, loops);
         rtc();
         pci();
         pm_timer();

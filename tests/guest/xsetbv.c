@@ -43,8 +43,33 @@ static void vmxe(void)
         report("cr4-vmxe-still-clear", (read_cr4() & CR4_VMXE) == 0);
 }
 
+/* State vtvisor does not switch between VMs is hidden from guests: CPUID
+ * shows no protection keys, 5-level paging, CET or Key Locker, and their
+ * CR4 bits raise #GP as on a CPU without them. */
+static void unswitched_state_hidden(void)
+{
+        struct cpuid_regs r = cpuid(7, 0);
+        report("cpuid-pku-hidden", (r.ecx & ((1u << 3) | (1u << 4))) == 0);
+        report("cpuid-la57-cet-kl-hidden",
+               (r.ecx & ((1u << 7) | (1u << 16) | (1u << 23))) == 0 && (r.edx & (1u << 20)) == 0);
+        static const struct {
+                const char *name;
+                unsigned bit;
+        } bits[] = { { "cr4-la57-gp", 12 },
+                     { "cr4-kl-gp", 19 },
+                     { "cr4-pke-gp", 22 },
+                     { "cr4-cet-gp", 23 },
+                     { "cr4-pks-gp", 24 } };
+        uint32_t cr4 = read_cr4();
+        for (unsigned i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+                expect_vec(bits[i].name, try_write_cr4(cr4 | (1u << bits[i].bit)), VEC_GP);
+        }
+        report("cr4-unchanged", read_cr4() == cr4);
+}
+
 void guest_main(void)
 {
+        unswitched_state_hidden();
         struct cpuid_regs r = cpuid(1, 0);
         if (!(r.ecx & (1u << 26))) {
                 gprintf("xsetbv: CPU without XSAVE: only the VMXE check runs\n");

@@ -183,6 +183,30 @@ START_TEST(interrupts_follow_the_16550)
 }
 END_TEST
 
+START_TEST(busy_line_holds_thre)
+{
+        vuart_write(&u, 4, 0x08); /* OUT2 */
+        vuart_write(&u, 1, 0x02); /* THRE interrupt */
+        vuart_read(&u, 2);        /* acknowledge the one enabling raised */
+        ck_assert(!vuart_irq_asserted(&u));
+        vuart_set_tx_busy(&u, true);
+        ck_assert_uint_eq(vuart_read(&u, 5) & 0x60, 0); /* THRE, TEMT clear */
+        send("a");                                      /* still taken */
+        ck_assert(!vuart_irq_asserted(&u));             /* no THRE while busy */
+        vuart_write(&u, 1, 0x00);
+        vuart_write(&u, 1, 0x02); /* re-enabling does not raise it either */
+        ck_assert(!vuart_irq_asserted(&u));
+        vuart_set_tx_busy(&u, false);
+        ck_assert_uint_eq(vuart_read(&u, 5) & 0x60, 0x60);
+        ck_assert(vuart_irq_asserted(&u)); /* caught up: THRE owed */
+        ck_assert_uint_eq(vuart_read(&u, 2) & 0x0f, 0x02);
+        ck_assert(!vuart_irq_asserted(&u));
+        send("\n");
+        ck_assert_uint_eq(nlines, 1);
+        ck_assert_str_eq(lines[0], "a");
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("uart");
@@ -198,6 +222,7 @@ int main(void)
         tcase_add_test(tc, bad_offsets_are_harmless);
         tcase_add_test(tc, receive_fifo_and_overrun);
         tcase_add_test(tc, interrupts_follow_the_16550);
+        tcase_add_test(tc, busy_line_holds_thre);
         suite_add_tcase(s, tc);
         return unit_run_suite(s);
 }
