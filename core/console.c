@@ -46,6 +46,12 @@ static struct {
 static const struct console_share *open_owner;
 /* Stands for "someone else" in open_owner (console_guest's drop note). */
 static const struct console_share nobody;
+/* The operator's text is the hypervisor's, with a line of its own.  Its
+ * open line (the prompt and what has been typed) is kept, so that it can
+ * be shown again after someone else's line cut into it. */
+static struct console_share operator_share;
+static char operator_line[128];
+static size_t operator_len;
 
 static uint32_t ring_free(void)
 {
@@ -122,14 +128,15 @@ static void drain_locked(bool wait, uint32_t need)
 }
 
 /* Bytes a record takes: its header, an end to someone else's open line,
- * "[NAME] " unless it continues its own open line, the text, "\r\n". */
+ * "[NAME] " (name NULL: none) unless it continues its own open line, the
+ * text, "\r\n". */
 static uint32_t record_size(const struct console_share *from, const char *name, const char *text,
                             size_t len, bool complete)
 {
         uint32_t n = (uint32_t)sizeof(struct record_hdr) + wire_len(text, len);
         if (open_owner && open_owner != from)
                 n += 2;
-        if (from && open_owner != from)
+        if (name && open_owner != from)
                 n += (uint32_t)vtv_strlen(name) + 3;
         if (complete)
                 n += 2;
@@ -144,7 +151,7 @@ static void put_record(struct console_share *from, const char *name, const char 
         ring_put(&h, sizeof(h));
         if (open_owner && open_owner != from)
                 ring_put("\r\n", 2);
-        if (from && open_owner != from) {
+        if (name && open_owner != from) {
                 ring_put("[", 1);
                 ring_put(name, vtv_strlen(name));
                 ring_put("] ", 2);
@@ -152,9 +159,18 @@ static void put_record(struct console_share *from, const char *name, const char 
         ring_put_text(text, len);
         if (complete)
                 ring_put("\r\n", 2);
+        bool cut_operator = open_owner == &operator_share && from != &operator_share;
         open_owner = complete ? NULL : from;
         if (from)
                 from->queued += total;
+        /* Someone else's whole line cut into the operator's: show the
+         * prompt and what was typed again below it. */
+        if (cut_operator && complete && operator_len) {
+                uint32_t again =
+                    record_size(&operator_share, NULL, operator_line, operator_len, false);
+                if (ring_free() >= again)
+                        put_record(&operator_share, NULL, operator_line, operator_len, false);
+        }
 }
 
 /* Whether a VM's record of `total` bytes fits its share and the ring. */
@@ -225,16 +241,33 @@ static void hypervisor_line(const char *text, size_t len)
         /* The log's lines end in "\n"; on the wire that is "\r\n". */
         bool nl = len && text[len - 1] == '\n';
         size_t body = nl ? len - 1 : len;
-        uint32_t total = record_size(NULL, "", text, body, nl);
+        uint32_t total = record_size(NULL, NULL, text, body, nl);
         drain_locked(true, total);
         if (ring_free() >= total) {
-                put_record(NULL, "", text, body, nl);
+                put_record(NULL, NULL, text, body, nl);
                 drain_locked(false, 0);
         } else {
                 /* The serial port does not move: nothing can be queued. */
                 for (size_t i = 0; i < len; i++)
                         serial_putc(text[i]);
         }
+        spin_unlock(&console_lock);
+}
+
+void console_operator(const char *text, size_t len, bool complete)
+{
+        spin_lock(&console_lock);
+        if (complete) {
+                operator_len = 0;
+        } else if (operator_len + len <= sizeof(operator_line)) {
+                vtv_memcpy(operator_line + operator_len, text, len);
+                operator_len += len;
+        }
+        uint32_t total = record_size(&operator_share, NULL, text, len, complete);
+        drain_locked(true, total);
+        if (ring_free() >= total)
+                put_record(&operator_share, NULL, text, len, complete);
+        drain_locked(false, 0);
         spin_unlock(&console_lock);
 }
 

@@ -30,6 +30,10 @@ bool console_backlogged(const struct console_share *sh);
  * 115,200 baud last 1.4 ms. */
 #define CONSOLE_DRAIN_HZ 720
 bool console_pending(void);
+/* Text of the operator's console (core/monitor.c): no "[NAME] " prefix,
+ * never dropped (waits for room like vtvisor's log); complete ends the
+ * line, otherwise the text stays open (a prompt, an echoed key). */
+void console_operator(const char *text, size_t len, bool complete);
 /* Sends what the serial transmitter takes now, without waiting.  Any CPU,
  * often: cheap when nothing waits. */
 void console_drain(void);

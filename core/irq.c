@@ -219,6 +219,7 @@ void irq_inject(struct vcpu *v)
                         vmcs_write32(VM_ENTRY_INTR_INFO_FIELD,
                                      INTR_INFO_VALID | INTR_TYPE_NMI | VEC_NMI);
                         v->requests &= ~VCPU_REQ_NMI;
+                        v->vm->irqs_injected++;
                         if (vmcs_read32(GUEST_ACTIVITY_STATE) != 0)
                                 vmcs_write32(GUEST_ACTIVITY_STATE, 0);
                 }
@@ -231,6 +232,7 @@ void irq_inject(struct vcpu *v)
                 if (!event_pending && can) {
                         vmcs_write32(VM_ENTRY_INTR_INFO_FIELD,
                                      INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vec);
+                        v->vm->irqs_injected++;
                         lapic_start_service(&v->lapic, (uint8_t)vec);
                         /* A guest that halted with this interrupt pending
                          * wakes up. */

@@ -15,6 +15,7 @@
 #include "core/sched.h"
 #include "core/clock.h"
 #include "core/console.h"
+#include "core/monitor.h"
 #include "lib/log.h"
 #include "core/vm.h"
 #include "lib/printf.h"
@@ -209,6 +210,7 @@ static size_t create_vms(void)
                         if (!sched_add(vm, j, cpu_of[j]))
                                 panic("run queue of CPU %u full", cpu_of[j]);
                 }
+                vm->placed = true;
                 created++;
         }
         return created;
@@ -293,6 +295,7 @@ void kmain(uint32_t magic, uint32_t info)
         if (created == 0)
                 refuse("none of the %zu module(s) could be made into a VM (see the messages above)",
                        bootinfo.nmodules);
+        monitor_init(NULL);
 
         __atomic_store_n(&cpus_go, true, __ATOMIC_RELEASE);
         sched_run();

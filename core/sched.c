@@ -113,8 +113,14 @@ void sched_run(void)
 
         for (;;) {
                 uint64_t now = rdtsc();
-                if (id == 0)
+                if (id == 0) {
                         vm_poll_console(now);
+                        /* A build loads VMCSes here: nothing stays current. */
+                        if (vm_start_pending()) {
+                                put_current(sc);
+                                vm_start_requested();
+                        }
+                }
                 console_drain();
                 bool alive = false, ran = false;
                 for (size_t k = 0; k < sc->n; k++) {

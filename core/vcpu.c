@@ -576,7 +576,10 @@ void vcpu_run(struct vcpu *v)
                         break;
                 }
                 reinject_vectoring_event(v);
-                enum exit_action a = exit_dispatch(v, EXIT_REASON_BASIC(reason));
+                uint32_t basic = EXIT_REASON_BASIC(reason);
+                if (basic < EXIT_REASON_MAX)
+                        vm->exits_by_reason[basic]++;
+                enum exit_action a = exit_dispatch(v, basic);
                 if (a == EXIT_YIELD)
                         break;
         }

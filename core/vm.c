@@ -7,6 +7,7 @@
 #include "core/console.h"
 #include "core/irq.h"
 #include "core/iobus.h"
+#include "core/monitor.h"
 #include "lib/log.h"
 #include "core/msr.h"
 #include "core/vcpu.h"
@@ -294,8 +295,94 @@ static bool vm_build_slot(struct vm *vm, const struct vm_source *src)
                  vm->nvcpus == 1 ? "" : "+", (unsigned long long)state.rip);
         vm->gen++;
         vm->nparked = 0;
+        vm->built_tsc = rdtsc();
         __atomic_store_n(&vm->run, VM_RUNNING, __ATOMIC_RELEASE);
         return true;
+}
+
+struct vm *vm_by_name(const char *name)
+{
+        for (size_t i = 0; i < nvms; i++) {
+                if (!vtv_strcmp(vms[i].cfg.name, name))
+                        return &vms[i];
+        }
+        return NULL;
+}
+
+const char *vm_operator_stop(struct vm *vm)
+{
+        const char *err = NULL;
+        spin_lock(&vm->lock);
+        if (vm->run == VM_RUNNING && !vm->stopped)
+                vm_stop(vm, "stopped by the operator");
+        else
+                err = "it is not running";
+        spin_unlock(&vm->lock);
+        return err;
+}
+
+const char *vm_operator_start(struct vm *vm)
+{
+        const char *err = NULL;
+        spin_lock(&vm->lock);
+        if (!vm->placed)
+                err = "it was refused at boot: fix its configuration and reboot";
+        else if (vm->run == VM_DEAD)
+                vm->start_requested = true;
+        else if (vm->run == VM_STOPPING)
+                err = "it is still stopping: try again in a moment";
+        else
+                err = "it is running (restart rebuilds a running VM)";
+        spin_unlock(&vm->lock);
+        return err;
+}
+
+const char *vm_operator_restart(struct vm *vm)
+{
+        spin_lock(&vm->lock);
+        enum vm_run_state rs = vm->run;
+        if (rs == VM_RUNNING && vm->stopped) {
+                spin_unlock(&vm->lock);
+                return "it is stopping: try again in a moment";
+        }
+        if (rs == VM_RUNNING) {
+                /* As a guest reset, but not counted as one. */
+                vm->restart = true;
+                vm->stopped = true;
+                vm->run = VM_STOPPING;
+                vuart_flush(&vm->uart);
+                log_line("vm %s: restarted by the operator", vm->cfg.name);
+                kick_vcpus(vm);
+        }
+        spin_unlock(&vm->lock);
+        if (rs == VM_RUNNING)
+                return NULL;
+        return vm_operator_start(vm);
+}
+
+bool vm_start_pending(void)
+{
+        for (size_t i = 0; i < nvms; i++) {
+                if (vms[i].start_requested)
+                        return true;
+        }
+        return false;
+}
+
+void vm_start_requested(void)
+{
+        for (size_t i = 0; i < nvms; i++) {
+                struct vm *vm = &vms[i];
+                if (!vm->start_requested)
+                        continue;
+                spin_lock(&vm->lock);
+                vm->start_requested = false;
+                if (vm->run == VM_DEAD) {
+                        log_line("vm %s: started by the operator", vm->cfg.name);
+                        vm_build_slot(vm, vm->src);
+                }
+                spin_unlock(&vm->lock);
+        }
 }
 
 static uint16_t next_vpid = 1; /* VPID 0 belongs to the host (SDM 28.1) */
@@ -351,28 +438,6 @@ void vm_vcpu_parked(struct vm *vm)
         }
 }
 
-/* Physical console input goes to one VM: the first that still runs. */
-static void poll_console_input(void)
-{
-        int c = serial_getc();
-        if (c < 0)
-                return;
-        for (size_t i = 0; i < nvms; i++) {
-                struct vm *vm = &vms[i];
-                spin_lock(&vm->lock);
-                if (vm->run != VM_RUNNING || vm->stopped) {
-                        spin_unlock(&vm->lock);
-                        continue;
-                }
-                do {
-                        vuart_receive(&vm->uart, (uint8_t)c);
-                } while ((c = serial_getc()) >= 0);
-                iobus_uart_update_irq(vm);
-                spin_unlock(&vm->lock);
-                return;
-        }
-}
-
 /* A guest that stopped writing in the middle of a line (a prompt) gets
  * that much shown once it waits (every vCPU halted) for 1/50 s, or after
  * half a second in any case.  A vCPU that merely lost its CPU to another
@@ -391,7 +456,7 @@ static bool vm_waits(const struct vm *vm)
 
 void vm_poll_console(uint64_t now)
 {
-        poll_console_input();
+        monitor_poll();
         for (size_t i = 0; i < nvms; i++) {
                 struct vm *vm = &vms[i];
                 if (vm->run != VM_RUNNING)

@@ -22,6 +22,7 @@
 #include "ept/ept.h"
 #include "lib/types.h"
 #include "loaders/guest_state.h"
+#include "vmx/vmx_defs.h"
 
 #define MAX_VMS         16
 #define MAX_VCPUS       64   /* per VM */
@@ -104,6 +105,10 @@ struct vm {
         /* Guest resets in the current window (vm_request_reset). */
         uint64_t reset_window_tsc;
         unsigned resets_in_window;
+        /* The operator asked for this stopped VM to be built again
+         * (vm_operator_start); CPU 0's scheduler does it. */
+        volatile bool start_requested;
+        bool placed; /* its vCPUs are on the CPUs' run queues (main.c) */
         /* Rebuilt from here on (vm_build_slot clears it): */
         int id;
         struct vm_config cfg;
@@ -126,6 +131,10 @@ struct vm {
         bool stopped;
         bool restart;      /* rebuild from src once stopped (guest reset) */
         int64_t exit_code; /* from the debug-exit port, or -1 */
+        /* For the operator's list and stats, since this build (vm->lock). */
+        uint64_t built_tsc;
+        uint64_t exits_by_reason[EXIT_REASON_MAX];
+        uint64_t irqs_injected;
 };
 
 /* What a VM is built from: its configuration and its boot module(s). */
@@ -161,6 +170,20 @@ void vm_vcpu_parked(struct vm *vm);
 /* Console: physical COM1 input for the VM that has the keyboard, and lines a
  * guest left unfinished shown after a pause.  Called by CPU 0's loop. */
 void vm_poll_console(uint64_t now);
+
+/* The operator's console (core/monitor.c).  Each returns NULL, or why it
+ * cannot (for the operator).  stop: the VM stops as on a guest error;
+ * restart: a running VM is rebuilt from its modules (fresh RAM, devices,
+ * vCPUs) while the others run, a stopped one is built again; start: only a
+ * stopped VM, built again. */
+const char *vm_operator_stop(struct vm *vm);
+const char *vm_operator_restart(struct vm *vm);
+const char *vm_operator_start(struct vm *vm);
+/* Builds the VMs the operator asked to start.  CPU 0's scheduler, with no
+ * VMCS current on it. */
+bool vm_start_pending(void);
+void vm_start_requested(void);
+struct vm *vm_by_name(const char *name);
 /* Whether anything can still wake a VM whose every vCPU is halted. */
 bool vm_can_wake(struct vm *vm);
 

@@ -48,9 +48,9 @@ ALL_STOPPED_RE = re.compile(r"^vtvisor: all VMs stopped$", re.M)
 PLACEHOLDER_RE = re.compile(r"<<(\w+)>>")
 
 CASE_KEYS = {"name", "modules", "cpu", "cpus", "boot", "hv_args", "expect", "reject", "stopped",
-             "capture", "order", "timeout", "megs", "doc", "machine"}
+             "capture", "order", "timeout", "megs", "doc", "machine", "script"}
 CASE_DEFAULTS = dict(machine="bochs", cpu="corei7_haswell_4770", cpus=1, boot="mb2", hv_args="", expect=[],
-                     reject=[r"FAIL"], stopped={}, capture={}, order=[], timeout=30,
+                     reject=[r"FAIL"], stopped={}, capture={}, order=[], script=[], timeout=30,
                      megs=bochs.DEFAULT_MEGS)
 
 
@@ -230,15 +230,19 @@ def check_case(case, serial):
         stops.setdefault(m.group(1), []).append(m.group(2))
         last_stop = m.end()
     for vm, regex in case["stopped"].items():
-        r = sub(regex)
+        # One regex: the VM stops once.  A list: it stops once per regex, in
+        # that order (a VM the operator starts again).
+        wanted = [sub(x) for x in regex] if isinstance(regex, list) else [sub(regex)]
         got = stops.get(vm, [])
-        if r is None:
+        if any(r is None for r in wanted):
             continue
-        if len(got) != 1:
-            problems.append(f"vm {vm}: expected one 'stopped:' line matching {r}, got "
-                            f"{len(got)}" + (f": {got}" if got else ""))
-        elif not re.fullmatch(r, got[0]):
-            problems.append(f"vm {vm}: stopped: {got[0]!r} does not match {r}")
+        if len(got) != len(wanted):
+            problems.append(f"vm {vm}: expected {len(wanted)} 'stopped:' line(s) matching "
+                            f"{wanted}, got {len(got)}" + (f": {got}" if got else ""))
+            continue
+        for r, g in zip(wanted, got):
+            if not re.fullmatch(r, g):
+                problems.append(f"vm {vm}: stopped: {g!r} does not match {r}")
     for vm in stops:
         if vm not in case["stopped"]:
             problems.append(f"unexpected VM {vm!r} stopped: {stops[vm]}")
@@ -308,6 +312,46 @@ def serial_tail_text(text):
     return "\n".join(text.splitlines()[-bochs.TAIL_LINES:])
 
 
+class ScriptConsole:
+    """Types into COM1 for a case's "script": a list of (regex, text); each
+    text is sent once a serial line matching its regex has appeared (after
+    the previous step's text).  Keys go one at a time, 20 ms apart, as a
+    person types.  The run ends as usual (the end marker); the script never
+    ends it."""
+
+    def __init__(self, steps):
+        self.steps = [(re.compile(rx, re.M), text.encode()) for rx, text in steps]
+        self.text = ""
+        self.since = 0  # where the current step starts looking
+        self.queue = bytearray()
+        self.next_send = 0.0
+        self.reason = ""
+
+    def fileno(self):
+        return None
+
+    def output(self, text):
+        self.text += text
+
+    def wait(self, now):
+        return 0.02 if self.queue or self.steps else None
+
+    def poll(self, now):
+        if not self.queue and self.steps:
+            rx, data = self.steps[0]
+            m = rx.search(self.text, self.since)
+            if m:
+                self.since = m.end()
+                self.steps.pop(0)
+                self.queue += data
+        if self.queue and now >= self.next_send:
+            self.next_send = now + 0.02
+            b = bytes(self.queue[:1])
+            del self.queue[:1]
+            return b
+        return b""
+
+
 def run_case(case, tally, timeout_factor, verbose):
     if CANCEL.is_set():
         return
@@ -340,7 +384,8 @@ def run_case(case, tally, timeout_factor, verbose):
         res = bochs.run(kernel=HV_IMAGE, modules=modules, cpu=case["cpu"], cpus=case["cpus"],
                         boot=case["boot"],
                         kernel_args=case["hv_args"], timeout=timeout, megs=case["megs"],
-                        keep_dir=keep, cancel=CANCEL)
+                        keep_dir=keep, cancel=CANCEL,
+                        console=ScriptConsole(case["script"]) if case["script"] else None)
     log.write_text(res.serial)
     if CANCEL.is_set():
         return

@@ -509,6 +509,46 @@ CASES = [
         stopped={"plat": r"reset by the guest \(keyboard controller reset\); on-reset=stop",
                  "after": CLEAN},
     ),
+    # The operator's console (core/monitor.c), typed into COM1: keys go to
+    # one VM, Ctrl-A c opens the prompt; list, console, stats, cpus, an
+    # unknown command, restart, stop and start act on one VM while the
+    # other keeps running (its ticks go on across a's restart).
+    dict(
+        name="operator-console",
+        modules=["echo.elf name=a ram=2M", "echo.elf name=b ram=2M"],
+        script=[
+            (r"^\[b\] echo: ready", "hello\r"),
+            (r"^\[a\] echo: got 'hello'", "\x01clist\r"),
+            (r"has the keyboard; free host memory", "console b\r"),
+            (r"^keyboard: b$", "exit\r"),
+            (r"^keyboard: b \(Ctrl-A c", "bee\r"),
+            (r"^\[b\] echo: got 'bee'", "\x01cstats b\r"),
+            (r"interrupts injected", "cpus\r"),
+            (r"^cpu 0 \(APIC ID 0\)", "bogus\r"),
+            (r"unknown command 'bogus'", "restart a\r"),
+            (r"^\[a\] echo: ready", "stop a\r"),
+            (r"vm a: stopped: stopped by the operator", "start a\r"),
+            (r"^\[a\] echo: ready", "list\r"),
+            (r"has the keyboard", "\x01cquit\r"),
+            (r"^\[b\] DONE", "\x01cconsole a\r"),
+            (r"^keyboard: a$", "exit\r"),
+            (r"^keyboard: a \(Ctrl-A c", "quit\r"),
+        ],
+        expect=[line("a", "echo: got 'hello'"), line("b", "echo: got 'bee'"), ok("a"), ok("b"),
+                r"^vtvisor: console: keys go to vm a; Ctrl-A c opens the vtvisor> prompt",
+                r"^\* a +running +1 0 +2 MiB", r"^  b +running +1 0 +2 MiB",
+                r"^vm b: \d+ exits and \d+ interrupts injected since it was built",
+                r"^  I/O instruction +\d+$",
+                r"^cpu 0 \(APIC ID 0\): a vCPU 0 \(running\), b vCPU 0 \(running\)$",
+                r"^unknown command 'bogus'; commands: help, list, console NAME, stop NAME, ",
+                r"^vtvisor: vm a: restarted by the operator$",
+                r"^vtvisor: vm a: started by the operator$"],
+        reject=[r"FAIL", r"^\[b\] echo: got 'hello'", r"^\[a\] echo: got 'bee'"],
+        order=[(r"^vtvisor: vm a: restarted by the operator$",
+                r"^vtvisor: vm a: restarted by the operator$[\s\S]*^\[b\] echo: tick")],
+        stopped={"a": [r"stopped by the operator", CLEAN], "b": CLEAN},
+        timeout=90,
+    ),
     # A guest that resets itself in a loop is stopped after 16 resets within
     # 5 s instead of being rebuilt for ever; the VM beside it runs on.
     dict(
