@@ -549,6 +549,24 @@ CASES = [
         stopped={"a": [r"stopped by the operator", CLEAN], "b": CLEAN},
         timeout=90,
     ),
+    # Twenty restarts of one VM from the prompt leak nothing: the free host
+    # memory after them is what it was before, and the VM beside it ticks on.
+    dict(
+        name="operator-restart-20",
+        modules=["echo.elf name=a ram=2M", "echo.elf name=b ram=2M"],
+        script=[(r"^\[b\] echo: ready", "\x01clist\r"),
+                (r"has the keyboard", "restart a\r")]
+        + [(r"^\[a\] echo: ready", "restart a\r")] * 19
+        + [(r"^\[a\] echo: ready", "list\r"),
+           (r"has the keyboard", "stop b\r"),
+           (r"vm b: stopped", "stop a\r")],
+        expect=[r"^\* has the keyboard; free host memory (\d+) KiB$"
+                r"(?:[\s\S]*?^vtvisor: vm a: restarted by the operator$){20}"
+                r"[\s\S]*^\* has the keyboard; free host memory \1 KiB$",
+                r"^vtvisor: vm a: restarted by the operator$[\s\S]*^\[b\] echo: tick 2$"],
+        stopped={"a": r"stopped by the operator", "b": r"stopped by the operator"},
+        timeout=180,
+    ),
     # A guest that resets itself in a loop is stopped after 16 resets within
     # 5 s instead of being rebuilt for ever; the VM beside it runs on.
     dict(
