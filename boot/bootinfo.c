@@ -3,11 +3,17 @@
 #include "lib/string.h"
 
 /* Copies a NUL-terminated string from boot-loader memory, reading it in
- * small bounded steps so an unterminated string cannot run off the map. */
-static bool copy_string(char *dst, size_t size, uint64_t pa, phys_map_fn map, void *ctx)
+ * small bounded steps so an unterminated string cannot run off the map.
+ * Only avail bytes belong to the string (a multiboot2 tag's payload): one
+ * whose NUL is not among them is refused rather than read on into the
+ * next tag. */
+static bool copy_string(char *dst, size_t size, uint64_t pa, uint64_t avail, phys_map_fn map,
+                        void *ctx)
 {
         size_t i = 0;
         for (; i + 1 < size; i++) {
+                if (i == avail)
+                        return false;
                 const char *c = map(ctx, pa + i, 1);
                 if (!c)
                         return false;
@@ -31,7 +37,7 @@ static void add_region(struct bootinfo *bi, uint64_t base, uint64_t len, uint32_
 }
 
 static const char *add_module(struct bootinfo *bi, uint64_t start, uint64_t end, uint64_t cmdline,
-                              phys_map_fn map, void *ctx)
+                              uint64_t cmdline_avail, phys_map_fn map, void *ctx)
 {
         if (end < start)
                 return "a module ends before it starts";
@@ -43,8 +49,9 @@ static const char *add_module(struct bootinfo *bi, uint64_t start, uint64_t end,
         m->start = start;
         m->end = end;
         m->cmdline[0] = '\0';
-        if (cmdline && !copy_string(m->cmdline, sizeof(m->cmdline), cmdline, map, ctx))
-                return "a module command line is unreadable";
+        if (cmdline &&
+            !copy_string(m->cmdline, sizeof(m->cmdline), cmdline, cmdline_avail, map, ctx))
+                return "a module command line is unreadable or unterminated";
         bi->nmodules++;
         return NULL;
 }
@@ -63,7 +70,7 @@ static const char *parse_mb1(struct bootinfo *bi, uint64_t info_pa, phys_map_fn 
         uint32_t flags = get32(info);
 
         if ((flags & MB1_INFO_CMDLINE) &&
-            !copy_string(bi->cmdline, sizeof(bi->cmdline), get32(info + 16), map, ctx))
+            !copy_string(bi->cmdline, sizeof(bi->cmdline), get32(info + 16), UINT64_MAX, map, ctx))
                 return "the command line is unreadable";
 
         if (flags & MB1_INFO_MMAP) {
@@ -99,8 +106,8 @@ static const char *parse_mb1(struct bootinfo *bi, uint64_t info_pa, phys_map_fn 
                         const uint8_t *m = map(ctx, (uint64_t)addr + 16ULL * i, 16);
                         if (!m)
                                 return "the module list is unreadable";
-                        const char *err =
-                            add_module(bi, get32(m), get32(m + 4), get32(m + 8), map, ctx);
+                        const char *err = add_module(bi, get32(m), get32(m + 4), get32(m + 8),
+                                                     UINT64_MAX, map, ctx);
                         if (err)
                                 return err;
                 }
@@ -145,15 +152,15 @@ static const char *parse_mb2(struct bootinfo *bi, uint64_t info_pa, phys_map_fn 
                 }
                 switch (type) {
                 case MB2_TAG_CMDLINE:
-                        if (!copy_string(bi->cmdline, sizeof(bi->cmdline), info_pa + off + 8, map,
-                                         ctx))
-                                return "the command line is unreadable";
+                        if (!copy_string(bi->cmdline, sizeof(bi->cmdline), info_pa + off + 8,
+                                         size - 8, map, ctx))
+                                return "the command line is unreadable or unterminated";
                         break;
                 case MB2_TAG_MODULE: {
                         if (size < 17)
                                 return "a module tag is too short";
                         const char *err = add_module(bi, get32(tag + 8), get32(tag + 12),
-                                                     info_pa + off + 16, map, ctx);
+                                                     info_pa + off + 16, size - 16, map, ctx);
                         if (err)
                                 return err;
                         break;

@@ -415,7 +415,10 @@ static void timer_sync(struct lapic *a, uint64_t now)
                 break;
         case TIMER_MODE_ONESHOT:
         case TIMER_MODE_PERIODIC:
-                if (!a->tmr_armed || now < a->tmr_next_tsc)
+                /* A deadline that saturated to UINT64_MAX lies beyond the
+                 * TSC's range: it is never reached, not reached at the
+                 * TSC's last value (which would fire it on every call). */
+                if (!a->tmr_armed || now < a->tmr_next_tsc || a->tmr_next_tsc == UINT64_MAX)
                         break;
                 timer_fire(a);
                 if (timer_mode(a) == TIMER_MODE_ONESHOT) {
@@ -427,7 +430,15 @@ static void timer_sync(struct lapic *a, uint64_t now)
                  * handling neither drifts nor queues up interrupts. */
                 uint64_t e = MAX(timer_ticks(a, now), a->tmr_next); /* MAX: saturation */
                 uint64_t behind = (e - a->tmr_next) % a->tmr_init;
-                a->tmr_next = add_sat(e - behind, a->tmr_init);
+                if (e == UINT64_MAX || e - behind > UINT64_MAX - a->tmr_init) {
+                        /* 2^64 timer ticks since the start no longer fit
+                         * the count (a saturated next expiry would lie in
+                         * the past and fire on every call): a new grid
+                         * starts at now. */
+                        timer_start(a, a->tmr_init, now);
+                        break;
+                }
+                a->tmr_next = e - behind + a->tmr_init;
                 timer_update_tsc(a);
                 break;
         default:

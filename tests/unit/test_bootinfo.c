@@ -1040,6 +1040,36 @@ START_TEST(mb2_strings_at_end_of_memory)
 }
 END_TEST
 
+START_TEST(mb2_unterminated_strings_stay_in_their_tag)
+{
+        /* Found by tests/fuzz/fuzz_bootinfo.c: a command-line tag of 9
+         * bytes, one character and no NUL, was read on into the next tag
+         * (here a meminfo tag), past the tag's size.  A string must end
+         * inside its tag. */
+        mb2_begin();
+        mb2_tag(MB2_CMDLINE, "x", 1);
+        mb2_meminfo(640, 1024);
+        uint64_t pa = mb2_end();
+        EXPECT_ERR_ABOUT(parse(MB2_BOOT_MAGIC, pa), "command line");
+
+        /* A module tag's string likewise (17 bytes: one character). */
+        setup();
+        mb2_begin();
+        uint8_t payload[9] = { 0, 0x10, 0, 0, 0, 0x20, 0, 0, 'm' };
+        mb2_tag(MB2_MODULE, payload, sizeof(payload));
+        mb2_meminfo(640, 1024);
+        EXPECT_ERR_ABOUT(parse(MB2_BOOT_MAGIC, mb2_end()), "module");
+
+        /* Terminated at the very end of the tag: fine. */
+        setup();
+        mb2_begin();
+        mb2_tag(MB2_CMDLINE, "x", 2);
+        mb2_meminfo(640, 1024);
+        EXPECT_OK(parse(MB2_BOOT_MAGIC, mb2_end()));
+        ck_assert_str_eq(bi.cmdline, "x");
+}
+END_TEST
+
 START_TEST(mb2_long_cmdline_truncated)
 {
         char longs[BOOTINFO_CMDLINE_MAX * 2];
@@ -1244,6 +1274,7 @@ static Suite *bootinfo_suite(void)
         tcase_add_test(v2, mb2_odd_sizes_padded);
         tcase_add_test(v2, mb2_header_malformed);
         tcase_add_test(v2, mb2_strings_at_end_of_memory);
+        tcase_add_test(v2, mb2_unterminated_strings_stay_in_their_tag);
         tcase_add_test(v2, mb2_long_cmdline_truncated);
         tcase_add_test(v2, mb2_total_size_near_4g_terminates);
         tcase_add_test(v2, mb2_mmap_huge_entry_size);

@@ -342,6 +342,60 @@ START_TEST(timer_periodic_late_expiry_catches_up_once)
 }
 END_TEST
 
+START_TEST(timer_deadline_past_tsc_range_never_fires)
+{
+        /* Found by tests/fuzz/fuzz_lapic.c: a count started 10 TSC ticks
+         * before the TSC's last value ends past 2^64, so its deadline
+         * saturates to UINT64_MAX.  At TSC UINT64_MAX it has not been
+         * reached: it must neither fire nor run the count above the
+         * initial count (it used to fire on every access, each time
+         * moving a periodic count one period on). */
+        uint64_t t = UINT64_MAX - 10;
+        lapic_init(&a, 0, true, 1000000000ull, 1000000000ull);
+        lapic_mmio_write(&a, LAPIC_REG_SVR, 0x1ff, t, NULL);
+        lapic_mmio_write(&a, LAPIC_REG_LVT_TMR, LAPIC_LVT_TIMER_PERIODIC | 0x42, t, NULL);
+        lapic_mmio_write(&a, LAPIC_REG_TMR_DIV, 0xb, t, NULL);
+        lapic_mmio_write(&a, LAPIC_REG_TMR_INIT, 1000, t, NULL);
+        ck_assert_x64_eq(lapic_timer_deadline(&a), UINT64_MAX);
+        for (int i = 0; i < 3; i++) {
+                lapic_timer_expire(&a, UINT64_MAX);
+                ck_assert_x64_eq(lapic_mmio_read(&a, LAPIC_REG_TMR_CUR, UINT64_MAX), 990);
+        }
+        ck_assert_int_eq(lapic_highest_requested(&a), -1);
+        /* One-shot alike. */
+        lapic_mmio_write(&a, LAPIC_REG_LVT_TMR, LAPIC_LVT_TIMER_ONESHOT | 0x42, t, NULL);
+        lapic_mmio_write(&a, LAPIC_REG_TMR_INIT, 1000, t, NULL);
+        lapic_timer_expire(&a, UINT64_MAX);
+        ck_assert_int_eq(lapic_highest_requested(&a), -1);
+        ck_assert_x64_eq(lapic_mmio_read(&a, LAPIC_REG_TMR_CUR, UINT64_MAX), 990);
+}
+END_TEST
+
+START_TEST(timer_periodic_past_2_64_ticks_restarts)
+{
+        /* Found by tests/fuzz/fuzz_lapic.c: with the bus clock 10^15 times
+         * the TSC's, 20000 TSC ticks are more than 2^64 timer ticks.  The
+         * next expiry used to saturate to a deadline in the past, so the
+         * timer fired again on every call; it now starts a new period at
+         * the expiry. */
+        lapic_init(&a, 0, true, 1000ull, 1000000000000000000ull);
+        sw_enable();
+        wr(LAPIC_REG_LVT_TMR, LAPIC_LVT_TIMER_PERIODIC | 0x42);
+        wr(LAPIC_REG_TMR_DIV, 0xb);
+        wr(LAPIC_REG_TMR_INIT, 1000);
+        uint64_t now = T0 + 20000;
+        lapic_timer_expire(&a, now);
+        ck_assert_int_eq(drain(), 1);
+        ck_assert_uint_gt(lapic_timer_deadline(&a), now);
+        lapic_timer_expire(&a, now);
+        ck_assert_int_eq(drain(), 0);
+        ck_assert_uint_le(lapic_mmio_read(&a, LAPIC_REG_TMR_CUR, now), 1000);
+        /* And it keeps its period from there. */
+        lapic_timer_expire(&a, lapic_timer_deadline(&a));
+        ck_assert_int_eq(drain(), 1);
+}
+END_TEST
+
 START_TEST(timer_periodic_current_count_wraps)
 {
         /* TSC = bus, divide by 1, period 10: never reads 0 between expiries. */
@@ -1779,6 +1833,8 @@ int main(void)
         tcase_add_test(tc, timer_periodic_does_not_drift);
         tcase_add_test(tc, timer_periodic_late_expiry_catches_up_once);
         tcase_add_test(tc, timer_periodic_current_count_wraps);
+        tcase_add_test(tc, timer_deadline_past_tsc_range_never_fires);
+        tcase_add_test(tc, timer_periodic_past_2_64_ticks_restarts);
         tcase_add_test(tc, timer_initial_count_zero_stops);
         tcase_add_test(tc, timer_rewrite_restarts);
         tcase_add_test(tc, timer_mode_switch_keeps_count);
