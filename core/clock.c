@@ -42,3 +42,23 @@ uint64_t clock_seconds(void)
 {
         return boot_seconds + (rdtsc() - boot_tsc) / tsc_hz();
 }
+
+/* The TSC runs at a whole multiple of the crystal, as on real CPUs
+ * (EBX/EAX of leaf 0x15 is a small ratio: Linux multiplies the crystal's
+ * kHz by EBX in 32 bits). */
+static uint64_t crystal_multiple(void)
+{
+        uint64_t k = (tsc_hz() + CLOCK_CRYSTAL_HZ / 2) / CLOCK_CRYSTAL_HZ;
+        return k ? k : 1;
+}
+
+uint64_t clock_crystal_hz(void)
+{
+        return tsc_hz() / crystal_multiple();
+}
+
+void clock_tsc_ratio(uint32_t *num, uint32_t *den)
+{
+        *num = (uint32_t)crystal_multiple();
+        *den = 1;
+}

@@ -5,6 +5,7 @@
 #include "arch/x86/hapic.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/tsc.h"
+#include "core/clock.h"
 #include "core/irq.h"
 #include "lib/log.h"
 #include "core/msr.h"
@@ -113,10 +114,11 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                 if (leaf == HV_LEAF_BASE)
                         r = (struct cpuid_regs){ HV_LEAF_BASE, HV_SIG_EBX, HV_SIG_ECX, HV_SIG_EDX };
         } else if (leaf == TSC_LEAF) {
-                /* TSC = crystal * EBX / EAX with the crystal at the TSC's own
-                 * frequency; the APIC timer counts at that crystal rate. */
-                uint64_t hz = tsc_hz();
-                r = (struct cpuid_regs){ 1, 1, (uint32_t)hz, 0 };
+                /* TSC = crystal * EBX / EAX; the APIC timer counts at the
+                 * crystal's rate (core/clock.h). */
+                uint32_t num, den;
+                clock_tsc_ratio(&num, &den);
+                r = (struct cpuid_regs){ den, num, (uint32_t)clock_crystal_hz(), 0 };
         } else if (leaf == FREQ_LEAF) {
                 /* Base and maximum frequency in MHz: the TSC's. */
                 uint32_t mhz = (uint32_t)(tsc_hz() / 1000000);
@@ -607,6 +609,7 @@ static enum exit_action handle_tpr_below_threshold(struct vcpu *v)
         return EXIT_CONTINUE;
 }
 
+/* Interrupt and NMI windows: the guest can now take what waits. */
 static enum exit_action handle_interrupt_window(struct vcpu *v)
 {
         v->irq_dirty = true; /* irq_inject, before the next entry, injects */
@@ -624,6 +627,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
         [EXIT_EXTERNAL_INTERRUPT] = handle_external_interrupt,
         [EXIT_TRIPLE_FAULT] = handle_triple_fault,
         [EXIT_INTERRUPT_WINDOW] = handle_interrupt_window,
+        [EXIT_NMI_WINDOW] = handle_interrupt_window,
         [EXIT_TPR_BELOW_THRESHOLD] = handle_tpr_below_threshold,
         [EXIT_INIT] = handle_init,
         [EXIT_CPUID] = handle_cpuid,

@@ -1,4 +1,5 @@
 #include "core/irq.h"
+#include "core/clock.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/smp.h"
 #include "arch/x86/cpu.h"
@@ -124,9 +125,9 @@ void irq_add_ecam(struct vm *vm, gpa_t base, uint64_t size)
 
 void irq_init_vcpu(struct vcpu *v, uint64_t hz)
 {
-        /* The APIC timer's input clock is the TSC's, as CPUID leaf 0x15 tells
-         * the guest (exit.c). */
-        lapic_init(&v->lapic, v->index, v->index == 0, hz, hz);
+        /* The APIC timer counts at the core crystal clock that CPUID leaf
+         * 0x15 tells the guest of (exit.c). */
+        lapic_init(&v->lapic, v->index, v->index == 0, hz, clock_crystal_hz());
         v->lapic_region =
             (struct mmio_region){ LAPIC_DEFAULT_BASE, LAPIC_MMIO_SIZE, &lapic_ops, NULL };
 }
@@ -212,10 +213,15 @@ void irq_inject(struct vcpu *v)
         /* An NMI IPI: delivered when no other event is being injected and
          * the guest is not still handling an NMI (SDM 6.7.1); otherwise it
          * waits for a later entry. */
+        bool want_nmi_window = false;
         if (v->requests & VCPU_REQ_NMI) {
                 bool busy = vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID;
-                if (!busy && !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) &
-                               (INTR_BLOCKING_NMI | INTR_BLOCKING_STI_MOVSS))) {
+                if (busy || (vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) &
+                             (INTR_BLOCKING_NMI | INTR_BLOCKING_STI_MOVSS))) {
+                        /* Held until the guest can take it (its IRET ends
+                         * the NMI handler): an NMI-window exit says when. */
+                        want_nmi_window = vmcs_read32(PIN_BASED_VM_EXEC_CONTROL) & PIN_VIRTUAL_NMIS;
+                } else {
                         vmcs_write32(VM_ENTRY_INTR_INFO_FIELD,
                                      INTR_INFO_VALID | INTR_TYPE_NMI | VEC_NMI);
                         v->requests &= ~VCPU_REQ_NMI;
@@ -256,12 +262,14 @@ void irq_inject(struct vcpu *v)
                         threshold = 0;
                 vmcs_write32(TPR_THRESHOLD, threshold);
         }
-        /* The control is only touched when it changes: this runs before
-         * every VM entry. */
-        if (want_window != v->intr_window) {
+        /* The controls are only touched when they change: this runs before
+         * every slow-path VM entry. */
+        if (want_window != v->intr_window || want_nmi_window != v->nmi_window) {
                 uint32_t proc = vmcs_read32(CPU_BASED_VM_EXEC_CONTROL);
-                vmcs_write32(CPU_BASED_VM_EXEC_CONTROL,
-                             want_window ? (proc | PROC_INTR_WINDOW) : (proc & ~PROC_INTR_WINDOW));
+                proc = want_window ? (proc | PROC_INTR_WINDOW) : (proc & ~PROC_INTR_WINDOW);
+                proc = want_nmi_window ? (proc | PROC_NMI_WINDOW) : (proc & ~PROC_NMI_WINDOW);
+                vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, proc);
                 v->intr_window = want_window;
+                v->nmi_window = want_nmi_window;
         }
 }

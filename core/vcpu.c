@@ -79,7 +79,11 @@ static void write_seg(enum vmcs_field sel, const struct seg_state *s)
 static void setup_controls(struct vcpu *v)
 {
         struct vm *vm = v->vm;
-        uint32_t pin = PIN_EXTINT_EXITING | PIN_NMI_EXITING | PIN_PREEMPT_TIMER;
+        /* Virtual NMIs where offered: the guest's NMI blocking is its own
+         * (its VMCS's), apart from the physical CPU's, and NMI-window
+         * exiting delivers an NMI that waited for the guest's IRET. */
+        uint32_t pin = PIN_EXTINT_EXITING | PIN_NMI_EXITING | PIN_PREEMPT_TIMER |
+                       (PIN_VIRTUAL_NMIS & vmx_caps.pin.may_be_1);
         /* With the TPR shadow, MOV to and from CR8 use the virtual-APIC
          * page's TPR without an exit (SDM 29.1.1, 29.3); without it, they
          * exit. */

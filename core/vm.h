@@ -77,6 +77,7 @@ struct vcpu {
         struct mmio_region lapic_region; /* its xAPIC page, where the guest put it */
         uint64_t slice_end;              /* TSC at which this vCPU's time slice ends */
         bool intr_window;                /* interrupt-window exiting is on */
+        bool nmi_window;                 /* NMI-window exiting is on */
         bool yield;                      /* leave vcpu_run after this exit */
         /* Exit fast path (vcpu_run): something changed what irq_inject
          * decides (set under vm->lock); the TSC at which the slice ends or

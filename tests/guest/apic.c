@@ -227,12 +227,52 @@ static void tpr_blocks(void)
         apic_wr(REG_TPR, 0);
 }
 
+/* n / d by shifts: this 32-bit guest has no 64-bit division helper. */
+static uint64_t div64(uint64_t n, uint32_t d)
+{
+        uint64_t q = 0, r = 0;
+        for (int i = 63; i >= 0; i--) {
+                r = (r << 1) | ((n >> i) & 1);
+                if (r >= d) {
+                        r -= d;
+                        q |= 1ull << i;
+                }
+        }
+        return q;
+}
+
+/* The APIC timer counts at the core crystal clock, slower than the TSC,
+ * and CPUID leaf 0x15 says so consistently: TSC = crystal * EBX / EAX. */
+static void crystal_clock(void)
+{
+        struct cpuid_regs r = cpuid(0x15, 0);
+        report("cpuid15-ratio-above-one", r.eax && r.ebx > r.eax && r.ecx);
+        if (!r.eax || !r.ecx)
+                return;
+        apic_wr(REG_TDIV, 0xb);                /* divide by 1 */
+        apic_wr(REG_LVT_T, 0x10000 | VEC_ONE); /* masked */
+        apic_wr(REG_TINIT, 0xffffffffu);
+        uint64_t t0 = rdtsc();
+        uint32_t c0 = apic_rd(REG_TCUR);
+        while (rdtsc() - t0 < 4000000)
+                ;
+        uint32_t c1 = apic_rd(REG_TCUR);
+        uint64_t dt = rdtsc() - t0;
+        apic_wr(REG_TINIT, 0);
+        /* Counts expected in dt TSC ticks: dt * EAX / EBX. */
+        uint64_t want = div64(dt * r.eax, r.ebx), got = c0 - c1;
+        if (!report("apic-timer-at-crystal-rate", got * 100 > want * 95 && got * 100 < want * 105))
+                gprintf("apic: %u counts in 0x%llx TSC ticks, expected about %u (EAX %u EBX %u)\n",
+                        (uint32_t)got, dt, (uint32_t)want, r.eax, r.ebx);
+}
+
 void guest_main(void)
 {
         apic_wr(REG_SVR, 0x1ff); /* software-enable, spurious vector 0xff */
         report("apic-enabled", apic_rd(REG_SVR) & 0x100);
         mmio_forms();
         tpr_blocks();
+        crystal_clock();
         oneshot();
         periodic();
         tsc_deadline();

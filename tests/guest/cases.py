@@ -82,7 +82,7 @@ def smp_passes(vm, ncpus):
     return [ok(vm)] + passes(
         vm, *per_ap, "xapic-logical-flat-one", "xapic-logical-flat-all-bits",
         "xapic-logical-cluster-one", "xapic-shorthand-self", "xapic-shorthand-all-including-self",
-        "xapic-shorthand-all-excluding-self", "xapic-lowest-priority-exactly-one",
+        "xapic-shorthand-all-excluding-self", "nmi-self", "xapic-lowest-priority-exactly-one",
         "xapic-icr-delivery-status-clears", "x2apic-enabled-on-all-cpus",
         "x2apic-logical-cluster-one", "x2apic-self-ipi-bsp", "x2apic-self-ipi-aps",
         "tlb-shootdown-acknowledged", "tlb-aps-read-new-page-after-shootdown",
@@ -428,7 +428,8 @@ CASES = [
                                      "oneshot-fires-wakes-hlt", "periodic-fires-repeatedly",
                                      "deadline-delivered-after-sti", "uart-thre-irq-routed",
                                      "uart-rx-irq-routed", "x2apic-self-ipi",
-                                     "x2apic-to-xapic-gp"),
+                                     "x2apic-to-xapic-gp", "cpuid15-ratio-above-one",
+                                     "apic-timer-at-crystal-rate"),
         stopped={"apic": CLEAN},
         timeout=60,
     ),

@@ -721,6 +721,16 @@ static void xapic_tests(void)
                 settle();
                 report(nm("nmi-ipi-to-ap", c, ""), ok && nmi_cnt[c] == n + 1 && nmi_cnt[0] == n0);
         }
+        /* A self-NMI (the self shorthand in NMI mode, as Linux's xAPIC
+         * send_IPI_self(NMI_VECTOR) writes it) reaches the sender. */
+        {
+                uint32_t n0 = nmi_cnt[0];
+                send_ipi(0, ICR_SELF | ICR_NMI);
+                ok = wait_ge(&nmi_cnt[0], n0 + 1, WAIT_US);
+                settle();
+                if (!report("nmi-self", ok && nmi_cnt[0] == n0 + 1))
+                        gprintf("smp: self-NMI: %u NMIs before, %u after\n", n0, nmi_cnt[0]);
+        }
 
         /* Delivery status, over every xAPIC IPI so far (both directions). */
         uint32_t sends = 0, stuck = 0;
