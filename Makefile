@@ -22,9 +22,9 @@ HV_C     := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c))
 HV_S     := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.S))
 HV_OBJS  := $(patsubst %,$(BUILD)/hv/%.o,$(HV_C) $(HV_S))
 
-.PHONY: all vtvisor guests unit guest-linux test unit-test guest-test run bench bench-check fuzz format check check-format check-layers iso clean deps
+.PHONY: all vtvisor vtvisor-check guests unit guest-linux test unit-test guest-test run bench bench-check fuzz format check check-format check-layers iso clean deps
 
-all: vtvisor guests unit
+all: vtvisor guests unit vtvisor-check
 
 vtvisor: $(BUILD)/vtvisor.elf
 
@@ -41,6 +41,17 @@ $(BUILD)/hv/%.S.o: %.S
 	$(CC) $(HV_ASFLAGS) -MMD -MP -c $< -o $@
 
 -include $(HV_OBJS:.o=.d)
+
+# The configuration checker (tools/vtvisor-check): the boot-time parser and
+# schema built natively, so the host and vtvisor print the same messages.
+HOST_CC          ?= gcc
+CHECK_TOOL_SRCS  := tools/vtvisor_check.c config/toml.c config/vmconfig.c config/config.c \
+                    lib/string.c lib/printf.c
+vtvisor-check: $(BUILD)/vtvisor-check
+$(BUILD)/vtvisor-check: $(CHECK_TOOL_SRCS) $(wildcard config/*.h lib/*.h)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -std=c11 $(WARN) -O2 -g -I. -DVTV_HOST_TEST -o $@ \
+		$(CHECK_TOOL_SRCS)
 
 # Host unit tests, guest programs and their runners add to these.
 include tests/unit/unit.mk

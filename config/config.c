@@ -116,6 +116,8 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
         cfg->type = GUEST_AUTO;
         cfg->ram_size = VM_RAM_DEFAULT;
         cfg->vcpus = VM_VCPUS_DEFAULT;
+        cfg->autostart = true;
+        cfg->kernel_module = cfg->initrd_module = -1;
 
         const char *p = modline;
         bool first = true;

@@ -4,7 +4,7 @@
  *   [-- guest command line]
  * or, for a module that is another VM's initial ramdisk:
  *   initrd-for=NAME
- * (a real configuration file comes later).  Pure. */
+ * The configuration file (config/vmconfig.h) fills the same struct.  Pure. */
 #ifndef VTV_CONFIG_CONFIG_H
 #define VTV_CONFIG_CONFIG_H
 
@@ -29,6 +29,9 @@ enum guest_type { GUEST_AUTO = 0, GUEST_FLAT, GUEST_MULTIBOOT, GUEST_LINUX };
  * triple fault) does to its VM. */
 enum reset_action { RESET_RESTART = 0, RESET_STOP };
 
+/* What a guest's power-off (ACPI S5) does to its VM. */
+enum poweroff_action { POWEROFF_STOP = 0, POWEROFF_RESTART };
+
 /* Deliberate faults that let the tests reach the VM-entry failure paths,
  * which no guest can trigger on its own. */
 enum selftest { SELFTEST_NONE = 0, SELFTEST_BAD_GUEST_STATE, SELFTEST_BAD_CONTROL };
@@ -49,6 +52,12 @@ struct vm_config {
         bool cpus_given; /* cpus= was on the line; cpu_mask is then non-zero */
         /* Set on a module that is not a VM but the initrd of VM initrd_for. */
         char initrd_for[VM_NAME_MAX];
+        enum poweroff_action on_poweroff; /* POWEROFF_STOP unless a config file says */
+        bool autostart;                   /* started at boot (always, from a module line) */
+        /* From a configuration file (config/vmconfig.h): the boot modules
+         * holding the kernel and the initrd, as indices into the module list
+         * given to the checker; -1 when none (always, from a module line). */
+        int kernel_module, initrd_module;
 };
 
 /* Fills cfg from a module command line.  default_name is used when no

@@ -5,6 +5,8 @@
   ("Checks: N, Failures: F, Errors: E") gives the counts; Check's TAP log
   (CK_TAP_LOG_FILE_NAME) gives one line per check.  A binary that crashes,
   prints no summary, or exits non-zero with no failure counted adds a failure.
+* Config tests: tests/config/differential.py (vtvisor-check against
+  Python's tomllib, and the refusals of tests/config/bad/), one per file.
 * Guest tests: every case of tests/guest/cases.py, each in its own Bochs
   (tools/bochs.py), -j of them at a time.  Serial logs go to
   build/test-logs/CASE.log, the run's files to build/test-logs/CASE/.
@@ -39,6 +41,7 @@ GUEST_DIR = BUILD / "guests"
 LOG_DIR = BUILD / "test-logs"
 HV_IMAGE = BUILD / "vtvisor.elf"
 CASES_FILE = REPO / "tests" / "guest" / "cases.py"
+CONFIG_TESTS = REPO / "tests" / "config" / "differential.py"
 
 UNIT_TIMEOUT = 300
 SUMMARY_RE = re.compile(r"Checks: (\d+), Failures: (\d+), Errors: (\d+)")
@@ -153,6 +156,16 @@ def run_unit(binary, tally):
 def _tail(text, n):
     lines = text.rstrip("\n").splitlines()
     return "\n".join(lines[-n:]) if lines else "(no output)"
+
+
+# -------------------------------------------------------------- config tests
+
+def run_config(tally, substring):
+    """tests/config/differential.py: one PASS/FAIL per configuration file."""
+    spec = importlib.util.spec_from_file_location("vtvisor_config_tests", CONFIG_TESTS)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.run(tally.record, substring)
 
 
 # --------------------------------------------------------------- guest tests
@@ -413,7 +426,7 @@ def run_case(case, tally, timeout_factor, verbose):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Run vtvisor's unit and guest tests.")
-    ap.add_argument("--only", choices=("unit", "guest"), help="run only these tests")
+    ap.add_argument("--only", choices=("unit", "guest", "config"), help="run only these tests")
     ap.add_argument("-k", dest="substring", default="",
                     help="only unit binaries / guest cases whose name contains this")
     ap.add_argument("-j", "--jobs", type=int, default=2,
@@ -427,6 +440,7 @@ def main(argv=None):
 
     do_unit = args.only in (None, "unit")
     do_guest = args.only in (None, "guest")
+    do_config = args.only in (None, "config") and not args.list
     units = unit_binaries(args.substring) if do_unit else []
     cases = [c for c in load_cases() if args.substring in c["name"]] if do_guest else []
 
@@ -444,6 +458,8 @@ def main(argv=None):
         print(f"note: no unit test binaries {which}in {UNIT_DIR}")
     for u in units:
         run_unit(u, tally)
+    if do_config:
+        run_config(tally, args.substring)
 
     if cases:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
