@@ -24,7 +24,12 @@ void iobus_uart_update_irq(struct vm *vm)
         }
 }
 
-/* The UART's transmitter shows the console's backlog of this VM. */
+/* The UART's transmitter shows the console's backlog of this VM: before
+ * the registers that tell it (LSR, IIR) are read and the transmit register
+ * is written; the others need no look at the console. */
+#define UART_REG_THR 0
+#define UART_REG_IIR 2
+#define UART_REG_LSR 5
 static void uart_sync_tx(struct vm *vm)
 {
         console_drain();
@@ -33,7 +38,8 @@ static void uart_sync_tx(struct vm *vm)
 
 static uint8_t uart_in(struct vm *vm, uint16_t offset)
 {
-        uart_sync_tx(vm);
+        if (offset == UART_REG_LSR || offset == UART_REG_IIR)
+                uart_sync_tx(vm);
         uint8_t v = vuart_read(&vm->uart, offset);
         iobus_uart_update_irq(vm);
         return v;
@@ -42,7 +48,8 @@ static uint8_t uart_in(struct vm *vm, uint16_t offset)
 static void uart_out(struct vm *vm, uint16_t offset, uint8_t v)
 {
         vm->uart_activity = rdtsc();
-        uart_sync_tx(vm); /* a printing guest moves the line along */
+        if (offset == UART_REG_THR)
+                uart_sync_tx(vm); /* a printing guest moves the line along */
         vuart_write(&vm->uart, offset, v);
         iobus_uart_update_irq(vm);
 }
@@ -98,7 +105,10 @@ static bool wide_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value
         } else if (acpi_pm_claims(port)) {
                 struct acpi_pm_event ev = { false, 0 };
                 acpi_pm_out(&vm->pm, port, size, value, rdtsc(), &ev);
-                if (ev.sleep && ev.slp_typ == ACPI_SLP_TYP_S5)
+                if (ev.sleep && ev.slp_typ == ACPI_SLP_TYP_S5 &&
+                    vm->cfg.on_poweroff == POWEROFF_RESTART)
+                        vm_request_reset(vm, "power-off through ACPI S5, on_poweroff = restart");
+                else if (ev.sleep && ev.slp_typ == ACPI_SLP_TYP_S5)
                         vm_stop(vm, "powered off (ACPI S5)");
                 else if (ev.sleep)
                         vm_stop(vm,

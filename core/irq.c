@@ -253,7 +253,8 @@ void irq_inject(struct vcpu *v)
                  * into the page, and a threshold so that lowering CR8 below
                  * a pending interrupt's class exits (SDM 29.1.2) where it
                  * would otherwise go unnoticed until the next slow path. */
-                v->vapic[VAPIC_TPR] = lapic_get_tpr(&v->lapic);
+                v->vapic_tpr = lapic_get_tpr(&v->lapic);
+                v->vapic[VAPIC_TPR] = v->vapic_tpr;
                 int pend = lapic_highest_requested(&v->lapic);
                 uint32_t threshold = 0;
                 if (pend >= 0 && !want_window && vec < 0)

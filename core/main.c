@@ -12,6 +12,7 @@
 #include "boot/bootinfo.h"
 #include "boot/fw_acpi.h"
 #include "config/placement.h"
+#include "config/vmconfig.h"
 #include "core/sched.h"
 #include "core/clock.h"
 #include "core/console.h"
@@ -26,6 +27,9 @@ void kmain(uint32_t magic, uint32_t info);
 
 static struct bootinfo bootinfo;
 static struct vm_source sources[BOOTINFO_MAX_MODULES];
+static size_t nsources;
+/* CPUs VMs may be placed on: every CPU up, or the file's maxcpus. */
+static unsigned vm_ncpus;
 
 /* The boot tables map the first 4 GiB 1:1; boot information lies there. */
 static const void *boot_map(void *ctx, uint64_t pa, size_t len)
@@ -183,17 +187,17 @@ static void start_other_cpus(void)
 static size_t create_vms(void)
 {
         static struct placement plan;
-        struct placement_vm want[BOOTINFO_MAX_MODULES];
+        struct placement_vm want[BOOTINFO_MAX_MODULES] = { 0 };
         struct vm_source *vms[BOOTINFO_MAX_MODULES];
         unsigned n = 0;
-        for (size_t i = 0; i < bootinfo.nmodules; i++) {
+        for (size_t i = 0; i < nsources; i++) {
                 if (sources[i].id < 0 || sources[i].cfg.initrd_for[0])
                         continue;
                 vms[n] = &sources[i];
                 want[n++] = (struct placement_vm){ sources[i].cfg.name, sources[i].cfg.vcpus,
                                                    sources[i].cfg.cpu_mask };
         }
-        placement_plan(&plan, want, n, ncpus_online);
+        placement_plan(&plan, want, n, vm_ncpus);
         size_t created = 0;
         for (unsigned i = 0; i < n; i++) {
                 if (plan.error[i]) {
@@ -214,6 +218,113 @@ static size_t create_vms(void)
                 created++;
         }
         return created;
+}
+
+/* The module-line shorthand: each module's words configure its VM
+ * (config/config.c); initrd-for= modules attach to the VM they name. */
+static void sources_from_module_lines(void)
+{
+        nsources = bootinfo.nmodules;
+        for (size_t i = 0; i < bootinfo.nmodules; i++) {
+                struct vm_source *src = &sources[i];
+                const struct boot_module *m = &bootinfo.modules[i];
+                char defname[VM_NAME_MAX], why[160];
+                vtv_snprintf(defname, sizeof(defname), "vm%zu", i);
+                src->id = (int)i;
+                src->image = hpa_to_hva(m->start);
+                src->len = m->end - m->start;
+                if (config_parse(&src->cfg, m->cmdline, defname, why, sizeof(why))) {
+                        log_line("module %zu ('%s'): refused: %s", i, m->cmdline, why);
+                        src->id = -1;
+                }
+        }
+        /* Initrd modules belong to the VM they name, wherever they stand. */
+        for (size_t i = 0; i < bootinfo.nmodules; i++) {
+                struct vm_source *rd = &sources[i];
+                if (rd->id < 0 || !rd->cfg.initrd_for[0])
+                        continue;
+                struct vm_source *owner = NULL;
+                for (size_t j = 0; j < bootinfo.nmodules; j++) {
+                        if (sources[j].id >= 0 && !sources[j].cfg.initrd_for[0] &&
+                            !vtv_strcmp(sources[j].cfg.name, rd->cfg.initrd_for))
+                                owner = &sources[j];
+                }
+                if (!owner)
+                        log_line("module %zu: refused: initrd-for=%s names no VM", i,
+                                 rd->cfg.initrd_for);
+                else if (owner->initrd)
+                        log_line("module %zu: refused: VM %s already has an initrd", i,
+                                 rd->cfg.initrd_for);
+                else {
+                        owner->initrd = rd->image;
+                        owner->initrd_len = rd->len;
+                }
+        }
+}
+
+/* The configuration file: the first module whose name ends in ".toml". */
+static int find_config_module(void)
+{
+        for (size_t i = 0; i < bootinfo.nmodules; i++) {
+                size_t len;
+                const char *name = vmconfig_module_name(bootinfo.modules[i].cmdline, &len);
+                if (len > 5 && !vtv_strncmp(name + len - 5, ".toml", 5))
+                        return (int)i;
+        }
+        return -1;
+}
+
+static struct toml_node conf_nodes[VMCONFIG_NODES];
+static char conf_pool[VMCONFIG_POOL];
+static struct vmconfig conf;
+
+static void config_message(void *ctx, const char *line)
+{
+        UNUSED(ctx);
+        log_line("%s", line);
+}
+
+/* The VMs of configuration file cm (config/vmconfig.c): its messages are
+ * those of tools/vtvisor-check; a VM with an error is refused, the
+ * others are kept. */
+static void sources_from_config(size_t cm)
+{
+        const struct boot_module *m = &bootinfo.modules[cm];
+        const char *mods[BOOTINFO_MAX_MODULES];
+        for (size_t i = 0; i < bootinfo.nmodules; i++)
+                mods[i] = bootinfo.modules[i].cmdline;
+        size_t len;
+        const char *name = vmconfig_module_name(m->cmdline, &len);
+        char file[64];
+        vtv_snprintf(file, sizeof(file), "%.*s", (int)len, name);
+        log_line("configuration file %s (module %zu) describes the VMs; the other modules' "
+                 "command lines only name them",
+                 file, cm);
+        struct vmconfig_machine mach = { mods, bootinfo.nmodules, ncpus_online, mm_free_bytes() };
+        struct toml_doc doc;
+        toml_init(&doc, conf_nodes, VMCONFIG_NODES, conf_pool, VMCONFIG_POOL);
+        vmconfig_load(&conf, &doc, file, hpa_to_hva(m->start), m->end - m->start, &mach,
+                      config_message, NULL);
+        if (conf.maxcpus && conf.maxcpus < ncpus_online) {
+                vm_ncpus = conf.maxcpus;
+                log_line("%s: maxcpus = %u: VMs use CPUs 0-%u only", file, conf.maxcpus,
+                         conf.maxcpus - 1);
+        }
+        nsources = conf.nvms;
+        for (unsigned i = 0; i < conf.nvms; i++) {
+                struct vm_source *src = &sources[i];
+                const struct vm_config *c = &conf.vms[i];
+                const struct boot_module *k = &bootinfo.modules[c->kernel_module];
+                src->id = c->kernel_module;
+                src->cfg = *c;
+                src->image = hpa_to_hva(k->start);
+                src->len = k->end - k->start;
+                if (c->initrd_module >= 0) {
+                        const struct boot_module *r = &bootinfo.modules[c->initrd_module];
+                        src->initrd = hpa_to_hva(r->start);
+                        src->initrd_len = r->end - r->start;
+                }
+        }
 }
 
 void kmain(uint32_t magic, uint32_t info)
@@ -256,46 +367,20 @@ void kmain(uint32_t magic, uint32_t info)
                 refuse("no guest was given: add one boot module per VM (GRUB: 'module2 /guest.elf "
                        "name=NAME ram=16M'; QEMU: -initrd 'guest.elf name=NAME')");
 
-        for (size_t i = 0; i < bootinfo.nmodules; i++) {
-                struct vm_source *src = &sources[i];
-                const struct boot_module *m = &bootinfo.modules[i];
-                char defname[VM_NAME_MAX], why[160];
-                vtv_snprintf(defname, sizeof(defname), "vm%zu", i);
-                src->id = (int)i;
-                src->image = hpa_to_hva(m->start);
-                src->len = m->end - m->start;
-                if (config_parse(&src->cfg, m->cmdline, defname, why, sizeof(why))) {
-                        log_line("module %zu ('%s'): refused: %s", i, m->cmdline, why);
-                        src->id = -1;
-                }
-        }
-        /* Initrd modules belong to the VM they name, wherever they stand. */
-        for (size_t i = 0; i < bootinfo.nmodules; i++) {
-                struct vm_source *rd = &sources[i];
-                if (rd->id < 0 || !rd->cfg.initrd_for[0])
-                        continue;
-                struct vm_source *owner = NULL;
-                for (size_t j = 0; j < bootinfo.nmodules; j++) {
-                        if (sources[j].id >= 0 && !sources[j].cfg.initrd_for[0] &&
-                            !vtv_strcmp(sources[j].cfg.name, rd->cfg.initrd_for))
-                                owner = &sources[j];
-                }
-                if (!owner)
-                        log_line("module %zu: refused: initrd-for=%s names no VM", i,
-                                 rd->cfg.initrd_for);
-                else if (owner->initrd)
-                        log_line("module %zu: refused: VM %s already has an initrd", i,
-                                 rd->cfg.initrd_for);
-                else {
-                        owner->initrd = rd->image;
-                        owner->initrd_len = rd->len;
-                }
+        vm_ncpus = ncpus_online;
+        int cm = find_config_module();
+        const char *console = NULL;
+        if (cm >= 0) {
+                sources_from_config((size_t)cm);
+                console = conf.console[0] ? conf.console : NULL;
+        } else {
+                sources_from_module_lines();
         }
         size_t created = create_vms();
         if (created == 0)
                 refuse("none of the %zu module(s) could be made into a VM (see the messages above)",
                        bootinfo.nmodules);
-        monitor_init(NULL);
+        monitor_init(console);
 
         __atomic_store_n(&cpus_go, true, __ATOMIC_RELEASE);
         sched_run();

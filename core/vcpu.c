@@ -564,8 +564,10 @@ void vcpu_run(struct vcpu *v)
                 v->exits++;
                 /* The guest may have moved its TPR through CR8 without an
                  * exit: the model takes it from the virtual-APIC page. */
-                if (v->vapic)
-                        lapic_set_tpr(&v->lapic, v->vapic[VAPIC_TPR]);
+                if (v->vapic && v->vapic[VAPIC_TPR] != v->vapic_tpr) {
+                        v->vapic_tpr = v->vapic[VAPIC_TPR];
+                        lapic_set_tpr(&v->lapic, v->vapic_tpr);
+                }
                 /* The exit cleared the entry interruption field's valid bit
                  * (SDM 27.2.4), so an event is only injected if a handler
                  * or irq_inject asks again. */

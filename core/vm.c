@@ -406,9 +406,22 @@ struct vm *vm_create(const struct vm_source *src, const unsigned *vcpu_cpu)
         for (unsigned i = 0; i < n; i++)
                 vm->vcpu_cpu[i] = vcpu_cpu[i];
         nvms++;
+        next_vpid = (uint16_t)(next_vpid + n);
+        if (!src->cfg.autostart) {
+                /* Placed, not built: "start NAME" at the prompt builds it. */
+                vm->cfg = src->cfg;
+                vm->src = src;
+                vm->id = src->id;
+                vm->nvcpus = n;
+                vm->stopped = true;
+                __atomic_store_n(&vm->run, VM_DEAD, __ATOMIC_RELEASE);
+                log_line("vm %s: not started at boot (autostart = false); 'start %s' at the "
+                         "vtvisor> prompt starts it",
+                         vm->cfg.name, vm->cfg.name);
+                return vm;
+        }
         if (!vm_build_slot(vm, src))
                 return NULL;
-        next_vpid = (uint16_t)(next_vpid + n);
         return vm;
 }
 

@@ -87,6 +87,7 @@ struct vcpu {
         /* The virtual-APIC page (TPR shadow), or NULL on a CPU without it:
          * its TPR byte mirrors the local APIC model's. */
         uint8_t *vapic;
+        uint8_t vapic_tpr; /* the page's TPR as the model last saw it */
 
         uint64_t exits;
 };

@@ -189,7 +189,11 @@ def build_iso(workdir, kernel=None, modules=(), boot="mb2", kernel_args="", chai
         lines.append(f"    {kcmd} {kpath} {_grub_args(kernel_args)}".rstrip())
         for m in modules:
             m = Module.parse(m)
-            lines.append(f"    {mcmd} {place(m.path, 'guests')} {_grub_args(m.args)}".rstrip())
+            # The file name first, as QEMU and GRUB legacy pass it (GRUB 2
+            # passes only what follows the path): a configuration file
+            # names its modules by it.
+            lines.append(f"    {mcmd} {place(m.path, 'guests')} {_grub_args(Path(m.path).name)} "
+                         f"{_grub_args(m.args)}".rstrip())
     lines += ["    boot", "}", ""]
     (isodir / "boot" / "grub" / "grub.cfg").write_text("\n".join(lines))
 

@@ -29,6 +29,7 @@ VM stops with "debug exit, code 1": see ok() and CLEAN.
 
 import os
 import re
+from pathlib import Path
 
 HASWELL = "corei7_haswell_4770"
 SKYLAKE = "corei7_skylake_x"
@@ -49,6 +50,8 @@ LINUX_REJECT = [r"FAIL", r"WARNING:", r"\bOops\b", r"Kernel panic", r"Call Trace
 
 # A clean self-checking guest: exit value 0.
 CLEAN = r"debug exit, code 1"
+# Configuration files for the config-* cases, by absolute path.
+CONFIGS = Path(__file__).resolve().parent / "configs"
 HEX = r"0x[0-9a-fA-F]+"
 
 
@@ -389,8 +392,10 @@ CASES = [
         modules=["cpuid.elf name=bad color=blue", "cpuid.elf name=bad2 ram=1M",
                  "cpuid.elf name=good"],
         expect=[ok("good"),
-                r"^vtvisor: module 0 \('name=bad color=blue'\): refused: unknown option 'color'",
-                r"^vtvisor: module 1 \('name=bad2 ram=1M'\): refused: ram '1M' must be"],
+                r"^vtvisor: module 0 \('cpuid.elf name=bad color=blue'\): refused: unknown option "
+                r"'color'",
+                r"^vtvisor: module 1 \('cpuid.elf name=bad2 ram=1M'\): refused: ram '1M' must "
+                r"be"],
         reject=[r"FAIL", r"^\[bad\]", r"^\[bad2\]"],
         stopped={"good": CLEAN},
     ),
@@ -567,6 +572,48 @@ CASES = [
                 r"^vtvisor: vm a: restarted by the operator$[\s\S]*^\[b\] echo: tick 2$"],
         stopped={"a": r"stopped by the operator", "b": r"stopped by the operator"},
         timeout=180,
+    ),
+    # ---- Configuration files (docs/configuration.md) ----
+    # Two VMs as a file describes them: memory, vCPUs, the console.
+    dict(
+        name="config-two-vms",
+        modules=[f"{CONFIGS}/two-vms.toml", "cpuid.elf", "smp.elf"],
+        expect=[ok("small"), ok("big"),
+                r"^vtvisor: configuration file two-vms.toml \(module 0\) describes the VMs",
+                r"^vtvisor: vm small: multiboot guest, 4 MiB RAM .* 1 vCPU on CPU 0,",
+                r"^vtvisor: vm big: multiboot guest, 24 MiB RAM .* 2 vCPUs on CPU 0,0,",
+                r"^vtvisor: console: keys go to vm big;"],
+        stopped={"small": CLEAN, "big": CLEAN},
+    ),
+    # A typo in one VM: refused with file, line and column; the others run.
+    dict(
+        name="config-one-bad-vm",
+        modules=[f"{CONFIGS}/one-bad-vm.toml", "cpuid.elf"],
+        expect=[ok("first"), ok("third"),
+                r"^vtvisor: one-bad-vm.toml:11:1: vm broken: unknown key 'memroy' in \[\[vm\]\]; "
+                r"did you mean 'memory'\?",
+                r"^vtvisor: one-bad-vm.toml: 1 error; 1 of 3 VMs refused \(broken\)"],
+        reject=[r"FAIL", r"^\[broken\]"],
+        stopped={"first": CLEAN, "third": CLEAN},
+    ),
+    # autostart = false waits for "start" at the prompt; on_poweroff =
+    # "restart" runs a VM again after it powers off.
+    dict(
+        name="config-lifecycle",
+        modules=[f"{CONFIGS}/lifecycle.toml", "echo.elf", "cpuid.elf", "platform.elf"],
+        script=[(r"^\[cycle\] DONE", "\x01cstart later\r"),
+                (r"^\[later\] DONE", "exit\r"),
+                (r"^keyboard: ticker", "quit\r")],
+        expect=[ok("later"), ok("ticker"), ok("cycle"), line("cycle", "platform: run 2"),
+                r"^vtvisor: vm later: not started at boot \(autostart = false\); 'start later' "
+                r"at the vtvisor> prompt starts it$",
+                r"^vtvisor: vm cycle: reset by the guest \(power-off through ACPI S5, "
+                r"on_poweroff = restart\); restarting$",
+                r"^vtvisor: vm later: started by the operator$"],
+        reject=[r"FAIL"],
+        order=[(r"^\[cycle\] platform: run 2$", r"^\[later\] DONE")],
+        stopped={"later": CLEAN, "ticker": CLEAN, "cycle": CLEAN},
+        timeout=90,
     ),
     # A guest that resets itself in a loop is stopped after 16 resets within
     # 5 s instead of being rebuilt for ever; the VM beside it runs on.

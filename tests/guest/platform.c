@@ -6,7 +6,9 @@
  * Command line: "reset=cf9" or "reset=kbc" resets the VM on the first run
  * and expects to run again (CMOS byte 0x40 counts the runs, as the CMOS
  * survives a reset); then "end=poweroff" powers off through PM1a_CNT,
- * anything else exits through the debug port.  "resets=N" resets on each
+ * "end=poweroff-once" only on the first run (a VM that restarts on
+ * power-off then ends the second), anything else exits through the debug
+ * port.  "resets=N" resets on each
  * of the first N runs instead of only the first. */
 #include "guest.h"
 
@@ -105,7 +107,9 @@ void guest_main(void)
         pci();
         pm_timer();
 
-        if (cmdline_value("end", end, sizeof(end)) && !gstrcmp(end, "poweroff")) {
+        bool has_end = cmdline_value("end", end, sizeof(end));
+        if (has_end &&
+            (!gstrcmp(end, "poweroff") || (!gstrcmp(end, "poweroff-once") && runs == 0))) {
                 gprintf("DONE: %u passed, %u failed\n", g_passed, g_failed);
                 uart_drain();
                 outw(0x604, (5u << 10) | (1u << 13)); /* SLP_TYP 5 (\_S5), SLP_EN */
