@@ -22,7 +22,7 @@ HV_C     := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c))
 HV_S     := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.S))
 HV_OBJS  := $(patsubst %,$(BUILD)/hv/%.o,$(HV_C) $(HV_S))
 
-.PHONY: all vtvisor vtvisor-check guests unit guest-linux test unit-test guest-test run bench bench-check fuzz format check check-format check-layers iso clean deps
+.PHONY: all image vtvisor vtvisor-check guests unit guest-linux test unit-test guest-test run bench bench-check fuzz format check check-format check-layers iso clean deps
 
 all: vtvisor guests unit vtvisor-check
 
@@ -75,10 +75,18 @@ guest-test: vtvisor guests
 
 # The demo: the small guests, then a shell in the Debian guest on the serial
 # console (README.md, "The demo").  DEMO_ARGS go to tools/demo.py.
+# CONFIG: the configuration file that describes the VMs (docs/configuration.md).
 DEMO_ARGS ?=
+CONFIG ?= examples/demo.toml
 run: vtvisor guests
 	VTVISOR_CACHE=$(GUEST_CACHE) tools/get-guest-linux.sh --shell
-	VTVISOR_CACHE=$(GUEST_CACHE) $(PYTHON) tools/demo.py $(DEMO_ARGS)
+	VTVISOR_CACHE=$(GUEST_CACHE) $(PYTHON) tools/demo.py --config $(CONFIG) $(DEMO_ARGS)
+
+# A bootable image (hybrid ISO: CD, USB stick, PXE chain-loading) of vtvisor,
+# the configuration file CONFIG and every module it names (tools/mkimage.py).
+image: vtvisor guests
+	VTVISOR_CACHE=$(GUEST_CACHE) $(PYTHON) tools/mkimage.py --config $(CONFIG) \
+		--out $(BUILD)/vtvisor.iso
 
 # The benchmark's baseline: the same Linux loaded natively (no VMX).
 BAREBOOT_SRCS := boot/boot.S tools/bareboot/enter.S tools/bareboot/bareboot.c arch/x86/serial.c \

@@ -283,8 +283,11 @@ def _socket_serial():
 def run(kernel=None, modules=(), cpu=DEFAULT_CPU, boot="mb2", kernel_args="",
         timeout=DEFAULT_TIMEOUT, end_marker=HALTED_MARKER, megs=DEFAULT_MEGS, ips=DEFAULT_IPS,
         cpus=1, chainload=None, on_serial=None, keep_dir=None, extra_bochsrc=(), cancel=None,
-        console=None):
+        console=None, iso=None):
     """Boots in Bochs and returns a RunResult.
+
+    iso: boot this image as it is (tools/mkimage.py) instead of building one
+    from kernel and modules.
 
     end_marker: stop when a serial line starts with it; None: run until Bochs
     exits (bare guests power off through port 0x8900).  timeout: seconds, or
@@ -315,7 +318,8 @@ def run(kernel=None, modules=(), cpu=DEFAULT_CPU, boot="mb2", kernel_args="",
     conn = None
     start = time.monotonic()
     try:
-        iso = build_iso(tmp, kernel, modules, boot, kernel_args, chainload)
+        if iso is None:
+            iso = build_iso(tmp, kernel, modules, boot, kernel_args, chainload)
         result.iso_seconds = time.monotonic() - start
         com1 = None
         if console is not None:

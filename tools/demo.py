@@ -55,6 +55,74 @@ SHELL_READY = rf"^\[{LINUX_NAME}\] vtvisor-init: shell on the console"
 SETTLE = 1.0
 
 
+def config_modules(config, cache):
+    """The configuration file and every module it names, as bochs.Modules
+    (each passed under its own file name), or an error message."""
+    import tomllib
+    try:
+        conf = tomllib.loads(Path(config).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        return None, None, f"{config}: {e} (tools/vtvisor-check {config} says more)"
+    names = []
+    for vm in conf.get("vm", []):
+        for key in ("kernel", "initrd"):
+            if isinstance(vm.get(key), str) and vm[key] not in names:
+                names.append(vm[key])
+    modules = [bochs.Module(Path(config).resolve(), "")]
+    for name in names:
+        found = [d / name for d in (GUESTS, cache) if (d / name).is_file()]
+        if not found:
+            return None, None, (f"{config} names module {name!r}, which is neither in {GUESTS} "
+                                f"(make guests) nor in {cache} (tools/get-guest-linux.sh --shell)")
+        modules.append(bochs.Module(found[0], ""))
+    return modules, conf.get("console"), None
+
+
+def run_config(args):
+    """make run CONFIG=FILE: vtvisor with the VMs of a configuration file."""
+    modules, console_vm, err = config_modules(args.config, Path(args.cache))
+    if err:
+        print(f"demo: {err}", file=sys.stderr)
+        return 1
+    if not Path(args.kernel).is_file():
+        print(f"demo: {args.kernel} is missing: run `make vtvisor`", file=sys.stderr)
+        return 1
+    print(f"demo: booting vtvisor in Bochs ({args.cpu} x{args.cpus}, {args.boot}) with "
+          f"{args.config} and its modules:")
+    for m in modules:
+        print(f"demo:   {m.path.name}")
+    ready = rf"^\[{re.escape(console_vm)}\] vtvisor-init: shell on the console" if console_vm \
+        else None
+    if sys.stdin.isatty():
+        print(f"demo: serial console follows.  Keys go to the VM with the keyboard"
+              f"{' (' + console_vm + ') once its shell is up' if console_vm else ''}; Ctrl-A c "
+              f"opens vtvisor's prompt, {bochs.ESCAPE_NAME} leaves.\n")
+    sys.stdout.flush()
+
+    def live(text):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    timeout = args.timeout if args.timeout and args.timeout > 0 else (
+        None if sys.stdin.isatty() else 600.0)
+    console = bochs.StdinConsole(hold_until=ready, settle=SETTLE, eof_timeout=args.eof_timeout)
+    try:
+        with console:
+            res = bochs.run(kernel=args.kernel, modules=modules, cpu=args.cpu, cpus=args.cpus,
+                            boot=args.boot, megs=MEGS, timeout=timeout, on_serial=live,
+                            console=console)
+    except KeyboardInterrupt:
+        print("\ndemo: interrupted, Bochs stopped")
+        return 130
+    except SystemExit as e:
+        print("\ndemo: terminated by a signal, Bochs stopped")
+        return e.code
+    print(f"\ndemo: {res.message or 'done'} after {res.elapsed:.1f} s")
+    for vm, cause in re.findall(r"^vtvisor: vm (\S+): stopped: (.*)$", res.serial, re.M):
+        print(f"demo:   {vm}: {cause}")
+    return 0 if res.ended or res.console_ended else 1
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(
         description="Boot vtvisor in Bochs with the demo guests and a shell in a Debian guest "
@@ -69,6 +137,10 @@ def main(argv=None):
     ap.add_argument("--cache", default=str(CACHE),
                     help="where tools/get-guest-linux.sh --shell put vmlinuz and "
                          "initramfs-shell.cpio.gz (default: $VTVISOR_CACHE, else %(default)s)")
+    ap.add_argument("--config",
+                    help="boot the VMs of this configuration file (docs/configuration.md): "
+                         "it and every kernel and initrd it names, found in build/guests/ or "
+                         "the cache; its console VM gets the keys once its shell is up")
     ap.add_argument("--no-linux", action="store_true",
                     help="only the three small guests: no shell, ends when they have")
     ap.add_argument("--timeout", type=float,
@@ -79,6 +151,8 @@ def main(argv=None):
                          "(default: %(default)g)")
     args = ap.parse_args(argv)
 
+    if args.config and not args.no_linux:
+        return run_config(args)
     modules = []
     for spec in DEMO_MODULES:
         m = bochs.Module.parse(spec)

@@ -51,9 +51,10 @@ ALL_STOPPED_RE = re.compile(r"^vtvisor: all VMs stopped$", re.M)
 PLACEHOLDER_RE = re.compile(r"<<(\w+)>>")
 
 CASE_KEYS = {"name", "modules", "cpu", "cpus", "boot", "hv_args", "expect", "reject", "stopped",
-             "capture", "order", "timeout", "megs", "doc", "machine", "script"}
+             "capture", "order", "timeout", "megs", "doc", "machine", "script", "image"}
 CASE_DEFAULTS = dict(machine="bochs", cpu="corei7_haswell_4770", cpus=1, boot="mb2", hv_args="", expect=[],
-                     reject=[r"FAIL"], stopped={}, capture={}, order=[], script=[], timeout=30,
+                     reject=[r"FAIL"], stopped={}, capture={}, order=[], script=[], image=None,
+                     timeout=30,
                      megs=bochs.DEFAULT_MEGS)
 
 
@@ -391,6 +392,17 @@ def run_case(case, tally, timeout_factor, verbose):
         modules.append(bochs.Module(path, m.args))
 
     timeout = case["timeout"] * timeout_factor
+    iso = None
+    if case["image"]:
+        # `make image`: the configuration file and its modules in one ISO.
+        sys.path.insert(0, str(REPO / "tools"))
+        import mkimage
+        iso = LOG_DIR / f"{name}.iso"
+        try:
+            mkimage.build_image(case["image"], iso, kernel=HV_IMAGE)
+        except (mkimage.ImageError, bochs.BochsError) as e:
+            tally.record(False, label, f"make image: {e}")
+            return
     if case["machine"] == "qemu":
         res = run_qemu(modules, case["hv_args"], timeout, case["megs"])
     else:
@@ -398,7 +410,8 @@ def run_case(case, tally, timeout_factor, verbose):
                         boot=case["boot"],
                         kernel_args=case["hv_args"], timeout=timeout, megs=case["megs"],
                         keep_dir=keep, cancel=CANCEL,
-                        console=ScriptConsole(case["script"]) if case["script"] else None)
+                        console=ScriptConsole(case["script"]) if case["script"] else None,
+                        iso=iso)
     log.write_text(res.serial)
     if CANCEL.is_set():
         return

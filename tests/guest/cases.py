@@ -596,6 +596,17 @@ CASES = [
         reject=[r"FAIL", r"^\[broken\]"],
         stopped={"first": CLEAN, "third": CLEAN},
     ),
+    # `make image CONFIG=...`: the hybrid ISO of vtvisor, the file and its
+    # modules boots and brings up the VMs the file declares.
+    dict(
+        name="config-image",
+        modules=[],
+        image=f"{CONFIGS}/two-vms.toml",
+        expect=[ok("small"), ok("big"),
+                r"^vtvisor: configuration file two-vms.toml \(module 0\) describes the VMs",
+                r"^vtvisor: vm big: multiboot guest, 24 MiB RAM .* 2 vCPUs on CPU 0,0,"],
+        stopped={"small": CLEAN, "big": CLEAN},
+    ),
     # autostart = false waits for "start" at the prompt; on_poweroff =
     # "restart" runs a VM again after it powers off.
     dict(
