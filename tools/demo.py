@@ -11,10 +11,14 @@ The guests, in this order (the first three end within seconds):
   linux     Debian's stock kernel with a busybox initramfs whose /init runs
             a shell on the serial console (tools/get-guest-linux.sh --shell)
 
-The console is live.  vtvisor hands the physical COM1's input to the first
-VM still running, which is `linux` once the others have ended; keys typed
-before its shell is up are held until then.  On a terminal every key goes
-to the guest as typed (raw mode; the guest echoes), Ctrl-C included.
+With --config FILE (what `make run` passes: examples/demo.toml, the same
+four VMs), the VMs are those of a configuration file instead.
+
+The console is live.  Keys go to the VM with the keyboard (the file's
+`console`, else the first VM still running, which is `linux` once the
+others have ended); keys typed before its shell is up are held until then.
+On a terminal every key goes to the guest as typed (raw mode; the guest
+echoes), Ctrl-C included; Ctrl-A c opens vtvisor's prompt.
 
 Leaving: Ctrl-] ends the session and stops Bochs at once; `exit`,
 `poweroff` or Ctrl-D in the guest's shell powers the guest off, and the
@@ -33,6 +37,7 @@ from pathlib import Path
 TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
 import bochs  # noqa: E402
+import mkimage  # noqa: E402
 
 BUILD = Path(os.environ.get("BUILD", TOOLS.parent / "build"))
 if not BUILD.is_absolute():
@@ -55,34 +60,12 @@ SHELL_READY = rf"^\[{LINUX_NAME}\] vtvisor-init: shell on the console"
 SETTLE = 1.0
 
 
-def config_modules(config, cache):
-    """The configuration file and every module it names, as bochs.Modules
-    (each passed under its own file name), or an error message."""
-    import tomllib
-    try:
-        conf = tomllib.loads(Path(config).read_text())
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        return None, None, f"{config}: {e} (tools/vtvisor-check {config} says more)"
-    names = []
-    for vm in conf.get("vm", []):
-        for key in ("kernel", "initrd"):
-            if isinstance(vm.get(key), str) and vm[key] not in names:
-                names.append(vm[key])
-    modules = [bochs.Module(Path(config).resolve(), "")]
-    for name in names:
-        found = [d / name for d in (GUESTS, cache) if (d / name).is_file()]
-        if not found:
-            return None, None, (f"{config} names module {name!r}, which is neither in {GUESTS} "
-                                f"(make guests) nor in {cache} (tools/get-guest-linux.sh --shell)")
-        modules.append(bochs.Module(found[0], ""))
-    return modules, conf.get("console"), None
-
-
 def run_config(args):
     """make run CONFIG=FILE: vtvisor with the VMs of a configuration file."""
-    modules, console_vm, err = config_modules(args.config, Path(args.cache))
-    if err:
-        print(f"demo: {err}", file=sys.stderr)
+    try:
+        modules, console_vm = mkimage.config_modules(args.config, (GUESTS, Path(args.cache)))
+    except mkimage.ImageError as e:
+        print(f"demo: {e}", file=sys.stderr)
         return 1
     if not Path(args.kernel).is_file():
         print(f"demo: {args.kernel} is missing: run `make vtvisor`", file=sys.stderr)
