@@ -151,7 +151,12 @@ void iobus_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
                  * exit status (V << 1) | 1. */
                 uint32_t v = size == 4 ? value : value & ((1u << (8 * size)) - 1);
                 vm->exit_code = (int64_t)(((uint64_t)v << 1) | 1);
-                vm_stop(vm, "debug exit, code %lld", (long long)vm->exit_code);
+                /* Code 1 (V = 0) is success by the convention the test
+                 * guests follow; anything else reports a failure. */
+                vm_stop(vm, "debug exit, code %lld (%s)", (long long)vm->exit_code,
+                        v == 0 ? "0 written to port 0xf4: success by the isa-debug-exit convention"
+                               : "a value other than 0 written to port 0xf4: failure by the "
+                                 "isa-debug-exit convention");
                 return;
         }
         if (wide_out(vm, port, size, value))

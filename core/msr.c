@@ -56,16 +56,80 @@ static bool pat_valid(uint64_t pat)
         return true;
 }
 
+/* Names of MSRs guests commonly probe that vtvisor does not offer. */
+static const struct {
+        uint32_t msr;
+        const char *name;
+} msr_names[] = {
+        { 0x033, "MSR_TEST_CTRL" },
+        { 0x034, "MSR_SMI_COUNT" },
+        { 0x048, "IA32_SPEC_CTRL" },
+        { 0x049, "IA32_PRED_CMD" },
+        { 0x0ce, "MSR_PLATFORM_INFO" },
+        { 0x0e1, "IA32_UMWAIT_CONTROL" },
+        { 0x0e2, "MSR_PKG_CST_CONFIG_CONTROL" },
+        { 0x0e7, "IA32_MPERF" },
+        { 0x0e8, "IA32_APERF" },
+        { 0x0fe, "IA32_MTRRCAP" },
+        { 0x10a, "IA32_ARCH_CAPABILITIES" },
+        { 0x10b, "IA32_FLUSH_CMD" },
+        { 0x122, "IA32_TSX_CTRL" },
+        { 0x179, "IA32_MCG_CAP" },
+        { 0x17a, "IA32_MCG_STATUS" },
+        { 0x198, "IA32_PERF_STATUS" },
+        { 0x199, "IA32_PERF_CTL" },
+        { 0x19a, "IA32_CLOCK_MODULATION" },
+        { 0x19b, "IA32_THERM_INTERRUPT" },
+        { 0x19c, "IA32_THERM_STATUS" },
+        { 0x1a2, "MSR_TEMPERATURE_TARGET" },
+        { 0x1b0, "IA32_ENERGY_PERF_BIAS" },
+        { 0x1b1, "IA32_PACKAGE_THERM_STATUS" },
+        { 0x1d9, "IA32_DEBUGCTL" },
+        { 0x2ff, "IA32_MTRR_DEF_TYPE" },
+        { 0x345, "IA32_PERF_CAPABILITIES" },
+        { 0x3f1, "MSR_PEBS_ENABLE" },
+        { 0x480, "IA32_VMX_BASIC" },
+        { 0x606, "MSR_RAPL_POWER_UNIT" },
+        { 0x611, "MSR_PKG_ENERGY_STATUS" },
+        { 0x770, "IA32_PM_ENABLE" },
+        { 0xda0, "IA32_XSS" },
+        { 0xc0000103, "IA32_TSC_AUX" },
+};
+
+static const char *msr_name(uint32_t msr)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(msr_names); i++) {
+                if (msr_names[i].msr == msr)
+                        return msr_names[i].name;
+        }
+        if (msr >= 0x480 && msr <= 0x493)
+                return "an IA32_VMX_* capability MSR";
+        return "unnamed";
+}
+
+/* A refused access is what a CPU without the MSR does: #GP.  Each MSR is
+ * logged once per VM (the first MSR_LOG_LIMIT distinct ones), so that a
+ * guest probing for features does not read as an error. */
 static void note_refused(struct vcpu *v, const char *op, uint32_t msr, uint64_t val)
 {
-        static unsigned logged[MAX_VMS];
-        unsigned *n = &logged[v->vm->id % MAX_VMS];
-        if (*n < MSR_LOG_LIMIT) {
-                (*n)++;
-                log_line("vm %s: %s of MSR 0x%x (value 0x%llx) refused: #GP injected%s",
-                         v->vm->cfg.name, op, msr, (unsigned long long)val,
-                         *n == MSR_LOG_LIMIT ? " (further refusals not logged)" : "");
+        static uint32_t logged[MAX_VMS][MSR_LOG_LIMIT];
+        static unsigned nlogged[MAX_VMS];
+        unsigned id = (unsigned)v->vm->id % MAX_VMS;
+        for (unsigned i = 0; i < nlogged[id]; i++) {
+                if (logged[id][i] == msr)
+                        return;
         }
+        if (nlogged[id] > MSR_LOG_LIMIT)
+                return;
+        if (nlogged[id] == MSR_LOG_LIMIT) {
+                nlogged[id]++;
+                log_line("vm %s: more MSRs not offered: not logged", v->vm->cfg.name);
+                return;
+        }
+        logged[id][nlogged[id]++] = msr;
+        log_line("vm %s: %s of MSR 0x%x (%s, value 0x%llx): not offered: #GP, as on a CPU "
+                 "without it",
+                 v->vm->cfg.name, op, msr, msr_name(msr), (unsigned long long)val);
 }
 
 /* Moves the guest's TSC; the APIC timer's next event moves with it. */

@@ -153,13 +153,28 @@ static bool is_bzimage(const uint8_t *image, size_t len)
                image[0x205] == 'S';
 }
 
+/* A Linux bzImage, a multiboot kernel, or a boot sector (0x55 0xAA at
+ * offset 510); anything else is GUEST_AUTO: not recognisably a guest. */
 static enum guest_type detect_type(const uint8_t *image, size_t len)
 {
         if (is_bzimage(image, len))
                 return GUEST_LINUX;
         if (loader_multiboot_detect(image, len))
                 return GUEST_MULTIBOOT;
-        return GUEST_FLAT;
+        if (len >= 512 && image[510] == 0x55 && image[511] == 0xaa)
+                return GUEST_FLAT;
+        return GUEST_AUTO;
+}
+
+static const char *unrecognised(const uint8_t *image, size_t len)
+{
+        if (len >= 4 && image[0] == 0x7f && image[1] == 'E' && image[2] == 'L' && image[3] == 'F')
+                return "not recognisably a guest: an ELF file without a multiboot header in its "
+                       "first 8 KiB (vtvisor boots multiboot kernels, Linux bzImages and flat "
+                       "real-mode images)";
+        return "not recognisably a guest: no multiboot header, no Linux boot header and no "
+               "boot-sector signature (0x55 0xAA at offset 510); give type=flat (type = \"flat\" "
+               "in a configuration file) to run it as real-mode code at 0x7C00";
 }
 
 static const char *load_guest(struct vm *vm, struct guest_state *state)
@@ -182,6 +197,8 @@ static const char *build(struct vm *vm, struct guest_state *state)
 {
         if (vm->cfg.type == GUEST_AUTO)
                 vm->cfg.type = detect_type(vm->src->image, vm->src->len);
+        if (vm->cfg.type == GUEST_AUTO)
+                return unrecognised(vm->src->image, vm->src->len);
         if (vm->cfg.type == GUEST_LINUX && !vm->cfg.ram_given)
                 vm->cfg.ram_size = VM_RAM_DEFAULT_LINUX;
         uint64_t pages = vm->cfg.ram_size / PAGE_SIZE;
