@@ -435,9 +435,21 @@ void vcpu_advance_rip(struct vcpu *v, unsigned length)
                 vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~3u);
 }
 
+/* Exceptions that are faults (SDM 6.5, Table 6-1): #DE, #BR, #UD, #NM,
+ * #TS, #NP, #SS, #GP, #PF, #MF, #AC, #XM, #VE, #CP. */
+#define FAULT_VECTORS                                                                              \
+        (BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(10) | BIT(11) | BIT(12) | BIT(13) | BIT(14) |     \
+         BIT(16) | BIT(17) | BIT(19) | BIT(20) | BIT(21))
+
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error)
 {
         v->irq_dirty = true; /* an interrupt may now need the window */
+        /* A fault pushes RFLAGS with RF set, so that the faulting
+         * instruction, restarted by IRET, does not hit its own instruction
+         * breakpoint again (SDM 17.3.1.1); event injection pushes RFLAGS as
+         * it is, so vtvisor sets RF for an injected fault as the CPU would. */
+        if (vector < 32 && (FAULT_VECTORS & BIT(vector)))
+                vmcs_writenat(GUEST_RFLAGS, vmcs_readnat(GUEST_RFLAGS) | RFLAGS_RF);
         uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | (vector & 0xff);
         /* With CR0.PE = 0 no error code may be delivered (SDM 26.2.1.3). */
         if (has_error && (vcpu_guest_cr0(v) & CR0_PE)) {

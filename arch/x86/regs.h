@@ -47,6 +47,7 @@
 #define EFER_NXE BIT(11)
 
 #define RFLAGS_IF BIT(9)
+#define RFLAGS_RF BIT(16)
 #define RFLAGS_VM BIT(17)
 
 #endif

@@ -197,6 +197,7 @@ CASES = [
                  "efer-bit1-gp", "unknown-12345678-read-gp", "unknown-1234-write-gp",
                  "fs-base-takes-effect", "tsc-write-moves-rdtsc", "tsc-write-moves-adjust",
                  "tsc-adjust-moves-rdtsc", "tsc-adjust-reads-back", "tsc-runs-on-across-exits",
+                 "injected-gp-pushes-rf",
                  "msr-guest-survived"),
         stopped={"msr": CLEAN},
     ),

@@ -124,6 +124,12 @@ static void allowed(void)
         if (!report("tsc-consistent-with-rdtsc", t0 <= v && v <= t2))
                 gprintf("msr: rdtsc 0x%llx, rdmsr 0x%llx, rdtsc 0x%llx\n", t0, v, t2);
         tsc_writes();
+        /* A fault injected for an intercepted instruction pushes EFLAGS with
+         * RF set, as the CPU does for faults (SDM 6.5). */
+        g_fault_eflags = 0;
+        expect_vec("unknown-msr-gp-for-rf", try_rdmsr(0x12345678, &v), VEC_GP);
+        if (!report("injected-gp-pushes-rf", (g_fault_eflags & (1u << 16)) != 0))
+                gprintf("msr: #GP pushed EFLAGS 0x%x\n", g_fault_eflags);
 }
 
 static void refused(void)

@@ -16,6 +16,7 @@ volatile uint32_t g_recover;
 volatile int g_fault_vector;
 volatile uint32_t g_fault_error;
 volatile uint32_t g_fault_eip;
+volatile uint32_t g_fault_eflags;
 
 unsigned g_passed, g_failed;
 
@@ -250,6 +251,7 @@ void guest_exception(struct exc_frame *f)
         g_fault_vector = (int)f->vector;
         g_fault_error = f->error;
         g_fault_eip = f->eip;
+        g_fault_eflags = f->eflags;
         if (g_recover) {
                 f->eip = g_recover;
                 g_recover = 0;

@@ -70,6 +70,7 @@ extern volatile uint32_t g_recover;
 extern volatile int g_fault_vector;
 extern volatile uint32_t g_fault_error;
 extern volatile uint32_t g_fault_eip;
+extern volatile uint32_t g_fault_eflags; /* EFLAGS as the fault pushed them */
 
 #define VEC_NONE (-1)
 #define VEC_UD   6
