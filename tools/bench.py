@@ -30,7 +30,9 @@ sys.path.insert(0, str(TOOLS))
 import bochs  # noqa: E402
 
 REPO = TOOLS.parent
-GUEST = REPO / "build" / "guests" / "bench.elf"
+BUILD = Path(os.environ.get("BUILD", REPO / "build"))
+BUILD = BUILD if BUILD.is_absolute() else REPO / BUILD
+GUEST = BUILD / "guests" / "bench.elf"
 DOC = REPO / "docs" / "benchmarks.md"
 LINE = re.compile(r"BENCH (\w+) median=(\d+) min=(\d+) max=(\d+)")
 NAMES = {
@@ -62,7 +64,7 @@ def measure(cpu, bare):
 
 # ---- SMP: IPI latency and vCPU switches (tests/guest/smp.c `bench`) ----
 
-SMP_GUEST = REPO / "build" / "guests" / "smp.elf"
+SMP_GUEST = BUILD / "guests" / "smp.elf"
 SMP_LINE = re.compile(r"BENCH (\w+) median=(\d+) min=(\d+) max=(\d+)")
 SWITCH_LINE = re.compile(r"^vtvisor: cpu \d+: (\d+) vCPU switches, (\d+) TSC ticks each", re.M)
 SMP_NAMES = {
@@ -93,7 +95,7 @@ def measure_smp(cpu, where):
 # ---- Linux boot: kernel entry to /init, bare and under vtvisor ----
 
 CACHE = Path(os.environ.get("VTVISOR_CACHE", "/var/cache/vtvisor"))
-BAREBOOT = REPO / "build" / "bareboot.elf"
+BAREBOOT = BUILD / "bareboot.elf"
 LINUX_CMDLINE = "console=ttyS0,115200 panic=-1 cryptomgr.notests mem=256M"
 ENTRY_HV = re.compile(r"^vtvisor: vm linux: first entry at TSC (\d+)", re.M)
 STARTED = re.compile(r"^vtvisor: starting \(.*\) at TSC (\d+)", re.M)

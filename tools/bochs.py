@@ -60,7 +60,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_KERNEL = REPO / "build" / "vtvisor.elf"
+_BUILD = Path(os.environ.get("BUILD", REPO / "build"))
+DEFAULT_KERNEL = (_BUILD if _BUILD.is_absolute() else REPO / _BUILD) / "vtvisor.elf"
 DEFAULT_CPU = "corei7_haswell_4770"
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_MEGS = 256
