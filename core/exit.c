@@ -136,7 +136,12 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                 case 1:
                         r.ecx &= ~(uint32_t)L1_ECX_HIDDEN;
                         r.ecx |= L1_ECX_HYPERVISOR | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE;
-                        r.edx |= L1_EDX_APIC;
+                        /* The APIC bit follows IA32_APIC_BASE's enable bit
+                         * (SDM 11.4.3). */
+                        if (v->lapic.mode != LAPIC_MODE_DISABLED)
+                                r.edx |= L1_EDX_APIC;
+                        else
+                                r.edx &= ~(uint32_t)L1_EDX_APIC;
                         if ((r.ecx & L1_ECX_XSAVE) && (vcpu_guest_cr4(v) & CR4_OSXSAVE))
                                 r.ecx |= L1_ECX_OSXSAVE;
                         r.edx &= ~(uint32_t)L1_EDX_HIDDEN;
@@ -384,9 +389,12 @@ static enum exit_action handle_wbinvd(struct vcpu *v)
 
 static enum exit_action handle_vmcall(struct vcpu *v)
 {
-        /* The only documented hypercall (docs/hypercalls.md); anything else,
-         * or any call from user mode, is an invalid opcode as on bare metal. */
-        if (vcpu_cpl(v) != 0 || (uint32_t)v->regs.gpr[RAX] != HC_VERSION) {
+        /* The only documented hypercall (docs/hypercalls.md), for a guest
+         * that opts in knowingly: EBX holds the signature CPUID leaf
+         * 0x40000000 gave it.  Anything else, or any call from user mode,
+         * is an invalid opcode as on a CPU without a hypervisor. */
+        if (vcpu_cpl(v) != 0 || (uint32_t)v->regs.gpr[RBX] != HV_SIG_EBX ||
+            (uint32_t)v->regs.gpr[RAX] != HC_VERSION) {
                 vcpu_inject_ud(v);
                 return EXIT_CONTINUE;
         }

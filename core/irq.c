@@ -128,6 +128,10 @@ void irq_init_vcpu(struct vcpu *v, uint64_t hz)
         /* The APIC timer counts at the core crystal clock that CPUID leaf
          * 0x15 tells the guest of (exit.c). */
         lapic_init(&v->lapic, v->index, v->index == 0, hz, clock_crystal_hz());
+        /* IA32_APIC_BASE's reserved bits start at the MAXPHYADDR guests see
+         * (CPUID 0x80000008, passed through). */
+        if (cpuid(0x80000000, 0).eax >= 0x80000008)
+                v->lapic.phys_bits = cpuid(0x80000008, 0).eax & 0xff;
         v->lapic_region =
             (struct mmio_region){ LAPIC_DEFAULT_BASE, LAPIC_MMIO_SIZE, &lapic_ops, NULL };
 }

@@ -227,6 +227,27 @@ static void tpr_blocks(void)
         apic_wr(REG_TPR, 0);
 }
 
+/* Global disable through IA32_APIC_BASE and re-enable (SDM 11.4.3):
+ * CPUID.1:EDX.APIC follows, the xAPIC page is not decoded meanwhile, and
+ * re-enabled the APIC starts from its power-up state.  The reserved bits
+ * of IA32_APIC_BASE start at MAXPHYADDR. */
+static void disable_enable(void)
+{
+        uint64_t base = rdmsr64(MSR_APIC_BASE);
+        wrmsr64(MSR_APIC_BASE, base & ~(1ull << 11));
+        report("cpuid-apic-clear-when-disabled", !(cpuid(1, 0).edx & (1u << 9)));
+        wrmsr64(MSR_APIC_BASE, base);
+        report("cpuid-apic-set-when-enabled", (cpuid(1, 0).edx & (1u << 9)) != 0);
+        expect_eq32("apic-svr-reset-after-reenable", apic_rd(REG_SVR), 0xff);
+        apic_wr(REG_SVR, 0x1ff);
+        unsigned phys = cpuid(0x80000008, 0).eax & 0xff;
+        if (phys < 52) {
+                expect_vec("apic-base-above-maxphyaddr-gp",
+                           try_wrmsr(MSR_APIC_BASE, base | (1ull << phys)), VEC_GP);
+                expect_eq64("apic-base-unchanged", rdmsr64(MSR_APIC_BASE), base);
+        }
+}
+
 /* n / d by shifts: this 32-bit guest has no 64-bit division helper. */
 static uint64_t div64(uint64_t n, uint32_t d)
 {
@@ -272,6 +293,7 @@ void guest_main(void)
         report("apic-enabled", apic_rd(REG_SVR) & 0x100);
         mmio_forms();
         tpr_blocks();
+        disable_enable();
         crystal_clock();
         oneshot();
         periodic();

@@ -228,7 +228,8 @@ CASES = [
     dict(
         name="vmcall",
         modules=["vmcall.elf name=vmcall"],
-        expect=[ok("vmcall")] + passes("vmcall", "vmcall-version-value", "vmcall-unknown-ud"),
+        expect=[ok("vmcall")] + passes("vmcall", "vmcall-without-opt-in-ud", "vmcall-version-value",
+                                       "vmcall-unknown-ud"),
         stopped={"vmcall": CLEAN},
     ),
     # ---- INVD / WBINVD ----
@@ -454,6 +455,9 @@ CASES = [
                                      "deadline-delivered-after-sti", "uart-thre-irq-routed",
                                      "uart-rx-irq-routed", "x2apic-self-ipi",
                                      "x2apic-to-xapic-gp", "cpuid15-ratio-above-one",
+                                     "cpuid-apic-clear-when-disabled", "cpuid-apic-set-when-enabled",
+                                     "apic-svr-reset-after-reenable",
+                                     "apic-base-above-maxphyaddr-gp",
                                      "apic-timer-at-crystal-rate"),
         stopped={"apic": CLEAN},
         timeout=60,

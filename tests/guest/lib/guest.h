@@ -256,11 +256,27 @@ static inline int try_xgetbv(uint32_t index, uint64_t *val)
 }
 
 /* vmcall with EAX = *eax (updated with the returned EAX). */
+/* A vtvisor hypercall: EBX holds the signature of CPUID leaf 0x40000000
+ * ("vtvi"), which is how a guest opts in (docs/hypercalls.md). */
+#define HYPERCALL_SIGNATURE 0x69767476u
+static inline int try_hypercall(uint32_t *eax)
+{
+        uint32_t a = *eax;
+        fault_arm();
+        __asm__ volatile(TRY_BEGIN "vmcall" TRY_END
+                         : "+a"(a)
+                         : "b"(HYPERCALL_SIGNATURE)
+                         : "ecx", "edx", "memory");
+        *eax = a;
+        return g_fault_vector;
+}
+
+/* VMCALL with EBX as it happens to be (0): no opt-in. */
 static inline int try_vmcall(uint32_t *eax)
 {
         uint32_t a = *eax;
         fault_arm();
-        __asm__ volatile(TRY_BEGIN "vmcall" TRY_END : "+a"(a) : : "ebx", "ecx", "edx", "memory");
+        __asm__ volatile(TRY_BEGIN "vmcall" TRY_END : "+a"(a) : "b"(0) : "ecx", "edx", "memory");
         *eax = a;
         return g_fault_vector;
 }
