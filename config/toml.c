@@ -121,17 +121,6 @@ static bool is_digit(unsigned char c)
         return c >= '0' && c <= '9';
 }
 
-static int hex_value(unsigned char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 static bool at(const struct parser *p, size_t off, unsigned char c)
 {
         return off < p->len && p->s[off] == c;
@@ -398,7 +387,7 @@ static bool escape(struct parser *p)
                 uint32_t cp = 0;
                 for (unsigned k = 0; k < digits; k++) {
                         size_t o = p->pos + 2 + k;
-                        int h = o < p->len ? hex_value(p->s[o]) : -1;
+                        int h = o < p->len ? vtv_digit_value((char)p->s[o]) : -1;
                         if (h < 0)
                                 return fail(p, start,
                                             "\\%c must be followed by %u hex digits (e.g. %s); "
@@ -603,7 +592,7 @@ static bool integer(struct parser *p, uint32_t n, size_t start, size_t len)
                                             (int)MIN(len, SHOW_MAX), (const char *)t);
                         continue;
                 }
-                int dv = hex_value(t[i]);
+                int dv = vtv_digit_value((char)t[i]);
                 if (dv < 0 || (unsigned)dv >= base)
                         return bad_integer(p, start, len);
                 if (v > (limit - (uint64_t)dv) / base)

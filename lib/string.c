@@ -119,7 +119,7 @@ size_t vtv_strlcpy(char *dst, const char *src, size_t size)
         return len;
 }
 
-static int digit_value(char c)
+int vtv_digit_value(char c)
 {
         if (c >= '0' && c <= '9')
                 return c - '0';
@@ -143,7 +143,7 @@ bool vtv_parse_u64(const char *s, size_t len, uint64_t *out)
                 return false;
         size_t digits = 0;
         for (; i < len; i++) {
-                int d = digit_value(s[i]);
+                int d = vtv_digit_value(s[i]);
                 if (d < 0 || (uint64_t)d >= base)
                         break;
                 if (v > (UINT64_MAX - (uint64_t)d) / base)

@@ -20,4 +20,7 @@ size_t vtv_strlcpy(char *dst, const char *src, size_t size);
  * the number: returns false on junk, an empty string or overflow. */
 bool vtv_parse_u64(const char *s, size_t len, uint64_t *out);
 
+/* The value of a digit in bases up to 16 (0-9, a-f, A-F), or -1. */
+int vtv_digit_value(char c);
+
 #endif

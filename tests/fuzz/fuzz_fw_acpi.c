@@ -15,26 +15,13 @@
  * ASan catches any read past what was mapped; anything outside the memory
  * is unmapped.  Every call must return, and what it returns must hold the
  * invariants checked here; a violation aborts with its name. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "tests/fuzz/fuzz.h"
 
 #include "boot/fw_acpi.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_BASE    0xe0000ULL
 #define FLAG_FIX_SUM 0x01
 #define FLAG_EBDA    0x02
-
-#define CHECK(cond)                                                                                \
-        do {                                                                                       \
-                if (!(cond)) {                                                                     \
-                        fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__,       \
-                                #cond);                                                            \
-                        abort();                                                                   \
-                }                                                                                  \
-        } while (0)
 
 struct fake {
         const uint8_t *mem;

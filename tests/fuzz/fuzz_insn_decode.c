@@ -5,22 +5,9 @@
  * bytes.  libFuzzer hands over a heap copy of exactly `size` bytes, so ASan
  * catches any read past `avail`.  Everything checked here must hold for any
  * input; a violation aborts with the name of the broken invariant. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "tests/fuzz/fuzz.h"
 
 #include "emulate/insn_decode.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-        do {                                                                                       \
-                if (!(cond)) {                                                                     \
-                        fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__,       \
-                                #cond);                                                            \
-                        abort();                                                                   \
-                }                                                                                  \
-        } while (0)
 
 static bool is_zero(const struct insn_mmio *m)
 {
