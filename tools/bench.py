@@ -124,13 +124,13 @@ def boot_linux(cpu, bare, cpus=1):
 
     if bare:
         res = bochs.run(kernel=BAREBOOT, modules=[f"{kernel} {LINUX_CMDLINE}", f"{initrd}"],
-                        cpu=cpu, cpus=cpus, megs=512, end_marker="vtvisor-init:", timeout=600,
+                        cpu=cpu, cpus=cpus, megs=512, end_marker="vtvisor-init: kernel-warnings", timeout=600,
                         on_serial=on_serial)
     else:
         # The guest's console lines carry its name.
         res = bochs.run(modules=[f"{kernel} name=linux ram=256M vcpus={cpus} -- {LINUX_CMDLINE}",
                                  f"{initrd} initrd-for=linux"],
-                        cpu=cpu, cpus=cpus, megs=512, end_marker="[linux] vtvisor-init:",
+                        cpu=cpu, cpus=cpus, megs=512, end_marker="[linux] vtvisor-init: kernel-warnings",
                         timeout=600,
                         on_serial=on_serial)
     what = "bare" if bare else "vtvisor"
