@@ -22,13 +22,14 @@ static void notify(struct vcpu *from, struct vcpu *t)
 
 /* An I/O APIC message to the VM's local APICs (SDM 11.6.2, 11.6.2.4):
  * fixed to every APIC it addresses, lowest priority to the one of them
- * with the lowest processor priority (the first such vCPU on a tie).
- * vm->lock held. */
+ * with the lowest processor priority (the first such vCPU on a tie), NMI
+ * to every APIC it addresses (the vector is ignored).  vm->lock held. */
 static void deliver(void *ctx, const struct ioapic_msg *msg)
 {
         struct vm *vm = ctx;
-        if (msg->delivery != LAPIC_DM_FIXED && msg->delivery != LAPIC_DM_LOWEST)
-                return; /* NMI/SMI/INIT/ExtINT routing: no device uses them */
+        if (msg->delivery != LAPIC_DM_FIXED && msg->delivery != LAPIC_DM_LOWEST &&
+            msg->delivery != LAPIC_DM_NMI)
+                return; /* SMI (no SMM), INIT and ExtINT (no 8259) from a pin: dropped */
         struct vcpu *lowest = NULL;
         for (unsigned i = 0; i < vm->nvcpus; i++) {
                 struct vcpu *t = &vm->vcpus[i];
@@ -38,7 +39,10 @@ static void deliver(void *ctx, const struct ioapic_msg *msg)
                         dest = 0xffffffffu;
                 if (!lapic_matches_dest(&t->lapic, dest, msg->logical))
                         continue;
-                if (msg->delivery == LAPIC_DM_FIXED) {
+                if (msg->delivery == LAPIC_DM_NMI) {
+                        t->requests |= VCPU_REQ_NMI;
+                        notify(NULL, t);
+                } else if (msg->delivery == LAPIC_DM_FIXED) {
                         lapic_accept(&t->lapic, msg->vector, msg->level);
                         notify(NULL, t);
                 } else if (!lowest || lapic_ppr(&t->lapic) < lapic_ppr(&lowest->lapic)) {

@@ -92,7 +92,7 @@ def smp_passes(vm, ncpus):
         "xapic-icr-delivery-status-clears", "x2apic-enabled-on-all-cpus",
         "x2apic-logical-cluster-one", "x2apic-self-ipi-bsp", "x2apic-self-ipi-aps",
         "tlb-shootdown-acknowledged", "tlb-aps-read-new-page-after-shootdown",
-        "ioapic-uart-irq-to-ap1")
+        "ioapic-uart-irq-to-ap1", "ioapic-nmi-to-ap1")
 
 
 def cpus_up(n):
@@ -781,3 +781,143 @@ CASES = [
         timeout=120,
     ),
 ]
+
+# ==== Hostile-guest suite (issue 12; docs/security.md, tests/hostile/) ====
+# Each hostile-NAME case boots one attacker (tests/hostile/attack.c,
+# attack=NAME) beside the companion (tests/hostile/companion.c), which fills
+# its RAM with a pattern, ticks every 20 million TSC ticks and at the end
+# checks the pattern and that no gap starved it.  Contained means: the
+# companion's checks pass, it ticks after the attack started (and during it,
+# or after the attacker's stop), the attacker finishes cleanly or is stopped
+# with the expected cause, no FAIL and no PANIC.  tools/run_tests.py counts
+# these cases as attacks (contained when the case passes, escaped when not).
+
+HOSTILE_REJECT = [r"FAIL", r"PANIC"]
+
+
+def companion(ticks):
+    """The companion module: 8 MiB, `ticks` ticks of 20 M TSC ticks."""
+    return f"companion.elf name=companion ram=8M -- ticks={ticks}"
+
+
+def companion_ok(ticks):
+    return [ok("companion"), line("companion", f"companion: tick {ticks}")] + passes(
+        "companion", "companion-ticked", "companion-ram-intact")
+
+
+def ticked_during(vm, attack):
+    """A companion tick between the attack's start and its end."""
+    return (rf"^\[{vm}\] attack {attack}: start[\s\S]*^\[companion\] companion: tick \d+$"
+            rf"[\s\S]*^\[{vm}\] attack {attack}: tried \d+")
+
+
+def hostile_finishing(attack, ticks, checks, args="", timeout=60, **kw):
+    """An attack the attacker survives: it ends with a clean DONE while the
+    companion ticks on."""
+    return dict(
+        name=f"hostile-{attack}",
+        modules=[companion(ticks), f"attack.elf name=atk ram=4M -- attack={attack} {args}"],
+        expect=companion_ok(ticks) + [ok("atk"), ticked_during("atk", attack)]
+        + passes("atk", *checks),
+        reject=HOSTILE_REJECT,
+        stopped={"companion": CLEAN, "atk": CLEAN},
+        order=[(rf"^\[atk\] attack {attack}: start", line("companion", f"companion: tick {ticks}"))],
+        timeout=timeout,
+        **kw,
+    )
+
+
+# gpa: vtvisor stops a VM at its first access outside its RAM (EPT
+# violation), so each attacker VM gets one probe: 15 attackers (16 VMs is
+# vtvisor's limit) of 2 MiB each, with reads, writes and fetches spread from
+# the first byte past their RAM to the last 2 MiB below 4 GiB, two of them
+# (0x800000, 0xa00000) at host-physical addresses of the companion's RAM
+# (module 0, placed first, at host 0x600000 today: the expect line checks
+# that its 8 MiB cover both).  The whole sweep
+# (every 2 MiB) runs only once vtvisor answers unbacked accesses instead of
+# stopping (then each VM goes on to 4 GiB and checks all ones).
+HOSTILE_GPA = [("read", 0x200000), ("read", 0x800000), ("read", 0x0fe00000),
+               ("read", 0x40000000), ("read", 0x7fe00000), ("read", 0x80000000),
+               ("read", 0xc0000000), ("read", 0xfe000000), ("read", 0xffe00000),
+               ("write", 0x200000), ("write", 0xa00000), ("write", 0xa0000000),
+               ("write", 0xffe00000), ("fetch", 0x200000), ("fetch", 0xffe00000)]
+
+
+def gpa_stop(access, addr):
+    rip = f"0x0*{addr:x}" if access == "fetch" else HEX
+    return rf"EPT violation: {access} at guest-physical 0x0*{addr:x} \(rip {rip}\)"
+
+
+HOSTILE_CASES = [
+    dict(
+        name="hostile-gpa",
+        modules=[companion(12)]
+        + [f"attack.elf name=gpa{i} ram=2M -- attack=gpa access={a} from={addr:#x}"
+           for i, (a, addr) in enumerate(HOSTILE_GPA)],
+        expect=companion_ok(12)
+        + [r"^vtvisor: vm companion: multiboot guest, 8 MiB RAM at host "
+           r"(0x[3-7][0-9a-f]{5}|0x800000), "]
+        + [line(f"gpa{i}", f"attack gpa: try 1: {a} at 0x{addr:08x}")
+           for i, (a, addr) in enumerate(HOSTILE_GPA)],
+        reject=HOSTILE_REJECT + [r"attack gpa: try 2:"],
+        stopped={"companion": CLEAN}
+        | {f"gpa{i}": gpa_stop(a, addr) for i, (a, addr) in enumerate(HOSTILE_GPA)},
+        order=[(stopped_line(f"gpa{i}"), line("companion", "companion: tick 12"))
+               for i in range(len(HOSTILE_GPA))],
+        timeout=60,
+    ),
+    # Every MSR index of 0x0-0x1fff and 0xc0000000-0xc0001fff: RDMSR and
+    # five WRMSRs each (about 98,000 exits).
+    # FINDING (2026-12-02, not fixed here): this case FAILS with a PANIC.
+    # core/msr.c note_refused() reads logged[id][i] for i < nlogged[id],
+    # and nlogged[id] reaches MSR_LOG_LIMIT + 1 = 17, so GCC drops the
+    # "nlogged[id] > MSR_LOG_LIMIT" return: from the 18th distinct refused
+    # MSR on, every refused index the guest names is stored past logged[]
+    # into vtvisor's .bss (the `cpus` array behind it), and the log limit
+    # never holds.  Expected once fixed: everything below, no PANIC.
+    hostile_finishing("msr", 25, ["msr-refused-with-gp-only", "msr-vmx-capabilities-hidden",
+                                  "msr-feature-control-vmx-off", "msr-attacker-survived"]),
+    # Every port in three widths, IN and OUT (about 390,000 exits).
+    hostile_finishing("ports", 25, ["ports-unknown-read-all-ones", "ports-attacker-survived"]),
+    # 1,500 rounds of each VMX/SMX instruction, 6,000 VMCALLs, 24,000
+    # random CPUID leaves, XSETBV and CR writes (about 70,000 exits).
+    hostile_finishing("insn", 12, ["insn-vmx-smx-ud", "insn-vmcall-random-registers",
+                                   "insn-cpuid-random-stable", "insn-cpuid-vmx-smx-hidden",
+                                   "insn-xsetbv-reserved-gp", "insn-cr-reserved-gp"],
+                      args="rounds=1500"),
+    # Exit and IPI storms; attacker and companion on a CPU each.  500,000
+    # CPUID exits, not the issue's 10^7: a 2-CPU Bochs runs 10^6 in about
+    # 25 s alone; 20,000 self-IPIs; INIT, SIPI and NMI to 254 absent IDs.
+    hostile_finishing("storm", 16, ["storm-cpuid-stable", "storm-self-ipis-delivered",
+                                    "storm-absent-targets-nothing-delivered",
+                                    "storm-attacker-survived"], args="cpuid=500000", cpus=2),
+    # Spins with interrupts off for ever on the companion's CPU: the
+    # companion must still tick and finish; then the operator stops the
+    # spinner from the vtvisor> prompt (nothing else would end the run).
+    dict(
+        name="hostile-cli-spin",
+        modules=[companion(12), "attack.elf name=atk ram=4M -- attack=cli-spin"],
+        script=[(r"^\[companion\] DONE", "\x01cstop atk\r")],
+        expect=companion_ok(12),
+        reject=HOSTILE_REJECT,
+        stopped={"companion": CLEAN, "atk": r"stopped by the operator"},
+        order=[(line("atk", "attack cli-spin: tried 1"), line("companion", "companion: tick 1"))],
+        timeout=60,
+    ),
+    # Halts with interrupts off: stopped with a message, the companion runs on.
+    dict(
+        name="hostile-cli-hlt",
+        modules=[companion(8), "attack.elf name=atk ram=4M -- attack=cli-hlt"],
+        capture={"hlt": r"^\[atk\] attack cli-hlt: start: hlt at 0x([0-9a-f]+) next",
+                 "next": r"^\[atk\] attack cli-hlt: start: hlt at 0x[0-9a-f]+ next 0x([0-9a-f]+) "},
+        expect=companion_ok(8),
+        reject=HOSTILE_REJECT,
+        # RIP at the HLT or after it (as in the hlt case): HLT is one byte.
+        stopped={"companion": CLEAN,
+                 "atk": r"halted with interrupts disabled at rip (<<hlt>>|<<next>>)"},
+        order=[(stopped_line("atk"), line("companion", "companion: tick 8"))],
+        timeout=60,
+    ),
+]
+
+CASES += HOSTILE_CASES

@@ -641,6 +641,22 @@ static void ioapic_test(void)
         if (flags & (1u << 9))
                 __asm__ volatile("sti" ::: "memory");
         report("ioapic-uart-irq-to-ap1", ok && delivered(VEC_IOAPIC, before, want));
+
+        /* The same pin in NMI delivery mode (edge): an NMI on AP 1 only. */
+        uint32_t n0 = nmi_cnt[0], n1 = nmi_cnt[1];
+        __asm__ volatile("cli" ::: "memory");
+        ioapic_write(0x10 + 2 * 4 + 1, 1u << 24);
+        ioapic_write(0x10 + 2 * 4, 4u << 8); /* NMI, physical, edge, unmasked */
+        outb(COM1 + 4, mcr | 0x08);
+        outb(COM1 + 1, 0x02);
+        ok = wait_ge(&nmi_cnt[1], n1 + 1, WAIT_US);
+        outb(COM1 + 1, 0x00);
+        outb(COM1 + 4, mcr);
+        ioapic_write(0x10 + 2 * 4, 1u << 16);
+        settle();
+        if (flags & (1u << 9))
+                __asm__ volatile("sti" ::: "memory");
+        report("ioapic-nmi-to-ap1", ok && nmi_cnt[1] == n1 + 1 && nmi_cnt[0] == n0);
 }
 
 static void xapic_tests(void)
