@@ -421,6 +421,8 @@ void vcpu_skip_instruction(struct vcpu *v)
         vcpu_advance_rip(v, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
 }
 
+#define PENDING_DBG_BS BIT(14) /* single step (SDM Table 25-4) */
+
 void vcpu_advance_rip(struct vcpu *v, unsigned length)
 {
         UNUSED(v);
@@ -433,6 +435,17 @@ void vcpu_advance_rip(struct vcpu *v, unsigned length)
         uint32_t intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
         if (intr & 3)
                 vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~3u);
+        /* It completed as on the CPU: RF is cleared, and with TF set the
+         * single-step #DB follows it (pending debug exception BS, which the
+         * CPU delivers after VM entry, SDM 27.3.1.4 / 17.3.1.4). */
+        uint64_t rflags = vmcs_readnat(GUEST_RFLAGS);
+        if (rflags & (RFLAGS_RF | RFLAGS_TF)) {
+                if (rflags & RFLAGS_RF)
+                        vmcs_writenat(GUEST_RFLAGS, rflags & ~RFLAGS_RF);
+                if (rflags & RFLAGS_TF)
+                        vmcs_writenat(GUEST_PENDING_DBG_EXCEPTIONS,
+                                      vmcs_readnat(GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
+        }
 }
 
 /* Exceptions that are faults (SDM 6.5, Table 6-1): #DE, #BR, #UD, #NM,

@@ -46,6 +46,7 @@
 #define EFER_LMA BIT(10)
 #define EFER_NXE BIT(11)
 
+#define RFLAGS_TF BIT(8)
 #define RFLAGS_IF BIT(9)
 #define RFLAGS_RF BIT(16)
 #define RFLAGS_VM BIT(17)

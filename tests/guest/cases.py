@@ -224,6 +224,14 @@ CASES = [
                  "cr4-kl-gp", "cr4-pke-gp", "cr4-cet-gp", "cr4-pks-gp", "cr4-unchanged"),
         stopped={"xsetbv": CLEAN},
     ),
+    # ---- Single-stepping over emulated instructions ----
+    dict(
+        name="singlestep",
+        modules=["singlestep.elf name=step"],
+        expect=[ok("step")] + passes("step", "singlestep-after-cpuid", "singlestep-after-out",
+                                     "singlestep-after-mmio-write"),
+        stopped={"step": CLEAN},
+    ),
     # ---- VMCALL ----
     dict(
         name="vmcall",
@@ -813,10 +821,12 @@ def ticked_during(vm, attack):
 
 def hostile_finishing(attack, ticks, checks, args="", timeout=60, **kw):
     """An attack the attacker survives: it ends with a clean DONE while the
-    companion ticks on."""
+    companion ticks on.  delay=8 (16 M instructions) lets the companion fill
+    its RAM and start ticking first; `ticks` outlasts the attack."""
     return dict(
         name=f"hostile-{attack}",
-        modules=[companion(ticks), f"attack.elf name=atk ram=4M -- attack={attack} {args}"],
+        modules=[companion(ticks),
+                 f"attack.elf name=atk ram=4M -- attack={attack} delay=8 {args}".rstrip()],
         expect=companion_ok(ticks) + [ok("atk"), ticked_during("atk", attack)]
         + passes("atk", *checks),
         reject=HOSTILE_REJECT,
@@ -878,17 +888,17 @@ HOSTILE_CASES = [
     hostile_finishing("msr", 25, ["msr-refused-with-gp-only", "msr-vmx-capabilities-hidden",
                                   "msr-feature-control-vmx-off", "msr-attacker-survived"]),
     # Every port in three widths, IN and OUT (about 390,000 exits).
-    hostile_finishing("ports", 25, ["ports-unknown-read-all-ones", "ports-attacker-survived"]),
-    # 1,500 rounds of each VMX/SMX instruction, 6,000 VMCALLs, 24,000
-    # random CPUID leaves, XSETBV and CR writes (about 70,000 exits).
-    hostile_finishing("insn", 12, ["insn-vmx-smx-ud", "insn-vmcall-random-registers",
+    hostile_finishing("ports", 16, ["ports-unknown-read-all-ones", "ports-attacker-survived"]),
+    # 3,000 rounds of each VMX/SMX instruction, 12,000 VMCALLs, 48,000
+    # random CPUID leaves, XSETBV and CR writes (about 110,000 exits).
+    hostile_finishing("insn", 14, ["insn-vmx-smx-ud", "insn-vmcall-random-registers",
                                    "insn-cpuid-random-stable", "insn-cpuid-vmx-smx-hidden",
                                    "insn-xsetbv-reserved-gp", "insn-cr-reserved-gp"],
-                      args="rounds=1500"),
+                      args="rounds=3000"),
     # Exit and IPI storms; attacker and companion on a CPU each.  500,000
     # CPUID exits, not the issue's 10^7: a 2-CPU Bochs runs 10^6 in about
     # 25 s alone; 20,000 self-IPIs; INIT, SIPI and NMI to 254 absent IDs.
-    hostile_finishing("storm", 16, ["storm-cpuid-stable", "storm-self-ipis-delivered",
+    hostile_finishing("storm", 11, ["storm-cpuid-stable", "storm-self-ipis-delivered",
                                     "storm-absent-targets-nothing-delivered",
                                     "storm-attacker-survived"], args="cpuid=500000", cpus=2),
     # Spins with interrupts off for ever on the companion's CPU: the

@@ -17,6 +17,8 @@ volatile int g_fault_vector;
 volatile uint32_t g_fault_error;
 volatile uint32_t g_fault_eip;
 volatile uint32_t g_fault_eflags;
+volatile int g_catch_db;
+volatile uint32_t g_db_count, g_db_eip, g_db_dr6;
 
 unsigned g_passed, g_failed;
 
@@ -248,6 +250,15 @@ void guest_exit(uint8_t value)
 
 void guest_exception(struct exc_frame *f)
 {
+        if (f->vector == 1 && g_catch_db) {
+                uint32_t dr6;
+                __asm__ volatile("movl %%dr6, %0" : "=r"(dr6));
+                g_db_count++;
+                g_db_eip = f->eip;
+                g_db_dr6 = dr6;
+                f->eflags &= ~(1u << 8); /* TF */
+                return;
+        }
         g_fault_vector = (int)f->vector;
         g_fault_error = f->error;
         g_fault_eip = f->eip;

@@ -71,6 +71,10 @@ extern volatile int g_fault_vector;
 extern volatile uint32_t g_fault_error;
 extern volatile uint32_t g_fault_eip;
 extern volatile uint32_t g_fault_eflags; /* EFLAGS as the fault pushed them */
+/* With g_catch_db set, a #DB is counted (g_db_count, g_db_eip, g_db_dr6)
+ * and the trap flag cleared in the frame, so single-stepping stops there. */
+extern volatile int g_catch_db;
+extern volatile uint32_t g_db_count, g_db_eip, g_db_dr6;
 
 #define VEC_NONE (-1)
 #define VEC_UD   6
