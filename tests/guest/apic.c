@@ -248,6 +248,19 @@ static void disable_enable(void)
         }
 }
 
+/* A reserved xAPIC register (0x3f0, say) reads 0, ignores writes and sets
+ * the ESR's illegal-register bit (SDM 11.5.3); the VM runs on. */
+static void reserved_register(void)
+{
+        apic_wr(0x280, 0); /* ESR: latch (and clear) what has accumulated */
+        expect_eq32("apic-reserved-reads-zero", apic_rd(0x3f0), 0);
+        apic_wr(0x3f0, 0xdeadbeef);
+        expect_eq32("apic-reserved-write-ignored", apic_rd(0x3f0), 0);
+        apic_wr(0x280, 0);
+        report("apic-esr-illegal-register", (apic_rd(0x280) & 0x80) != 0);
+        apic_wr(0x280, 0);
+}
+
 /* n / d by shifts: this 32-bit guest has no 64-bit division helper. */
 static uint64_t div64(uint64_t n, uint32_t d)
 {
@@ -294,6 +307,7 @@ void guest_main(void)
         mmio_forms();
         tpr_blocks();
         disable_enable();
+        reserved_register();
         crystal_clock();
         oneshot();
         periodic();
