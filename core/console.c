@@ -1,6 +1,7 @@
 #include "core/console.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/desc.h"
+#include "arch/x86/percpu.h"
 #include "arch/x86/smp.h"
 #include "arch/x86/spinlock.h"
 #include "arch/x86/serial.h"
@@ -281,9 +282,15 @@ __attribute__((noreturn)) static void console_halt(void)
         cpu_halt_forever();
 }
 
+static unsigned console_cpu(void)
+{
+        return this_cpu_id();
+}
+
 static const struct log_output console_output = {
         .line = hypervisor_line,
         .halt = console_halt,
+        .cpu = console_cpu,
 };
 
 void console_init(void)

@@ -51,7 +51,7 @@ static void mask_legacy_pics(void)
 /* "selftest=write-text" and "selftest=exec-data" on vtvisor's own command
  * line prove the host page tables are W^X: each must end in a page fault
  * that the test suite looks for.  Returning means the protection is
- * missing. */
+ * missing.  "selftest=panic" shows the panic path: CPU, place, backtrace. */
 /* Whether word is one of the command line's space-separated words (GRUB
  * passes only the arguments, QEMU the kernel's file name first). */
 static bool cmdline_has(const char *cmdline, const char *word)
@@ -77,6 +77,8 @@ static void wx_selftest(const char *cmdline)
                 *(volatile uint8_t *)(uintptr_t)wx_selftest = 0xcc;
                 refuse("selftest: the write to text succeeded: text is writable");
         }
+        if (cmdline_has(cmdline, "selftest=panic"))
+                panic("selftest: a deliberate panic");
         if (cmdline_has(cmdline, "selftest=exec-data")) {
                 log_line("selftest: executing hypervisor data at %p", (void *)&data_byte);
                 ((void (*)(void))(uintptr_t)&data_byte)();

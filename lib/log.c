@@ -46,13 +46,39 @@ void hv_halt(void)
                 ;
 }
 
+#define BACKTRACE_MAX  16
+#define FRAME_STEP_MAX 0x100000 /* a caller's frame lies within 1 MiB above */
+
+void log_backtrace(const void *frame)
+{
+        char buf[LOG_LINE_MAX];
+        size_t n = (size_t)vtv_snprintf(buf, sizeof(buf), "backtrace:");
+        const uint64_t *fp = frame;
+        for (unsigned i = 0; i < BACKTRACE_MAX && fp && !((uintptr_t)fp & 7); i++) {
+                uint64_t ret = fp[1];
+                if (!ret || n + 20 >= sizeof(buf))
+                        break;
+                n += (size_t)vtv_snprintf(buf + n, sizeof(buf) - n, " 0x%llx",
+                                          (unsigned long long)ret);
+                const uint64_t *next = (const uint64_t *)(uintptr_t)fp[0];
+                if (next <= fp || (uintptr_t)next - (uintptr_t)fp > FRAME_STEP_MAX)
+                        break;
+                fp = next;
+        }
+        log_line("%s", buf);
+}
+
 void panic_at(const char *file, int line, const char *fmt, ...)
 {
+        char prefix[32];
+        vtv_snprintf(prefix, sizeof(prefix),
+                     "PANIC: cpu %u: ", output && output->cpu ? output->cpu() : 0);
         va_list ap;
         va_start(ap, fmt);
-        vline("PANIC: ", fmt, ap);
+        vline(prefix, fmt, ap);
         va_end(ap);
         log_line("(hypervisor bug at %s:%d)", file, line);
+        log_backtrace(__builtin_frame_address(0));
         hv_halt();
 }
 

@@ -20,6 +20,8 @@ struct log_output {
         void (*line)(const char *text, size_t len);
         /* Flushes what was written and stops the machine (never returns). */
         __attribute__((noreturn)) void (*halt)(void);
+        /* The CPU this runs on, for panic messages (NULL: not known). */
+        unsigned (*cpu)(void);
 };
 
 void log_set_output(const struct log_output *out);
@@ -31,6 +33,11 @@ void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 __attribute__((noreturn, format(printf, 3, 4))) void panic_at(const char *file, int line,
                                                               const char *fmt, ...);
 #define panic(...) panic_at(__FILE__, __LINE__, __VA_ARGS__)
+
+/* One line "backtrace: 0x... 0x..." of the return addresses up the frame
+ * pointer chain from frame (an RBP value; vtvisor keeps frame pointers),
+ * at most 16, stopping where the chain stops going up the stack. */
+void log_backtrace(const void *frame);
 
 /* Bad machine or configuration: say what and how to fix it, then stop. */
 __attribute__((noreturn, format(printf, 1, 2))) void refuse(const char *fmt, ...);

@@ -126,5 +126,6 @@ void trap_handler(struct trap_frame *f)
                  (unsigned long long)f->rax, (unsigned long long)f->rbx, (unsigned long long)f->rcx,
                  (unsigned long long)f->rdx, (unsigned long long)f->rsi,
                  (unsigned long long)f->rdi);
+        log_backtrace((const void *)(uintptr_t)f->rbp);
         hv_halt();
 }
