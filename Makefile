@@ -32,9 +32,13 @@ $(BUILD)/vtvisor.elf: $(HV_OBJS) boot/linker.ld
 	$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJS)
 	$(PYTHON) tools/check_image.py $@
 
+# Stack canaries in the hypervisor (the guard is a global, as GS and FS
+# hold no TLS here; lib/log.c sets it at boot and panics on a mismatch).
+HV_SSP := -fstack-protector-strong -mstack-protector-guard=global
+
 $(BUILD)/hv/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(HV_CFLAGS) $(HV_SSP) -MMD -MP -c $< -o $@
 
 $(BUILD)/hv/%.S.o: %.S
 	@mkdir -p $(dir $@)

@@ -51,7 +51,20 @@ static void mask_legacy_pics(void)
 /* "selftest=write-text" and "selftest=exec-data" on vtvisor's own command
  * line prove the host page tables are W^X: each must end in a page fault
  * that the test suite looks for.  Returning means the protection is
- * missing.  "selftest=panic" shows the panic path: CPU, place, backtrace. */
+ * missing.  "selftest=panic" shows the panic path: CPU, place, backtrace;
+ * "selftest=stack-smash" that a stack overflow is caught by the canary. */
+/* Writes n bytes into an 8-byte stack buffer: with n > 8 the canary below
+ * the return address is overwritten ("selftest=stack-smash"). */
+static __attribute__((noinline)) void smash_stack(size_t n)
+{
+        volatile char buf[8];
+        volatile size_t len = n;
+        for (size_t i = 0; i < len; i++)
+                buf[i] = 0x41;
+        log_line("selftest: wrote %zu bytes into an 8-byte buffer (first 0x%x)", n,
+                 (unsigned)buf[0]);
+}
+
 /* Whether word is one of the command line's space-separated words (GRUB
  * passes only the arguments, QEMU the kernel's file name first). */
 static bool cmdline_has(const char *cmdline, const char *word)
@@ -79,6 +92,10 @@ static void wx_selftest(const char *cmdline)
         }
         if (cmdline_has(cmdline, "selftest=panic"))
                 panic("selftest: a deliberate panic");
+        if (cmdline_has(cmdline, "selftest=stack-smash")) {
+                smash_stack(64);
+                refuse("selftest: a stack buffer overflow went unnoticed: no stack canaries");
+        }
         if (cmdline_has(cmdline, "selftest=exec-data")) {
                 log_line("selftest: executing hypervisor data at %p", (void *)&data_byte);
                 ((void (*)(void))(uintptr_t)&data_byte)();
@@ -332,6 +349,7 @@ static void sources_from_config(size_t cm)
 void kmain(uint32_t magic, uint32_t info)
 {
         uint64_t entry_tsc = rdtsc();
+        log_init_canary(entry_tsc);
         console_init();
         /* The TSC lets make bench time the way to each VM's first entry. */
         log_line("starting (vtvisor 0.1, Intel VT-x hypervisor) at TSC %llu",

@@ -46,6 +46,24 @@ void hv_halt(void)
                 ;
 }
 
+#ifndef VTV_HOST_TEST
+/* Stack canaries (-fstack-protector-strong, Makefile): the guard every
+ * protected function copies below its return address, made unguessable at
+ * boot (log_init_canary), and what runs when a copy was overwritten. */
+uintptr_t __stack_chk_guard = 0x2f8d3a5bc61e9407ULL;
+__attribute__((noreturn)) void __stack_chk_fail(void);
+__attribute__((noreturn)) void __stack_chk_fail(void)
+{
+        panic("stack smashing detected: a stack canary was overwritten (a buffer overflow on a "
+              "hypervisor stack)");
+}
+
+void log_init_canary(uint64_t seed)
+{
+        __stack_chk_guard ^= (uintptr_t)(seed * 0x9e3779b97f4a7c15ULL);
+}
+#endif
+
 #define BACKTRACE_MAX  16
 #define FRAME_STEP_MAX 0x100000 /* a caller's frame lies within 1 MiB above */
 

@@ -39,6 +39,10 @@ __attribute__((noreturn, format(printf, 3, 4))) void panic_at(const char *file, 
  * at most 16, stopping where the chain stops going up the stack. */
 void log_backtrace(const void *frame);
 
+/* Mixes seed into the stack-canary guard; call once, early, from a
+ * function that never returns. */
+void log_init_canary(uint64_t seed);
+
 /* Bad machine or configuration: say what and how to fix it, then stop. */
 __attribute__((noreturn, format(printf, 1, 2))) void refuse(const char *fmt, ...);
 

@@ -442,6 +442,16 @@ CASES = [
         reject=[r"FAIL", r"^\[cpuid\]"],
         stopped={},
     ),
+    # Stack canaries: an overflow of a hypervisor stack buffer panics.
+    dict(
+        name="stack-canary",
+        hv_args="selftest=stack-smash",
+        modules=["cpuid.elf name=cpuid"],
+        expect=[r"^vtvisor: PANIC: cpu 0: stack smashing detected: a stack canary was "
+                r"overwritten", r"^vtvisor: halted$"],
+        reject=[r"FAIL", r"^\[cpuid\]", r"went unnoticed"],
+        stopped={},
+    ),
     dict(
         name="wx-write-text",
         hv_args="selftest=write-text",
@@ -845,7 +855,8 @@ def hostile_finishing(attack, ticks, checks, args="", timeout=60, **kw):
         + passes("atk", *checks),
         reject=HOSTILE_REJECT,
         stopped={"companion": CLEAN, "atk": CLEAN},
-        order=[(rf"^\[atk\] attack {attack}: start", line("companion", f"companion: tick {ticks}"))],
+        order=[(rf"^\[atk\] attack {attack}: start",
+                line("companion", f"companion: tick {ticks}"))],
         timeout=timeout,
         **kw,
     )
@@ -939,7 +950,8 @@ HOSTILE_CASES = [
         expect=companion_ok(12),
         reject=HOSTILE_REJECT,
         stopped={"companion": CLEAN, "atk": r"stopped by the operator"},
-        order=[(line("atk", "attack cli-spin: tried 1"), line("companion", "companion: tick 12"))],
+        order=[(line("atk", "attack cli-spin: tried 1"),
+                line("companion", "companion: tick 12"))],
         timeout=60,
     ),
     # Halts with interrupts off: stopped with a message, the companion runs on.
@@ -947,7 +959,8 @@ HOSTILE_CASES = [
         name="hostile-cli-hlt",
         modules=[companion(8), "attack.elf name=atk ram=4M -- attack=cli-hlt"],
         capture={"hlt": r"^\[atk\] attack cli-hlt: start: hlt at 0x([0-9a-f]+) next",
-                 "next": r"^\[atk\] attack cli-hlt: start: hlt at 0x[0-9a-f]+ next 0x([0-9a-f]+) "},
+                 "next": r"^\[atk\] attack cli-hlt: start: hlt at 0x[0-9a-f]+ "
+                         r"next 0x([0-9a-f]+) "},
         expect=companion_ok(8),
         reject=HOSTILE_REJECT,
         # RIP at the HLT or after it (as in the hlt case): HLT is one byte.
