@@ -60,6 +60,7 @@ $(BUILD)/vtvisor-check: $(CHECK_TOOL_SRCS) $(wildcard config/*.h lib/*.h)
 # Host unit tests, guest programs and their runners add to these.
 include tests/unit/unit.mk
 include tests/guest/guest.mk
+include tests/hostile/hostile.mk
 -include tests/fuzz/fuzz.mk
 
 # The Debian guest kernel and initramfs for the system tests, kept outside

@@ -113,20 +113,23 @@ static const char *msr_name(uint32_t msr)
 static void note_refused(struct vcpu *v, const char *op, uint32_t msr, uint64_t val)
 {
         static uint32_t logged[MAX_VMS][MSR_LOG_LIMIT];
-        static unsigned nlogged[MAX_VMS];
+        static unsigned nlogged[MAX_VMS]; /* 0 .. MSR_LOG_LIMIT */
+        static bool more_noted[MAX_VMS];
         unsigned id = (unsigned)v->vm->id % MAX_VMS;
-        for (unsigned i = 0; i < nlogged[id]; i++) {
+        unsigned n = nlogged[id];
+        for (unsigned i = 0; i < n; i++) {
                 if (logged[id][i] == msr)
                         return;
         }
-        if (nlogged[id] > MSR_LOG_LIMIT)
-                return;
-        if (nlogged[id] == MSR_LOG_LIMIT) {
-                nlogged[id]++;
-                log_line("vm %s: more MSRs not offered: not logged", v->vm->cfg.name);
+        if (n >= MSR_LOG_LIMIT) {
+                if (!more_noted[id]) {
+                        more_noted[id] = true;
+                        log_line("vm %s: more MSRs not offered: not logged", v->vm->cfg.name);
+                }
                 return;
         }
-        logged[id][nlogged[id]++] = msr;
+        logged[id][n] = msr;
+        nlogged[id] = n + 1;
         log_line("vm %s: %s of MSR 0x%x (%s, value 0x%llx): not offered: #GP, as on a CPU "
                  "without it",
                  v->vm->cfg.name, op, msr, msr_name(msr), (unsigned long long)val);

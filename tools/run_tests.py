@@ -63,6 +63,7 @@ class Tally:
         self.passed = 0
         self.failed = 0
         self.lock = threading.Lock()
+        self.attacks = {}  # hostile-* guest case -> passed (contained)
 
     def record(self, ok, label, details=""):
         with self.lock:
@@ -70,6 +71,9 @@ class Tally:
                 self.passed += 1
             else:
                 self.failed += 1
+            m = re.match(r"guest (hostile-\S+)", label)
+            if m:
+                self.attacks[m.group(1)] = ok
             print(f"{'PASS' if ok else 'FAIL'} {label}")
             if details:
                 for d in details.rstrip("\n").splitlines():
@@ -492,10 +496,17 @@ def main(argv=None):
             print(f"{tally.passed} passed, {tally.failed + 1} failed")
             return 1
         pool.shutdown(wait=True)
+    # The hostile-guest suite (docs/security.md): a passing case contained its attack.
+    escaped = [n for n, ok in tally.attacks.items() if not ok]
+    if tally.attacks:
+        for n in sorted(tally.attacks):
+            print(f"attack {n}: {'escaped' if n in escaped else 'contained'}")
+        print(f"attacks: {len(tally.attacks)} tried, {len(tally.attacks) - len(escaped)} "
+              f"contained, {len(escaped)} escaped")
 
     print(f"(took {time.monotonic() - start:.0f} s)")
     print(f"{tally.passed} passed, {tally.failed} failed")
-    return 1 if tally.failed or tally.passed == 0 else 0
+    return 1 if tally.failed or tally.passed == 0 or escaped else 0
 
 
 if __name__ == "__main__":

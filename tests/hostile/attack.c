@@ -1,0 +1,615 @@
+/* attack: the attacker guest of the hostile-guest suite (tests/hostile/).
+ *
+ * attack=NAME on the command line selects one attack; each prints
+ * "attack NAME: start ...", what it tried and saw, "attack NAME: tried N"
+ * and reports PASS/FAIL only for what the attacker itself can check.
+ * Containment as a whole (the companion VM's RAM and progress, vtvisor's
+ * survival, the stop cause) is checked by the case in tests/guest/cases.py.
+ *
+ *   gpa       access=read|write|fetch from=ADDR: accesses every 2 MiB from
+ *             ADDR (default: the first 2 MiB boundary at or above its RAM
+ *             end) up to 4 GiB, skipping the PCI ECAM window and the I/O
+ *             APIC and local APIC pages.  vtvisor stops the VM at the first
+ *             one today (EPT violation); should it ever return, reads must
+ *             give all ones, writes must not stick and fetches must fault.
+ *   msr       RDMSR and WRMSR (0, all ones, bit 63, two random values) of
+ *             every index in 0x0-0x1fff and 0xc0000000-0xc0001fff, except
+ *             the MSRs whose write would legitimately kill the attacker
+ *             (msr-from=/msr-to= narrow the indices down).
+ *   ports     IN and OUT of every port 0-0xffff in 8/16/32-bit widths with
+ *             random values, except the ports that end or reset the VM or
+ *             garble its console; unknown ports must read all ones.
+ *   insn      every VMX and SMX instruction (#UD expected), VMCALL with
+ *             random registers, CPUID with random leaves (stable, VMX/SMX
+ *             hidden), XSETBV and MOV to CR0/CR4 with reserved bits (#GP).
+ *   storm     cpuid=N CPUID exits (default 1000000), a self-IPI storm
+ *             (ipis=N, default 20000), INIT/SIPI/NMI IPIs to every APIC ID
+ *             that does not exist.
+ *   cli-spin  spins for ever with interrupts off.
+ *   cli-hlt   halts with interrupts off (vtvisor stops the VM).
+ * seed=N seeds the random values (default: the TSC; printed). */
+#include "guest.h"
+
+#define APIC       0xfee00000u
+#define IOAPIC     0xfec00000u
+#define ECAM       0xb0000000u
+#define ECAM_END   0xc0000000u
+#define REG_ID     0x20
+#define REG_EOI    0xb0
+#define REG_SVR    0xf0
+#define REG_ICR_LO 0x300
+#define REG_ICR_HI 0x310
+#define VEC_SELF   0x40
+#define STEP_2M    0x200000u
+
+/* ---- Helpers ---- */
+
+static uint32_t rng_state;
+
+static uint32_t rnd(void)
+{
+        uint32_t x = rng_state; /* xorshift32 */
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        return rng_state = x;
+}
+
+static uint64_t rnd64(void)
+{
+        return ((uint64_t)rnd() << 32) | rnd();
+}
+
+static uint32_t number(const char *key, uint32_t dflt)
+{
+        char buf[24];
+        uint64_t n;
+        if (!cmdline_value(key, buf, sizeof(buf)) || !parse_number(buf, &n))
+                return dflt;
+        return (uint32_t)n;
+}
+
+static uint32_t ram_end(void)
+{
+        if (g_mbi && (g_mbi->flags & MB_INFO_MEM))
+                return (g_mbi->mem_upper + 1024) * 1024;
+        return 0;
+}
+
+static inline uint32_t apic_rd(uint32_t off)
+{
+        return *(volatile uint32_t *)(APIC + off);
+}
+
+static inline void apic_wr(uint32_t off, uint32_t v)
+{
+        *(volatile uint32_t *)(APIC + off) = v;
+}
+
+/* ---- gpa ---- */
+
+static bool gpa_skipped(uint32_t a)
+{
+        return (a >= ECAM && a < ECAM_END) || a == (IOAPIC & ~(STEP_2M - 1)) ||
+               a == (APIC & ~(STEP_2M - 1));
+}
+
+static void attack_gpa(void)
+{
+        char access[8] = "read";
+        cmdline_value("access", access, sizeof(access));
+        uint32_t end = ram_end();
+        uint32_t from = number("from", (end + STEP_2M - 1) & ~(STEP_2M - 1));
+        gprintf("attack gpa: start: %s every 2 MiB from 0x%08x to 4 GiB (RAM ends at 0x%08x)\n",
+                access, from, end);
+        bool all_ones = true, dropped = true, faulted = true;
+        uint32_t tried = 0;
+        for (uint64_t a64 = from; a64 < 0x100000000ull; a64 += STEP_2M) {
+                uint32_t a = (uint32_t)a64;
+                if (gpa_skipped(a))
+                        continue;
+                tried++;
+                gprintf("attack gpa: try %u: %s at 0x%08x\n", tried, access, a);
+                uart_drain();
+                volatile uint32_t *p = (volatile uint32_t *)a;
+                if (access[0] == 'w') {
+                        *p = 0x600dbeef;
+                        uint32_t v = *p;
+                        if (v != 0xffffffffu) {
+                                gprintf("attack gpa: write at 0x%08x read back 0x%08x\n", a, v);
+                                dropped = false;
+                        }
+                } else if (access[0] == 'f') {
+                        fault_arm();
+                        __asm__ volatile(TRY_BEGIN "jmp *%0" TRY_END : : "r"(a) : "memory");
+                        if (g_fault_vector == VEC_NONE) {
+                                gprintf("attack gpa: fetch at 0x%08x did not fault\n", a);
+                                faulted = false;
+                        }
+                } else {
+                        uint32_t v = *p;
+                        if (v != 0xffffffffu) {
+                                gprintf("attack gpa: read at 0x%08x returned 0x%08x\n", a, v);
+                                all_ones = false;
+                        }
+                }
+        }
+        gprintf("attack gpa: tried %u\n", tried);
+        report("gpa-reads-all-ones", all_ones);
+        report("gpa-writes-dropped", dropped);
+        report("gpa-fetches-fault", faulted);
+}
+
+/* ---- msr ---- */
+
+struct skipped_msr {
+        uint32_t index;
+        const char *why;
+};
+
+/* Writes that would legitimately end or break the attacker itself (its
+ * reads are still tried). */
+static const struct skipped_msr msr_no_write[] = {
+        { 0x1b, "IA32_APIC_BASE (moves or disables its local APIC)" },
+        { 0x1d9, "IA32_DEBUGCTL (BTF/LBR: single-step traps it does not catch)" },
+        { 0xc0000080, "IA32_EFER (long mode/NX with its own paging off)" },
+};
+
+static const char *msr_skip_why(uint32_t msr)
+{
+        for (unsigned i = 0; i < sizeof(msr_no_write) / sizeof(msr_no_write[0]); i++) {
+                if (msr_no_write[i].index == msr)
+                        return msr_no_write[i].why;
+        }
+        return NULL;
+}
+
+static void msr_range(uint32_t lo, uint32_t hi, uint32_t *tried, uint32_t *readable,
+                      uint32_t *writable, uint32_t *bad_vec)
+{
+        for (uint32_t msr = lo; msr <= hi; msr++) {
+                uint64_t orig;
+                int vr = try_rdmsr(msr, &orig);
+                (*tried)++;
+                if (vr == VEC_NONE)
+                        (*readable)++;
+                else if (vr != VEC_GP) {
+                        gprintf("attack msr: rdmsr 0x%x raised vector %d\n", msr, vr);
+                        (*bad_vec)++;
+                }
+                if (msr_skip_why(msr))
+                        continue;
+                const uint64_t values[] = { 0, ~0ull, 1ull << 63, rnd64(), rnd64() & 0xffffffffu };
+                bool took = false;
+                for (unsigned i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+                        int vw = try_wrmsr(msr, values[i]);
+                        (*tried)++;
+                        if (vw == VEC_NONE)
+                                took = true;
+                        else if (vw != VEC_GP) {
+                                gprintf("attack msr: wrmsr 0x%x <- 0x%llx raised vector %d\n", msr,
+                                        values[i], vw);
+                                (*bad_vec)++;
+                        }
+                }
+                if (took) {
+                        (*writable)++;
+                        /* Put back what was there, so later MSRs run in the
+                         * same state (TSC, FS base, SYSENTER...). */
+                        if (vr == VEC_NONE)
+                                try_wrmsr(msr, orig);
+                }
+        }
+}
+
+static void attack_msr(void)
+{
+        gprintf("attack msr: start: RDMSR and 5 WRMSRs of 0x0-0x1fff and 0xc0000000-0xc0001fff\n");
+        for (unsigned i = 0; i < sizeof(msr_no_write) / sizeof(msr_no_write[0]); i++)
+                gprintf("attack msr: not written: 0x%x %s\n", msr_no_write[i].index,
+                        msr_no_write[i].why);
+        /* msr-from=/msr-to= narrow both ranges down (to bisect a finding). */
+        uint32_t from = number("msr-from", 0), to = number("msr-to", 0xffffffffu);
+        uint32_t tried = 0, readable = 0, writable = 0, bad_vec = 0;
+        if (from <= 0x1fff)
+                msr_range(from, to < 0x1fff ? to : 0x1fff, &tried, &readable, &writable, &bad_vec);
+        if (to >= 0xc0000000)
+                msr_range(from > 0xc0000000 ? from : 0xc0000000, to < 0xc0001fff ? to : 0xc0001fff,
+                          &tried, &readable, &writable, &bad_vec);
+        gprintf("attack msr: tried %u: %u MSRs readable, %u accepted a write, %u other faults\n",
+                tried, readable, writable, bad_vec);
+        report("msr-refused-with-gp-only", bad_vec == 0);
+        /* VMX stays hidden: its capability MSRs and FEATURE_CONTROL's VMX
+         * bits give nothing away. */
+        bool hidden = true;
+        for (uint32_t msr = 0x480; msr <= 0x493; msr++) {
+                uint64_t v;
+                if (try_rdmsr(msr, &v) != VEC_GP)
+                        hidden = false;
+        }
+        report("msr-vmx-capabilities-hidden", hidden);
+        uint64_t fc = 0;
+        int v = try_rdmsr(0x3a, &fc);
+        report("msr-feature-control-vmx-off", v == VEC_NONE && (fc & 1) && !(fc & 6));
+        report("msr-attacker-survived", true);
+}
+
+/* ---- ports ---- */
+
+static bool overlaps(uint32_t port, unsigned width, uint32_t lo, uint32_t hi)
+{
+        return port <= hi && port + width - 1 >= lo;
+}
+
+/* Ports not written: they end, reset, power off or silence the attacker. */
+static bool port_no_write(uint32_t port, unsigned width)
+{
+        return overlaps(port, width, 0xf4, 0xf4) ||   /* debug exit */
+               overlaps(port, width, 0x64, 0x64) ||   /* keyboard controller reset */
+               overlaps(port, width, 0xcf9, 0xcf9) || /* reset control register */
+               overlaps(port, width, 0x600, 0x60b) || /* ACPI PM1 (power-off) */
+               overlaps(port, width, 0x3f8, 0x3ff);   /* its console */
+}
+
+/* Ports with a device behind them: their reads are not all ones. */
+static bool port_has_device(uint32_t port, unsigned width)
+{
+        return overlaps(port, width, 0x60, 0x64) || overlaps(port, width, 0x70, 0x71) ||
+               overlaps(port, width, 0x3f8, 0x3ff) || overlaps(port, width, 0xcf8, 0xcff) ||
+               overlaps(port, width, 0x600, 0x60b) || overlaps(port, width, 0xf4, 0xf4);
+}
+
+static uint32_t port_in(uint32_t port, unsigned width)
+{
+        if (width == 1)
+                return inb((uint16_t)port);
+        if (width == 2)
+                return inw((uint16_t)port);
+        return inl((uint16_t)port);
+}
+
+static void port_out(uint32_t port, unsigned width, uint32_t v)
+{
+        if (width == 1)
+                outb((uint16_t)port, (uint8_t)v);
+        else if (width == 2)
+                outw((uint16_t)port, (uint16_t)v);
+        else
+                outl((uint16_t)port, v);
+}
+
+static void attack_ports(void)
+{
+        uint32_t last = number("last-port", 0xffff);
+        gprintf("attack ports: start: IN and OUT of ports 0-0x%x, 8/16/32 bits, random values\n",
+                last);
+        gprintf("attack ports: not written: 0xf4 (debug exit), 0x64 and 0xcf9 (reset), "
+                "0x600-0x60b (ACPI PM1: power-off), 0x3f8-0x3ff (its console)\n");
+        uint32_t tried = 0, skipped = 0, not_ones = 0;
+        for (unsigned width = 1; width <= 4; width *= 2) {
+                uint32_t ones = width == 4 ? 0xffffffffu : (1u << (8 * width)) - 1;
+                for (uint32_t port = 0; port <= last; port++) {
+                        uint32_t v = port_in(port, width);
+                        tried++;
+                        if (!port_has_device(port, width) && v != ones) {
+                                if (not_ones < 8)
+                                        gprintf("attack ports: in%c 0x%x returned 0x%x\n",
+                                                "bw?l"[width - 1], port, v);
+                                not_ones++;
+                        }
+                        if (port_no_write(port, width)) {
+                                skipped++;
+                                continue;
+                        }
+                        port_out(port, width, rnd());
+                        tried++;
+                }
+        }
+        /* The writes changed nothing a read of an unknown port can see. */
+        uint32_t after = 0;
+        for (uint32_t i = 0; i < 256; i++) {
+                uint32_t port = rnd() & last;
+                if (!port_has_device(port, 4) && port_in(port, 4) != 0xffffffffu)
+                        after++;
+        }
+        gprintf("attack ports: tried %u (%u writes skipped): %u unknown-port reads not all ones, "
+                "%u after the writes\n",
+                tried, skipped, not_ones, after);
+        report("ports-unknown-read-all-ones", not_ones == 0 && after == 0);
+        report("ports-attacker-survived", true);
+}
+
+/* ---- insn ---- */
+
+#define TRY_INSN(name, insn, ...)                                                                  \
+        do {                                                                                       \
+                fault_arm();                                                                       \
+                __asm__ volatile(TRY_BEGIN insn TRY_END : : __VA_ARGS__);                          \
+                tried++;                                                                           \
+                if (g_fault_vector != VEC_UD) {                                                    \
+                        gprintf("attack insn: %s raised vector %d, want #UD\n", name,              \
+                                g_fault_vector);                                                   \
+                        not_ud++;                                                                  \
+                }                                                                                  \
+        } while (0)
+
+static inline int try_write_cr0(uint32_t val)
+{
+        fault_arm();
+        __asm__ volatile(TRY_BEGIN "movl %0, %%cr0" TRY_END : : "r"(val) : "memory");
+        return g_fault_vector;
+}
+
+static void attack_insn(void)
+{
+        uint32_t rounds = number("rounds", 200);
+        gprintf("attack insn: start: VMX/SMX instructions, VMCALL, CPUID, XSETBV, CR0/CR4, %u "
+                "rounds\n",
+                rounds);
+        static uint64_t region[512] __attribute__((aligned(4096)));
+        uint32_t tried = 0, not_ud = 0;
+        /* VMX and SMX: hidden, so #UD whatever the operands. */
+        for (uint32_t r = 0; r < rounds; r++) {
+                uint32_t ptr = r & 1 ? (uint32_t)region : (rnd() & (ram_end() - 8) & ~7u);
+                region[0] = rnd64();
+                uint32_t field = rnd();
+                TRY_INSN("vmxon", "vmxon (%0)", "r"(ptr) : "memory");
+                TRY_INSN("vmptrld", "vmptrld (%0)", "r"(ptr) : "memory");
+                TRY_INSN("vmptrst", "vmptrst (%0)", "r"(region) : "memory");
+                TRY_INSN("vmclear", "vmclear (%0)", "r"(ptr) : "memory");
+                TRY_INSN("vmread", "vmread %0, %%eax", "r"(field) : "eax", "memory");
+                TRY_INSN("vmwrite", "vmwrite %1, %0", "r"(field), "r"(rnd()) : "memory");
+                TRY_INSN("vmlaunch", "vmlaunch", "r"(0) : "memory");
+                TRY_INSN("vmresume", "vmresume", "r"(0) : "memory");
+                TRY_INSN("vmxoff", "vmxoff", "r"(0) : "memory");
+                TRY_INSN("invept", "invept (%0), %1", "r"(region), "r"(rnd() & 3) : "memory");
+                TRY_INSN("invvpid", "invvpid (%0), %1", "r"(region), "r"(rnd() & 3) : "memory");
+                TRY_INSN("vmfunc", "vmfunc", "a"(rnd() & 1), "c"(rnd()) : "memory");
+                TRY_INSN("getsec", "getsec", "a"(rnd() & 15), "b"(rnd()) : "edx", "memory");
+                TRY_INSN("monitor", "monitor", "a"(region), "c"(0), "d"(0) : "memory");
+                TRY_INSN("mwait", "mwait", "a"(rnd()), "c"(0) : "memory");
+        }
+        report("insn-vmx-smx-ud", not_ud == 0);
+
+        /* VMCALL with random registers: only EAX 0 with vtvisor's
+         * signature in EBX is a call (docs/hypercalls.md); EAX 0 without it
+         * and any other EAX #UD. */
+        uint32_t bad_vmcall = 0;
+        for (uint32_t r = 0; r < rounds * 4; r++) {
+                uint32_t a = r & 2 ? rnd() | 1 : 0, b = rnd(), c = rnd(), d = rnd(), s = rnd(),
+                         di = rnd();
+                if ((r & 3) == 0)
+                        b = 0x69767476; /* "vtvi" */
+                else if (b == 0x69767476)
+                        b = 0;
+                fault_arm();
+                __asm__ volatile(TRY_BEGIN "vmcall" TRY_END
+                                 : "+a"(a), "+b"(b), "+c"(c), "+d"(d), "+S"(s), "+D"(di)
+                                 :
+                                 : "memory");
+                tried++;
+                int want = r & 3 ? VEC_UD : VEC_NONE;
+                if (g_fault_vector != want || (want == VEC_NONE && a != 0x76747601)) {
+                        if (bad_vmcall < 8)
+                                gprintf("attack insn: vmcall raised vector %d, want %d\n",
+                                        g_fault_vector, want);
+                        bad_vmcall++;
+                }
+        }
+        report("insn-vmcall-random-registers", bad_vmcall == 0);
+
+        /* CPUID with random leaves and subleaves: no fault, the same answer
+         * twice, VMX and SMX hidden. */
+        uint32_t unstable = 0;
+        for (uint32_t r = 0; r < rounds * 8; r++) {
+                static const uint32_t bases[] = { 0, 0x40000000, 0x80000000, 0 };
+                uint32_t k = rnd() & 3;
+                uint32_t leaf = k == 3 ? rnd() : bases[k] + (rnd() & 0x3f);
+                uint32_t sub = rnd() & 1 ? rnd() & 0xf : rnd();
+                struct cpuid_regs x = cpuid(leaf, sub), y = cpuid(leaf, sub);
+                tried += 2;
+                if (x.eax != y.eax || x.ebx != y.ebx || x.ecx != y.ecx || x.edx != y.edx) {
+                        if (unstable < 8)
+                                gprintf("attack insn: cpuid 0x%x.0x%x changed\n", leaf, sub);
+                        unstable++;
+                }
+        }
+        report("insn-cpuid-random-stable", unstable == 0);
+        struct cpuid_regs l1 = cpuid(1, 0);
+        report("insn-cpuid-vmx-smx-hidden", !(l1.ecx & (1u << 5)) && !(l1.ecx & (1u << 6)));
+
+        /* XSETBV: reserved and unsupported XCR0 bits and other XCRs #GP. */
+        uint32_t cr4 = read_cr4();
+        bool xs_ok = try_write_cr4(cr4 | (1u << 18)) == VEC_NONE; /* OSXSAVE */
+        uint64_t xcr0 = 0;
+        xs_ok = xs_ok && try_xgetbv(0, &xcr0) == VEC_NONE;
+        struct cpuid_regs d = cpuid(0xd, 0);
+        uint64_t supported = ((uint64_t)d.edx << 32) | d.eax;
+        uint32_t bad_xsetbv = 0;
+        for (uint32_t r = 0; r < rounds; r++) {
+                uint64_t v;
+                uint32_t ecx = 0;
+                switch (r & 3) {
+                case 0: /* an unsupported bit beside x87 */
+                        v = (xcr0 | 1) | ((rnd64() | (1ull << 63)) & ~supported);
+                        break;
+                case 1: /* x87 missing */
+                        v = rnd64() & supported & ~1ull;
+                        break;
+                case 2: /* another XCR */
+                        v = xcr0;
+                        ecx = rnd() | 1;
+                        break;
+                default: /* AVX without SSE */
+                        v = 1 | 4;
+                        break;
+                }
+                tried++;
+                int vec = try_xsetbv(ecx, v);
+                if (vec != VEC_GP) {
+                        gprintf("attack insn: xsetbv %u <- 0x%llx raised vector %d\n", ecx, v, vec);
+                        bad_xsetbv++;
+                }
+        }
+        uint64_t xcr0_after = 0;
+        try_xgetbv(0, &xcr0_after);
+        report("insn-xsetbv-reserved-gp", xs_ok && bad_xsetbv == 0 && xcr0_after == xcr0);
+        try_write_cr4(cr4);
+
+        /* MOV to CR4 with reserved or host-owned bits (VMXE, SMXE, LA57,
+         * bit 15, bits 26-31), MOV to CR0 with invalid combinations. */
+        static const uint32_t cr4_bad[] = { 1u << 12, 1u << 13, 1u << 14, 1u << 15, 1u << 26,
+                                            1u << 27, 1u << 29, 1u << 30, 1u << 31 };
+        uint32_t bad_cr = 0;
+        for (uint32_t r = 0; r < rounds; r++) {
+                uint32_t bits = cr4_bad[rnd() % 9] | (cr4_bad[rnd() % 9] & rnd());
+                tried++;
+                int vec = try_write_cr4(cr4 | bits);
+                if (vec != VEC_GP) {
+                        gprintf("attack insn: mov 0x%x to cr4 raised vector %d\n", cr4 | bits, vec);
+                        bad_cr++;
+                }
+        }
+        uint32_t cr0 = read_cr0();
+        int v1 = try_write_cr0((cr0 | (1u << 29)) & ~(1u << 30)); /* NW without CD */
+        int v2 = try_write_cr0((cr0 | (1u << 31)) & ~1u);         /* PG without PE */
+        tried += 2;
+        if (v1 != VEC_GP || v2 != VEC_GP) {
+                gprintf("attack insn: cr0 NW-without-CD vector %d, PG-without-PE vector %d\n", v1,
+                        v2);
+                bad_cr++;
+        }
+        report("insn-cr-reserved-gp", bad_cr == 0 && read_cr4() == cr4 && read_cr0() == cr0);
+        gprintf("attack insn: tried %u\n", tried);
+}
+
+/* ---- storm ---- */
+
+static volatile uint32_t self_received;
+
+static void storm_irq(uint32_t vector)
+{
+        if (vector == VEC_SELF)
+                self_received++;
+        apic_wr(REG_EOI, 0);
+}
+
+static void attack_storm(void)
+{
+        uint32_t ncpuid = number("cpuid", 1000000), nipi = number("ipis", 20000);
+        gprintf("attack storm: start: %u CPUID exits, %u self-IPIs, INIT/SIPI/NMI to absent "
+                "APIC IDs\n",
+                ncpuid, nipi);
+        uint32_t tried = 0;
+
+        struct cpuid_regs first = cpuid(0, 0);
+        uint32_t differ = 0;
+        for (uint32_t i = 0; i < ncpuid; i++) {
+                struct cpuid_regs r = cpuid(0, 0);
+                if (r.eax != first.eax || r.ebx != first.ebx)
+                        differ++;
+        }
+        tried += ncpuid;
+        gprintf("attack storm: %u CPUID exits done\n", ncpuid);
+        report("storm-cpuid-stable", differ == 0);
+
+        /* Self-IPI storm, interrupts on, each EOIed by the handler. */
+        uint32_t me = apic_rd(REG_ID) >> 24;
+        apic_wr(REG_SVR, 0x1ff);
+        g_irq_hook = storm_irq;
+        __asm__ volatile("sti");
+        for (uint32_t i = 0; i < nipi; i++) {
+                apic_wr(REG_ICR_HI, 0);
+                apic_wr(REG_ICR_LO, (1u << 18) | VEC_SELF); /* shorthand self, fixed */
+        }
+        tried += nipi;
+        for (volatile uint32_t i = 0; i < 100000; i++)
+                ;
+        __asm__ volatile("cli");
+        gprintf("attack storm: %u self-IPIs sent, %u received\n", nipi, self_received);
+        report("storm-self-ipis-delivered", self_received > 0 && self_received <= nipi);
+
+        /* INIT, SIPI and NMI to every APIC ID that is not its own (it has
+         * one vCPU), physical mode, and to all-excluding-self. */
+        uint32_t before = self_received;
+        gprintf("attack storm: INIT, SIPI, NMI to APIC IDs 0-254 but 0x%x, physical\n", me);
+        uart_drain();
+        __asm__ volatile("sti");
+        for (uint32_t id = 0; id < 255; id++) {
+                if (id == me)
+                        continue;
+                static const uint32_t modes[] = { 5u << 8 | 1u << 14, 6u << 8 | 0x9a, 4u << 8 };
+                for (unsigned m = 0; m < 3; m++) {
+                        apic_wr(REG_ICR_HI, id << 24);
+                        apic_wr(REG_ICR_LO, modes[m] | (rnd() & 0xff & (m == 1 ? 0xff : 0)));
+                        tried++;
+                }
+        }
+        /* All excluding self: nobody else is there. */
+        gprintf("attack storm: INIT, SIPI, NMI to all excluding self\n");
+        uart_drain();
+        apic_wr(REG_ICR_LO, 3u << 18 | 5u << 8 | 1u << 14);
+        apic_wr(REG_ICR_LO, 3u << 18 | 6u << 8 | 0x9a);
+        apic_wr(REG_ICR_LO, 3u << 18 | 4u << 8);
+        /* Logical destination no APIC has (its LDR is 0; 0xff would be a
+         * broadcast, which includes itself). */
+        gprintf("attack storm: NMI to logical destination 0x80 (its LDR is 0)\n");
+        uart_drain();
+        apic_wr(REG_ICR_HI, 0x80u << 24);
+        apic_wr(REG_ICR_LO, 1u << 11 | 4u << 8);
+        tried += 4;
+        for (volatile uint32_t i = 0; i < 100000; i++)
+                ;
+        __asm__ volatile("cli");
+        report("storm-absent-targets-nothing-delivered", self_received == before);
+        gprintf("attack storm: tried %u\n", tried);
+        report("storm-attacker-survived", true);
+}
+
+/* ---- cli-spin, cli-hlt ---- */
+
+static void attack_cli_spin(void)
+{
+        gprintf("attack cli-spin: start: spinning with interrupts off for ever\n");
+        gprintf("attack cli-spin: tried 1\n");
+        uart_drain();
+        __asm__ volatile("cli\n1: jmp 1b");
+}
+
+extern char cli_hlt_insn[];
+
+static void attack_cli_hlt(void)
+{
+        gprintf("attack cli-hlt: start: hlt at 0x%08x next 0x%08x with interrupts off\n",
+                (uint32_t)cli_hlt_insn, (uint32_t)cli_hlt_insn + 1);
+        gprintf("attack cli-hlt: tried 1\n");
+        uart_drain();
+        __asm__ volatile("cli\n.global cli_hlt_insn\ncli_hlt_insn:\n\thlt");
+        report("cli-hlt-stopped", false);
+}
+
+void guest_main(void)
+{
+        char name[16] = "";
+        cmdline_value("attack", name, sizeof(name));
+        rng_state = number("seed", (uint32_t)rdtsc() | 1);
+        if (!rng_state)
+                rng_state = 1;
+        gprintf("attack: %s, seed %u\n", name, rng_state);
+        if (!gstrcmp(name, "gpa"))
+                attack_gpa();
+        else if (!gstrcmp(name, "msr"))
+                attack_msr();
+        else if (!gstrcmp(name, "ports"))
+                attack_ports();
+        else if (!gstrcmp(name, "insn"))
+                attack_insn();
+        else if (!gstrcmp(name, "storm"))
+                attack_storm();
+        else if (!gstrcmp(name, "cli-spin"))
+                attack_cli_spin();
+        else if (!gstrcmp(name, "cli-hlt"))
+                attack_cli_hlt();
+        else
+                report("attack-known", false);
+}

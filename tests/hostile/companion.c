@@ -1,0 +1,114 @@
+/* companion: the victim VM of the hostile-guest suite (tests/hostile/).
+ *
+ * Fills every byte of its RAM it does not use itself (low memory from
+ * 0x8000 to 0x9F000, and from the end of its image and stack to the end of
+ * its RAM) with a pattern: each 32-bit word holds its address XOR
+ * PATTERN_KEY.  Then prints "companion: tick N" every period= TSC ticks
+ * (default 20 million) for ticks=N ticks (default 20), measuring the longest
+ * gap between two consecutive TSC reads, and finally checks the whole
+ * pattern.  Reports:
+ *   companion-ticked      every tick printed and no gap longer than
+ *                         gap-limit=N million TSC ticks (default 40): the
+ *                         attacker beside it did not starve it;
+ *   companion-ram-intact  every word of the pattern still holds.
+ * RAM size: ram=SIZE on the command line, else the multiboot memory map. */
+#include "guest.h"
+
+#define PATTERN_KEY 0x5a3cc3a5u
+#define LOW_START   0x8000u
+#define LOW_END     0x9f000u
+
+extern char _end[];
+
+static uint32_t number(const char *key, uint32_t dflt)
+{
+        char buf[24];
+        uint64_t n;
+        if (!cmdline_value(key, buf, sizeof(buf)) || !parse_number(buf, &n))
+                return dflt;
+        return (uint32_t)n;
+}
+
+/* The end of RAM: ram= on the command line, else the highest usable entry
+ * of the multiboot memory map, else mem_upper. */
+static uint32_t ram_end(void)
+{
+        uint32_t ram = number("ram", 0);
+        if (ram)
+                return ram;
+        if (g_mbi && (g_mbi->flags & MB_INFO_MMAP)) {
+                uint32_t p = g_mbi->mmap_addr, end = p + g_mbi->mmap_length;
+                uint64_t top = 0;
+                while (p < end) {
+                        const struct mb_mmap_entry *e = (const struct mb_mmap_entry *)p;
+                        if (e->type == 1 && e->addr + e->len > top)
+                                top = e->addr + e->len;
+                        p += e->size + 4;
+                }
+                if (top && top <= 0xffffffffu)
+                        return (uint32_t)top;
+        }
+        if (g_mbi && (g_mbi->flags & MB_INFO_MEM))
+                return (g_mbi->mem_upper + 1024) * 1024;
+        return 0;
+}
+
+static void fill(uint32_t start, uint32_t end)
+{
+        for (uint32_t a = start; a < end; a += 4)
+                *(volatile uint32_t *)a = a ^ PATTERN_KEY;
+}
+
+/* Counts the words that changed; prints the first few. */
+static uint32_t verify(uint32_t start, uint32_t end)
+{
+        uint32_t bad = 0;
+        for (uint32_t a = start; a < end; a += 4) {
+                uint32_t v = *(volatile uint32_t *)a;
+                if (v != (a ^ PATTERN_KEY)) {
+                        if (bad < 8)
+                                gprintf("companion: word at 0x%08x is 0x%08x, want 0x%08x\n", a, v,
+                                        a ^ PATTERN_KEY);
+                        bad++;
+                }
+        }
+        return bad;
+}
+
+void guest_main(void)
+{
+        uint32_t end = ram_end();
+        uint32_t start = ((uint32_t)_end + 4095) & ~4095u;
+        uint32_t ticks = number("ticks", 20);
+        uint64_t period = number("period", 20000000);
+        uint64_t limit = (uint64_t)number("gap-limit", 40) * 1000000;
+
+        if (!report("companion-ram-known", end > start)) {
+                gprintf("companion: RAM end 0x%08x, image end 0x%08x\n", end, start);
+                return;
+        }
+        fill(LOW_START, LOW_END);
+        fill(start, end);
+        gprintf("companion: pattern in 0x%05x-0x%05x and 0x%08x-0x%08x (%u KiB)\n", LOW_START,
+                LOW_END, start, end, ((LOW_END - LOW_START) + (end - start)) / 1024);
+
+        uint64_t worst = 0, last = rdtsc();
+        uint32_t n;
+        for (n = 1; n <= ticks; n++) {
+                uint64_t until = last + period, now;
+                do {
+                        uint64_t before = rdtsc();
+                        now = rdtsc();
+                        if (now - before > worst)
+                                worst = now - before;
+                } while (now < until);
+                gprintf("companion: tick %u\n", n);
+                last = now;
+        }
+        gprintf("companion: longest gap 0x%llx TSC ticks (limit 0x%llx)\n", worst, limit);
+        report("companion-ticked", n == ticks + 1 && worst <= limit);
+
+        uint32_t bad = verify(LOW_START, LOW_END) + verify(start, end);
+        gprintf("companion: %u changed words\n", bad);
+        report("companion-ram-intact", bad == 0);
+}
