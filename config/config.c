@@ -230,6 +230,17 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
                                              (int)vlen, val);
                                 return err;
                         }
+                } else if (key_is(tok, klen, "unmapped")) {
+                        if (vlen == 4 && !vtv_strncmp(val, "ones", 4))
+                                cfg->unmapped_stop = false;
+                        else if (vlen == 4 && !vtv_strncmp(val, "stop", 4))
+                                cfg->unmapped_stop = true;
+                        else {
+                                vtv_snprintf(err, errlen,
+                                             "unmapped '%.*s' is unknown (use ones or stop)",
+                                             (int)vlen, val);
+                                return err;
+                        }
                 } else if (key_is(tok, klen, "selftest")) {
                         if (vlen == 15 && !vtv_strncmp(val, "bad-guest-state", 15))
                                 cfg->selftest = SELFTEST_BAD_GUEST_STATE;
@@ -245,7 +256,7 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
                 } else {
                         vtv_snprintf(err, errlen,
                                      "unknown option '%.*s' (known: name, type, ram, vcpus, cpus, "
-                                     "on-reset, initrd-for, selftest, "
+                                     "on-reset, unmapped, initrd-for, selftest, "
                                      "and -- before the guest command line)",
                                      (int)klen, tok);
                         return err;

@@ -53,7 +53,11 @@ struct vm_config {
         /* Set on a module that is not a VM but the initrd of VM initrd_for. */
         char initrd_for[VM_NAME_MAX];
         enum poweroff_action on_poweroff; /* POWEROFF_STOP unless a config file says */
-        bool autostart;                   /* started at boot (always, from a module line) */
+        /* unmapped=stop: an access to guest-physical memory that is neither
+         * RAM nor a device stops the VM, instead of reading all ones and
+         * dropping writes as a PC does. */
+        bool unmapped_stop;
+        bool autostart; /* started at boot (always, from a module line) */
         /* From a configuration file (config/vmconfig.h): the boot modules
          * holding the kernel and the initrd, as indices into the module list
          * given to the checker; -1 when none (always, from a module line). */

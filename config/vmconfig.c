@@ -177,6 +177,7 @@ static const struct key_info vm_keys[] = {
         { "on_reboot", "a string", "on_reboot = \"restart\"" },
         { "on_poweroff", "a string", "on_poweroff = \"stop\"" },
         { "autostart", "a boolean", "autostart = true" },
+        { "unmapped", "a string", "unmapped = \"stop\"" },
 };
 
 static bool info_of(const struct key_info *keys, size_t n, const char *key)
@@ -385,6 +386,7 @@ static void vm_entry(struct ctx *c, const struct toml_node *t, unsigned index, s
         static const char *const types[] = { "auto", "flat", "multiboot", "linux", NULL };
         static const char *const reboot[] = { "restart", "stop", NULL };
         static const char *const poweroff[] = { "stop", "restart", NULL };
+        static const char *const unmapped[] = { "ones", "stop", NULL };
         struct vm_config cfg;
         const struct toml_node *name = NULL, *kernel = NULL, *mem = NULL;
         const struct toml_node *cpus = NULL, *initrd = NULL;
@@ -508,6 +510,10 @@ static void vm_entry(struct ctx *c, const struct toml_node *t, unsigned index, s
                 } else if (!vtv_strcmp(ki->key, "autostart")) {
                         if (want_type(c, n, TOML_BOOL, ki, true))
                                 cfg.autostart = n->v.boolean;
+                } else if (!vtv_strcmp(ki->key, "unmapped")) {
+                        int w = want_word(c, n, ki, unmapped);
+                        if (w >= 0)
+                                cfg.unmapped_stop = w == 1;
                 }
         }
         if (!name)

@@ -8,7 +8,7 @@
  *   maxcpus = N           use at most N CPUs (1..64)
  *   [[vm]]                one per VM:
  *   name, kernel, initrd, type, cmdline, memory, vcpus, cpus, on_reboot,
- *   on_poweroff, autostart
+ *   on_poweroff, autostart, unmapped
  *
  * A [[vm]] entry with any error is refused and the others are kept; only a
  * file that cannot be parsed at all refuses every VM.

@@ -131,8 +131,9 @@ struct vm {
         unsigned nvcpus;
         struct vcpu vcpus[MAX_VCPUS];
         bool stopped;
-        bool restart;      /* rebuild from src once stopped (guest reset) */
-        int64_t exit_code; /* from the debug-exit port, or -1 */
+        bool restart;             /* rebuild from src once stopped (guest reset) */
+        int64_t exit_code;        /* from the debug-exit port, or -1 */
+        unsigned unbacked_logged; /* accesses to unbacked memory logged */
         /* For the operator's list and stats, since this build (vm->lock). */
         uint64_t built_tsc;
         uint64_t exits_by_reason[EXIT_REASON_MAX];

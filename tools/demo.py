@@ -47,7 +47,7 @@ CACHE = Path(os.environ.get("VTVISOR_CACHE") or "/var/cache/vtvisor")
 DEMO_MODULES = [
     "realmode.bin name=realmode",
     "hello.elf name=hello ram=8M -- greetings from the vtvisor demo",
-    "ept.elf name=rogue ram=8M -- access=write addr=0x20000000 delay=5",
+    "ept.elf name=rogue ram=8M unmapped=stop -- access=write addr=0x20000000 delay=5",
 ]
 LINUX_NAME = "linux"
 LINUX_RAM = "256M"

@@ -270,7 +270,7 @@ CASES = [
     # first one dies, and must then finish cleanly.
     dict(
         name="ept-read",
-        modules=["ept.elf name=eptread -- access=read addr=0x20000000",
+        modules=["ept.elf name=eptread unmapped=stop -- access=read addr=0x20000000",
                  "cpuid.elf name=after -- delay=20"],
         capture={"rip": r"^\[eptread\] ept: read at 0x20000000 rip 0x([0-9a-f]+)$"},
         expect=[ok("after"), line("eptread", "PASS: ept-last-ram-dword")],
@@ -282,7 +282,7 @@ CASES = [
     dict(
         name="ept-write-boundary",
         boot="mb1",
-        modules=["ept.elf name=eptwrite ram=8M -- access=write addr=0x800000",
+        modules=["ept.elf name=eptwrite ram=8M unmapped=stop -- access=write addr=0x800000",
                  "vmcall.elf name=after -- delay=20"],
         capture={"rip": r"^\[eptwrite\] ept: write at 0x00800000 rip 0x([0-9a-f]+)$"},
         expect=[ok("after"), line("eptwrite", "PASS: ept-last-ram-dword")],
@@ -894,7 +894,7 @@ def hostile_gpa(name, probes):
     return dict(
         name=name,
         modules=[companion(12)]
-        + [f"attack.elf name=gpa{i} ram=2M -- attack=gpa access={a} from={addr:#x}"
+        + [f"attack.elf name=gpa{i} ram=2M unmapped=stop -- attack=gpa access={a} from={addr:#x}"
            for i, (a, addr) in enumerate(probes)],
         expect=companion_ok(12)
         + [r"^vtvisor: vm companion: multiboot guest, 8 MiB RAM at host "
@@ -922,6 +922,27 @@ HOSTILE_CASES = [
     # MSR on, every refused index the guest names is stored past logged[]
     # into vtvisor's .bss (the `cpus` array behind it), and the log limit
     # never holds.  Expected once fixed: everything below, no PANIC.
+    # gpa, as vtvisor answers by default (unmapped = "ones"): one attacker
+    # sweeps every 2 MiB from its RAM's end to 4 GiB, reading (all ones) or
+    # writing and reading back (dropped: all ones again).
+    dict(
+        name="hostile-gpa-sweep-read",
+        modules=[companion(30), "attack.elf name=atk ram=4M -- attack=gpa delay=8 access=read"],
+        expect=companion_ok(30) + [ok("atk"), r"^\[atk\] attack gpa: tried 19\d\d$"]
+        + passes("atk", "gpa-reads-all-ones"),
+        reject=HOSTILE_REJECT,
+        stopped={"companion": CLEAN, "atk": CLEAN},
+        timeout=120,
+    ),
+    dict(
+        name="hostile-gpa-sweep-write",
+        modules=[companion(30), "attack.elf name=atk ram=4M -- attack=gpa delay=8 access=write"],
+        expect=companion_ok(30) + [ok("atk"), r"^\[atk\] attack gpa: tried 19\d\d$"]
+        + passes("atk", "gpa-writes-dropped"),
+        reject=HOSTILE_REJECT,
+        stopped={"companion": CLEAN, "atk": CLEAN},
+        timeout=120,
+    ),
     hostile_finishing("msr", 12, ["msr-refused-with-gp-only", "msr-vmx-capabilities-hidden",
                                   "msr-feature-control-vmx-off", "msr-attacker-survived"]),
     # Every port in three widths, IN and OUT (about 390,000 exits).

@@ -37,6 +37,13 @@ START_TEST(all_options)
         ck_assert_int_eq(cfg.selftest, SELFTEST_BAD_GUEST_STATE);
         ck_assert_ptr_null(parse("ram=4G"));
         ck_assert_x64_eq(cfg.ram_size, 4ULL << 30);
+        ck_assert(!cfg.unmapped_stop); /* PC behaviour unless asked */
+        ck_assert_ptr_null(parse("unmapped=stop"));
+        ck_assert(cfg.unmapped_stop);
+        ck_assert_ptr_null(parse("unmapped=ones"));
+        ck_assert(!cfg.unmapped_stop);
+        ck_assert_ptr_nonnull(strstr(parse("unmapped=yes"),
+                                     "unmapped 'yes' is unknown (use ones or stop)"));
 }
 END_TEST
 

@@ -208,11 +208,11 @@ START_TEST(unknown_keys)
         /* Too far from every key: the list. */
         one_error(VM "xyz = 1\n", "f.toml:4:1: vm a: unknown key 'xyz' in [[vm]]; the keys are: "
                                   "name, kernel, initrd, type, cmdline, memory, vcpus, cpus, "
-                                  "on_reboot, on_poweroff, autostart");
+                                  "on_reboot, on_poweroff, autostart, unmapped");
         one_error(VM "colour = \"blue\"\n", "f.toml:4:1: vm a: unknown key 'colour' in [[vm]]; "
                                             "the keys are: name, kernel, initrd, type, cmdline, "
                                             "memory, vcpus, cpus, on_reboot, on_poweroff, "
-                                            "autostart");
+                                            "autostart, unmapped");
         /* Transposed letters count as one edit. */
         one_error(VM "kenrel.x = 1\n",
                   "f.toml:4:1: vm a: unknown key 'kenrel' in [[vm]]; did you mean 'kernel'?");
