@@ -223,7 +223,7 @@ static bool string_element(struct vcpu *v, uint64_t gva, uint8_t *buf, unsigned 
 {
         for (unsigned i = 0; i < size; i++) {
                 uint64_t gpa;
-                if (!vcpu_translate(v, gva + i, to_guest, &gpa))
+                if (!vcpu_translate(v, gva + i, to_guest ? WALK_WRITE : WALK_READ, &gpa))
                         return false;
                 uint8_t *p = vm_gpa_ptr(v->vm, gpa, 1);
                 if (!p) {

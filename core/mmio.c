@@ -12,7 +12,8 @@
 static bool fetch_bytes(struct vcpu *v, uint64_t gva, uint8_t *buf, size_t from, size_t to)
 {
         uint64_t gpa;
-        if (!vcpu_translate(v, gva, false, &gpa))
+        /* A fetch: an NX page, or a supervisor page at CPL 3, faults. */
+        if (!vcpu_translate(v, gva, WALK_FETCH, &gpa))
                 return false;
         const uint8_t *p = vm_gpa_ptr(v->vm, gpa, to - from);
         if (!p) {

@@ -384,7 +384,7 @@ static bool walk_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
         return true;
 }
 
-bool vcpu_translate(struct vcpu *v, uint64_t gva, bool write, uint64_t *gpa)
+bool vcpu_translate(struct vcpu *v, uint64_t gva, enum walk_access access, uint64_t *gpa)
 {
         struct walk_ctx w = {
                 .cr0 = vcpu_guest_cr0(v),
@@ -396,7 +396,7 @@ bool vcpu_translate(struct vcpu *v, uint64_t gva, bool write, uint64_t *gpa)
                 .ctx = v->vm,
         };
         uint32_t err;
-        switch (guest_walk(&w, gva, write ? WALK_WRITE : WALK_READ, gpa, &err)) {
+        switch (guest_walk(&w, gva, access, gpa, &err)) {
         case WALK_OK:
                 return true;
         case WALK_PAGE_FAULT:

@@ -5,6 +5,7 @@
 
 #include "arch/x86/cpu.h"
 #include "core/vm.h"
+#include "emulate/guest_walk.h"
 
 /* Sets up vCPU number index's VMCS from the loader's state, or, with s
  * NULL, as an application processor waiting for SIPI.  Leaves the VMCS
@@ -55,7 +56,7 @@ uint64_t vcpu_guest_cr4(struct vcpu *v);
 /* Translates a guest-linear address as the guest's MMU would.  On a guest
  * page fault, injects #PF (CR2 = gva) and returns false; when the guest's
  * paging structures lie outside its RAM, stops the VM and returns false. */
-bool vcpu_translate(struct vcpu *v, uint64_t gva, bool write, uint64_t *gpa);
+bool vcpu_translate(struct vcpu *v, uint64_t gva, enum walk_access access, uint64_t *gpa);
 
 /* The XCR0 bits a guest may enable (what the host CPU supports). */
 uint64_t vcpu_xcr0_supported(void);
