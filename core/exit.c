@@ -558,6 +558,21 @@ static enum exit_action handle_ept_violation(struct vcpu *v)
         uint64_t q = vmcs_readnat(EXIT_QUALIFICATION);
         uint64_t gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
         const struct mmio_region *r = irq_mmio_region(v, gpa);
+        /* Only an access the instruction at RIP made can be emulated by
+         * decoding it: not one the CPU made delivering an event (pushing
+         * a frame, reading the IDT), nor one of its page walks. */
+        const char *by = NULL;
+        if (vmcs_read32(IDT_VECTORING_INFO_FIELD) & INTR_INFO_VALID)
+                by = "delivering an event (its IDT or stack)";
+        else if ((q & EPT_QUAL_GLA_VALID) && !(q & EPT_QUAL_GLA_FINAL))
+                by = "walking its page tables";
+        if (by) {
+                vm_stop(v->vm,
+                        "the CPU, %s, reached guest-physical 0x%llx, which is not RAM (rip "
+                        "0x%llx)",
+                        by, (unsigned long long)gpa, (unsigned long long)guest_rip());
+                return EXIT_CONTINUE;
+        }
         if (!r && !v->vm->cfg.unmapped_stop)
                 r = &unbacked_region;
         if (r && !(q & EPT_QUAL_FETCH)) {

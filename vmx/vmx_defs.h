@@ -322,5 +322,6 @@ enum exit_reason {
 #define EPT_QUAL_WRITE     BIT(1)
 #define EPT_QUAL_FETCH     BIT(2)
 #define EPT_QUAL_GLA_VALID BIT(7)
+#define EPT_QUAL_GLA_FINAL BIT(8) /* the access was the final translation's, not a walk's */
 
 #endif

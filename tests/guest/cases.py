@@ -300,6 +300,25 @@ CASES = [
                  "after": CLEAN},
         order=[(stopped_line("eptfetch"), ok("after"))],
     ),
+    # The CPU itself reaches memory that is not RAM: a page walk, an IDT
+    # read during event delivery.  The VM is stopped saying so (the
+    # instruction at RIP did not make the access); the other runs on.
+    dict(
+        name="walk-outside-ram",
+        modules=["walkout.elf name=walk -- mode=walk", "cpuid.elf name=after -- delay=20"],
+        expect=[ok("after"), line("walk", "walkout: paging on, touching linear 0x400000")],
+        stopped={"walk": r"the CPU, walking its page tables, reached guest-physical "
+                         r"0x2000000[0-9a-f], which is not RAM \(rip 0x[0-9a-f]+\)",
+                 "after": CLEAN},
+    ),
+    dict(
+        name="idt-outside-ram",
+        modules=["walkout.elf name=idt -- mode=idt", "cpuid.elf name=after -- delay=20"],
+        expect=[ok("after"), line("idt", "walkout: IDT at 0x20000000, int 0x30")],
+        stopped={"idt": r"the CPU, delivering an event \(its IDT or stack\), reached "
+                        r"guest-physical 0x20000180, which is not RAM \(rip 0x[0-9a-f]+\)",
+                 "after": CLEAN},
+    ),
     # ---- Triple fault and containment ----
     dict(
         name="triplefault",
