@@ -13,22 +13,11 @@
 
 #define UART_DATA 0x3f8
 
-static uint32_t number(const char *key, uint32_t dflt)
-{
-        char buf[16];
-        if (!cmdline_value(key, buf, sizeof(buf)))
-                return dflt;
-        uint32_t n = 0;
-        for (const char *p = buf; *p >= '0' && *p <= '9'; p++)
-                n = n * 10 + (uint32_t)(*p - '0');
-        return n;
-}
-
 static char newlines[4096];
 
 static void flood(void)
 {
-        uint32_t rounds = number("rounds", 4);
+        uint32_t rounds = cmdline_number("rounds", 4);
         for (unsigned i = 0; i < sizeof(newlines); i++)
                 newlines[i] = '\n';
         gprintf("consoleflood: %u rounds of 4096 newlines\n", rounds);
@@ -50,7 +39,7 @@ static void flood(void)
 static void tick(void)
 {
         const uint64_t period = 5000000;
-        uint64_t limit = (uint64_t)number("gap-limit", 40) * 1000000;
+        uint64_t limit = (uint64_t)cmdline_number("gap-limit", 40) * 1000000;
         uint64_t worst = 0, last = rdtsc();
         for (unsigned n = 1; n <= 60; n++) {
                 uint64_t until = last + period;

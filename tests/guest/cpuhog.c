@@ -7,13 +7,7 @@
 
 void guest_main(void)
 {
-        char buf[16];
-        uint32_t millions = 200;
-        if (cmdline_value("hog", buf, sizeof(buf))) {
-                millions = 0;
-                for (const char *p = buf; *p >= '0' && *p <= '9'; p++)
-                        millions = millions * 10 + (uint32_t)(*p - '0');
-        }
+        uint32_t millions = cmdline_number("hog", 200);
         gprintf("cpuhog: spinning with interrupts off for %u million iterations\n", millions);
         __asm__ volatile("cli");
         for (uint32_t m = 0; m < millions; m++) {

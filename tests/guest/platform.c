@@ -84,13 +84,7 @@ void guest_main(void)
         gprintf("platform: run %u\n", runs + 1);
 
         /* "resets=N": reset on each of the first N runs (a reset loop). */
-        char many[8];
-        uint32_t loops = 1;
-        if (cmdline_value("resets", many, sizeof(many))) {
-                loops = 0;
-                for (const char *p = many; *p >= '0' && *p <= '9'; p++)
-                        loops = loops * 10 + (uint32_t)(*p - '0');
-        }
+        uint32_t loops = cmdline_number("resets", 1);
         if (reset && runs < loops) {
                 gprintf("platform: resetting through %s\n", mode);
                 uart_drain();

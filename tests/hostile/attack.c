@@ -60,15 +60,6 @@ static uint64_t rnd64(void)
         return ((uint64_t)rnd() << 32) | rnd();
 }
 
-static uint32_t number(const char *key, uint32_t dflt)
-{
-        char buf[24];
-        uint64_t n;
-        if (!cmdline_value(key, buf, sizeof(buf)) || !parse_number(buf, &n))
-                return dflt;
-        return (uint32_t)n;
-}
-
 static uint32_t ram_end(void)
 {
         if (g_mbi && (g_mbi->flags & MB_INFO_MEM))
@@ -99,7 +90,7 @@ static void attack_gpa(void)
         char access[8] = "read";
         cmdline_value("access", access, sizeof(access));
         uint32_t end = ram_end();
-        uint32_t from = number("from", (end + STEP_2M - 1) & ~(STEP_2M - 1));
+        uint32_t from = cmdline_number("from", (end + STEP_2M - 1) & ~(STEP_2M - 1));
         gprintf("attack gpa: start: %s every 2 MiB from 0x%08x to 4 GiB (RAM ends at 0x%08x)\n",
                 access, from, end);
         bool all_ones = true, dropped = true, faulted = true;
@@ -209,7 +200,7 @@ static void attack_msr(void)
                 gprintf("attack msr: not written: 0x%x %s\n", msr_no_write[i].index,
                         msr_no_write[i].why);
         /* msr-from=/msr-to= narrow both ranges down (to bisect a finding). */
-        uint32_t from = number("msr-from", 0), to = number("msr-to", 0xffffffffu);
+        uint32_t from = cmdline_number("msr-from", 0), to = cmdline_number("msr-to", 0xffffffffu);
         uint32_t tried = 0, readable = 0, writable = 0, bad_vec = 0;
         if (from <= 0x1fff)
                 msr_range(from, to < 0x1fff ? to : 0x1fff, &tried, &readable, &writable, &bad_vec);
@@ -280,7 +271,7 @@ static void port_out(uint32_t port, unsigned width, uint32_t v)
 
 static void attack_ports(void)
 {
-        uint32_t last = number("last-port", 0xffff);
+        uint32_t last = cmdline_number("last-port", 0xffff);
         gprintf("attack ports: start: IN and OUT of ports 0-0x%x, 8/16/32 bits, random values\n",
                 last);
         gprintf("attack ports: not written: 0xf4 (debug exit), 0x64 and 0xcf9 (reset), "
@@ -342,7 +333,7 @@ static inline int try_write_cr0(uint32_t val)
 
 static void attack_insn(void)
 {
-        uint32_t rounds = number("rounds", 200);
+        uint32_t rounds = cmdline_number("rounds", 200);
         gprintf("attack insn: start: VMX/SMX instructions, VMCALL, CPUID, XSETBV, CR0/CR4, %u "
                 "rounds\n",
                 rounds);
@@ -496,7 +487,7 @@ static void storm_irq(uint32_t vector)
 
 static void attack_storm(void)
 {
-        uint32_t ncpuid = number("cpuid", 1000000), nipi = number("ipis", 20000);
+        uint32_t ncpuid = cmdline_number("cpuid", 1000000), nipi = cmdline_number("ipis", 20000);
         gprintf("attack storm: start: %u CPUID exits, %u self-IPIs, INIT/SIPI/NMI to absent "
                 "APIC IDs\n",
                 ncpuid, nipi);
@@ -592,7 +583,7 @@ void guest_main(void)
 {
         char name[16] = "";
         cmdline_value("attack", name, sizeof(name));
-        rng_state = number("seed", (uint32_t)rdtsc() | 1);
+        rng_state = cmdline_number("seed", (uint32_t)rdtsc() | 1);
         if (!rng_state)
                 rng_state = 1;
         gprintf("attack: %s, seed %u\n", name, rng_state);

@@ -20,20 +20,11 @@
 
 extern char _end[];
 
-static uint32_t number(const char *key, uint32_t dflt)
-{
-        char buf[24];
-        uint64_t n;
-        if (!cmdline_value(key, buf, sizeof(buf)) || !parse_number(buf, &n))
-                return dflt;
-        return (uint32_t)n;
-}
-
 /* The end of RAM: ram= on the command line, else the highest usable entry
  * of the multiboot memory map, else mem_upper. */
 static uint32_t ram_end(void)
 {
-        uint32_t ram = number("ram", 0);
+        uint32_t ram = cmdline_number("ram", 0);
         if (ram)
                 return ram;
         if (g_mbi && (g_mbi->flags & MB_INFO_MMAP)) {
@@ -79,9 +70,9 @@ void guest_main(void)
 {
         uint32_t end = ram_end();
         uint32_t start = ((uint32_t)_end + 4095) & ~4095u;
-        uint32_t ticks = number("ticks", 20);
-        uint64_t period = number("period", 20000000);
-        uint64_t limit = (uint64_t)number("gap-limit", 40) * 1000000;
+        uint32_t ticks = cmdline_number("ticks", 20);
+        uint64_t period = cmdline_number("period", 20000000);
+        uint64_t limit = (uint64_t)cmdline_number("gap-limit", 40) * 1000000;
 
         if (!report("companion-ram-known", end > start)) {
                 gprintf("companion: RAM end 0x%08x, image end 0x%08x\n", end, start);

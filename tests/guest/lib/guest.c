@@ -364,6 +364,15 @@ bool cmdline_word(unsigned n, char *buf, size_t size)
         }
 }
 
+uint32_t cmdline_number(const char *key, uint32_t dflt)
+{
+        char buf[24];
+        uint64_t n;
+        if (!cmdline_value(key, buf, sizeof(buf)) || !parse_number(buf, &n))
+                return dflt;
+        return (uint32_t)n;
+}
+
 bool cmdline_value(const char *key, char *buf, size_t size)
 {
         size_t klen = gstrlen(key);

@@ -130,6 +130,8 @@ bool cmdline_has_word(const char *word);
 bool cmdline_word(unsigned n, char *buf, size_t size);
 /* Parses decimal, 0x-hex, and K/M/G suffixes. */
 bool parse_number(const char *s, uint64_t *out);
+/* The number given as KEY=N on the command line (decimal or 0x hex), or dflt. */
+uint32_t cmdline_number(const char *key, uint32_t dflt);
 
 /* ---- Misc ---- */
 size_t gstrlen(const char *s);
