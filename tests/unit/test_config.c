@@ -42,8 +42,8 @@ START_TEST(all_options)
         ck_assert(cfg.unmapped_stop);
         ck_assert_ptr_null(parse("unmapped=ones"));
         ck_assert(!cfg.unmapped_stop);
-        ck_assert_ptr_nonnull(strstr(parse("unmapped=yes"),
-                                     "unmapped 'yes' is unknown (use ones or stop)"));
+        ck_assert_ptr_nonnull(
+            strstr(parse("unmapped=yes"), "unmapped 'yes' is unknown (use ones or stop)"));
 }
 END_TEST
 
