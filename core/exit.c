@@ -132,6 +132,8 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                 case 0:
                         if (r.eax < FREQ_LEAF)
                                 r.eax = FREQ_LEAF;
+                        if (msr_cpuid_limited(v))
+                                r.eax = 2;
                         break;
                 case 1:
                         r.ecx &= ~(uint32_t)L1_ECX_HIDDEN;

@@ -16,10 +16,17 @@
 #define MSR_IA32_BIOS_SIGN_ID   0x08b
 #define MSR_IA32_DEBUGCTL       0x1d9
 #define MSR_IA32_MISC_ENABLE    0x1a0
-/* MISC_ENABLE as vtvisor's vCPUs show it (SDM Vol. 4 Table 2-2): fast
- * strings on, branch trace and PEBS unavailable.  Nothing else exists. */
-#define MISC_ENABLE_VALUE (BIT(0) | BIT(11) | BIT(12))
-#define DEBUGCTL_BTF      BIT(1)
+/* MISC_ENABLE as vtvisor's vCPUs start (SDM Vol. 4 Table 2-2): fast
+ * strings on, branch trace and PEBS unavailable.  Software may change fast
+ * strings, automatic thermal control, Enhanced SpeedStep, MONITOR FSM,
+ * "limit CPUID maxval" (which takes effect: CPUID leaf 0 reports at most 2)
+ * and xTPR disable; the read-only bits (performance monitoring, BTS, PEBS,
+ * XD disable) ignore writes; setting any other bit is #GP. */
+#define MISC_ENABLE_VALUE    (BIT(0) | BIT(11) | BIT(12))
+#define MISC_ENABLE_RW       (BIT(0) | BIT(3) | BIT(16) | BIT(18) | BIT(22) | BIT(23))
+#define MISC_ENABLE_RO       (BIT(7) | BIT(11) | BIT(12) | BIT(34))
+#define MISC_LIMIT_CPUID_MAX BIT(22)
+#define DEBUGCTL_BTF         BIT(1)
 
 /* MSRs the guest reads and writes directly: VM entry/exit switch the
  * SYSENTER and segment-base MSRs; vcpu_load()/vcpu_put() switch the
@@ -143,6 +150,11 @@ static void set_tsc_offset(struct vcpu *v, uint64_t offset)
         v->irq_dirty = true;
 }
 
+bool msr_cpuid_limited(const struct vcpu *v)
+{
+        return ((MISC_ENABLE_VALUE ^ v->misc_enable_flip) & MISC_LIMIT_CPUID_MAX) != 0;
+}
+
 bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
         if (lapic_owns_msr(msr)) {
@@ -172,7 +184,7 @@ bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
                 }
                 break;
         case MSR_IA32_MISC_ENABLE:
-                *val = MISC_ENABLE_VALUE;
+                *val = MISC_ENABLE_VALUE ^ v->misc_enable_flip;
                 return true;
         case MSR_IA32_TSC_ADJUST:
                 *val = v->tsc_adjust;
@@ -239,11 +251,13 @@ bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
                 set_tsc_offset(v, v->tsc_offset + (val - v->tsc_adjust));
                 v->tsc_adjust = val;
                 return true;
-        case MSR_IA32_MISC_ENABLE:
-                /* Writing back what reads is fine; nothing can be changed. */
-                if (val == MISC_ENABLE_VALUE)
-                        return true;
-                break;
+        case MSR_IA32_MISC_ENABLE: {
+                if (val & ~(uint64_t)(MISC_ENABLE_RW | MISC_ENABLE_RO))
+                        break;
+                uint64_t now = (val & MISC_ENABLE_RW) | (MISC_ENABLE_VALUE & ~MISC_ENABLE_RW);
+                v->misc_enable_flip = now ^ MISC_ENABLE_VALUE;
+                return true;
+        }
         case MSR_IA32_BIOS_SIGN_ID:   /* cleared before CPUID leaf 1 by the */
         case MSR_IA32_BIOS_UPDT_TRIG: /* microcode driver: no update is loaded */
                 return true;

@@ -73,6 +73,7 @@ struct vcpu {
          * TSC is the host's plus this.  The local APIC's timer runs on the
          * guest's TSC (vcpu_tsc). */
         uint64_t tsc_offset;
+        uint64_t misc_enable_flip; /* IA32_MISC_ENABLE bits changed (core/msr.c) */
         struct lapic lapic;
         struct mmio_region lapic_region; /* its xAPIC page, where the guest put it */
         uint64_t slice_end;              /* TSC at which this vCPU's time slice ends */

@@ -19,6 +19,27 @@
 #define EFER_LME (1ull << 8)
 #define EFER_NXE (1ull << 11)
 
+/* IA32_MISC_ENABLE: the bits software may change are kept, "limit CPUID
+ * maxval" takes effect, read-only bits ignore writes, reserved bits #GP. */
+static void misc_enable(void)
+{
+        const uint32_t MISC = 0x1a0;
+        uint64_t m0 = 0, m = 0;
+        try_rdmsr(MISC, &m0);
+        expect_vec("misc-enable-fast-strings-off", try_wrmsr(MISC, m0 & ~1ull), VEC_NONE);
+        try_rdmsr(MISC, &m);
+        expect_eq64("misc-enable-fast-strings-kept", m, m0 & ~1ull);
+        uint32_t max0 = cpuid(0, 0).eax;
+        try_wrmsr(MISC, m0 | (1ull << 22));
+        expect_eq32("misc-enable-limit-cpuid-maxval", cpuid(0, 0).eax, 2);
+        try_wrmsr(MISC, m0);
+        expect_eq32("misc-enable-limit-cleared", cpuid(0, 0).eax, max0);
+        expect_vec("misc-enable-reserved-gp", try_wrmsr(MISC, m0 | (1ull << 63)), VEC_GP);
+        try_wrmsr(MISC, m0 & ~(1ull << 11)); /* BTS unavailable: read-only */
+        try_rdmsr(MISC, &m);
+        expect_eq64("misc-enable-read-only-kept", m, m0);
+}
+
 /* A write to IA32_TSC or IA32_TSC_ADJUST moves what RDTSC returns, and
  * each moves the other (SDM 17.17.3). */
 static void tsc_writes(void)
@@ -124,6 +145,7 @@ static void allowed(void)
         if (!report("tsc-consistent-with-rdtsc", t0 <= v && v <= t2))
                 gprintf("msr: rdtsc 0x%llx, rdmsr 0x%llx, rdtsc 0x%llx\n", t0, v, t2);
         tsc_writes();
+        misc_enable();
         /* A fault injected for an intercepted instruction pushes EFLAGS with
          * RF set, as the CPU does for faults (SDM 6.5). */
         g_fault_eflags = 0;
