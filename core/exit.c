@@ -132,7 +132,7 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                 case 0:
                         if (r.eax < FREQ_LEAF)
                                 r.eax = FREQ_LEAF;
-                        if (msr_cpuid_limited(v))
+                        if (v->misc_enable_flip & MISC_LIMIT_CPUID_MAX)
                                 r.eax = 2;
                         break;
                 case 1:

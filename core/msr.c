@@ -22,11 +22,10 @@
  * "limit CPUID maxval" (which takes effect: CPUID leaf 0 reports at most 2)
  * and xTPR disable; the read-only bits (performance monitoring, BTS, PEBS,
  * XD disable) ignore writes; setting any other bit is #GP. */
-#define MISC_ENABLE_VALUE    (BIT(0) | BIT(11) | BIT(12))
-#define MISC_ENABLE_RW       (BIT(0) | BIT(3) | BIT(16) | BIT(18) | BIT(22) | BIT(23))
-#define MISC_ENABLE_RO       (BIT(7) | BIT(11) | BIT(12) | BIT(34))
-#define MISC_LIMIT_CPUID_MAX BIT(22)
-#define DEBUGCTL_BTF         BIT(1)
+#define MISC_ENABLE_VALUE (BIT(0) | BIT(11) | BIT(12))
+#define MISC_ENABLE_RW    (BIT(0) | BIT(3) | BIT(16) | BIT(18) | BIT(22) | BIT(23))
+#define MISC_ENABLE_RO    (BIT(7) | BIT(11) | BIT(12) | BIT(34))
+#define DEBUGCTL_BTF      BIT(1)
 
 /* MSRs the guest reads and writes directly: VM entry/exit switch the
  * SYSENTER and segment-base MSRs; vcpu_load()/vcpu_put() switch the
@@ -148,11 +147,6 @@ static void set_tsc_offset(struct vcpu *v, uint64_t offset)
         v->tsc_offset = offset;
         vmcs_write64(TSC_OFFSET, offset);
         v->irq_dirty = true;
-}
-
-bool msr_cpuid_limited(const struct vcpu *v)
-{
-        return ((MISC_ENABLE_VALUE ^ v->misc_enable_flip) & MISC_LIMIT_CPUID_MAX) != 0;
 }
 
 bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)

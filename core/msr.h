@@ -12,8 +12,9 @@ void msr_bitmap_init(uint8_t *bitmap);
 
 /* Return false when the guest must get #GP. */
 bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
-/* IA32_MISC_ENABLE's "limit CPUID maxval" is set: CPUID leaf 0 reports 2. */
-bool msr_cpuid_limited(const struct vcpu *v);
+/* IA32_MISC_ENABLE's "limit CPUID maxval" (clear at reset): set in a
+ * vCPU's misc_enable_flip when the guest set it; CPUID leaf 0 then reports 2. */
+#define MISC_LIMIT_CPUID_MAX BIT(22)
 bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 
 #endif

@@ -40,6 +40,7 @@ NAMES = {
     "out_uart": "OUT to the UART (scratch register)",
     "rdmsr_pat": "RDMSR IA32_PAT",
     "vmcall": "VMCALL (version hypercall)",
+    "tsc_deadline": "TSC-deadline timer armed to fire at once, to its handler's EOI",
 }
 # Measured under vtvisor only (bare Bochs has no VMX: VMCALL is #UD there).
 HV_ONLY = {"vmcall"}
