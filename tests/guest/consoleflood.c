@@ -42,16 +42,8 @@ static void tick(void)
         uint64_t limit = (uint64_t)cmdline_number("gap-limit", 40) * 1000000;
         uint64_t worst = 0, last = rdtsc();
         for (unsigned n = 1; n <= 60; n++) {
-                uint64_t until = last + period;
-                uint64_t now;
-                do {
-                        uint64_t before = rdtsc();
-                        now = rdtsc();
-                        if (now - before > worst)
-                                worst = now - before;
-                } while (now < until);
+                last = spin_until_tsc(last + period, &worst);
                 gprintf("tick %u\n", n);
-                last = now;
         }
         gprintf("consoleflood: longest gap 0x%llx ticks (limit 0x%llx)\n", worst, limit);
         report("tick-gaps-bounded", worst <= limit);

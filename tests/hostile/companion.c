@@ -86,15 +86,8 @@ void guest_main(void)
         uint64_t worst = 0, last = rdtsc();
         uint32_t n;
         for (n = 1; n <= ticks; n++) {
-                uint64_t until = last + period, now;
-                do {
-                        uint64_t before = rdtsc();
-                        now = rdtsc();
-                        if (now - before > worst)
-                                worst = now - before;
-                } while (now < until);
+                last = spin_until_tsc(last + period, &worst);
                 gprintf("companion: tick %u\n", n);
-                last = now;
         }
         gprintf("companion: longest gap 0x%llx TSC ticks (limit 0x%llx)\n", worst, limit);
         report("companion-ticked", n == ticks + 1 && worst <= limit);

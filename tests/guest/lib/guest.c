@@ -364,6 +364,18 @@ bool cmdline_word(unsigned n, char *buf, size_t size)
         }
 }
 
+uint64_t spin_until_tsc(uint64_t until, uint64_t *worst)
+{
+        uint64_t now;
+        do {
+                uint64_t before = rdtsc();
+                now = rdtsc();
+                if (now - before > *worst)
+                        *worst = now - before;
+        } while (now < until);
+        return now;
+}
+
 uint32_t cmdline_number(const char *key, uint32_t dflt)
 {
         char buf[24];

@@ -132,6 +132,9 @@ bool cmdline_word(unsigned n, char *buf, size_t size);
 bool parse_number(const char *s, uint64_t *out);
 /* The number given as KEY=N on the command line (decimal or 0x hex), or dflt. */
 uint32_t cmdline_number(const char *key, uint32_t dflt);
+/* Spins until the TSC reaches until; *worst keeps the longest gap seen
+ * between two TSC reads (time the vCPU did not run).  Returns the TSC. */
+uint64_t spin_until_tsc(uint64_t until, uint64_t *worst);
 
 /* ---- Misc ---- */
 size_t gstrlen(const char *s);
