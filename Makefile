@@ -17,7 +17,7 @@ HV_CFLAGS := -std=c11 $(WARN) -O2 -g -ffreestanding -fno-builtin -nostdinc \
 HV_ASFLAGS := -I. -D__ASSEMBLY__
 HV_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack -T boot/linker.ld
 
-HV_DIRS  := lib boot arch/x86 vmx ept emulate devices loaders config core
+HV_DIRS  := lib boot arch/x86 vmx ept emulate devices devices/virtio loaders config core
 HV_C     := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c))
 HV_S     := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.S))
 HV_OBJS  := $(patsubst %,$(BUILD)/hv/%.o,$(HV_C) $(HV_S))

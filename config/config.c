@@ -40,6 +40,36 @@ static bool valid_name(const char *s, size_t len)
         return true;
 }
 
+static int hex_digit(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+bool config_parse_mac(const char *s, size_t len, uint8_t mac[6])
+{
+        if (len != 17)
+                return false;
+        for (unsigned i = 0; i < 6; i++) {
+                int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+                if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+                        return false;
+                mac[i] = (uint8_t)(hi << 4 | lo);
+        }
+        /* A group address cannot be a station's, nor can all zeroes. */
+        if (mac[0] & 1)
+                return false;
+        for (unsigned i = 0; i < 6; i++)
+                if (mac[i])
+                        return true;
+        return false;
+}
+
 /* Parses a decimal CPU number: digits only, no suffix or hex, since a
  * CPU list reads like Linux's cpulist format (e.g. 0-1,3). */
 static bool parse_cpu_number(const char *s, size_t len, unsigned *out)
@@ -117,7 +147,7 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
         cfg->ram_size = VM_RAM_DEFAULT;
         cfg->vcpus = VM_VCPUS_DEFAULT;
         cfg->autostart = true;
-        cfg->kernel_module = cfg->initrd_module = -1;
+        cfg->kernel_module = cfg->initrd_module = cfg->disk_module = -1;
 
         const char *p = modline;
         bool first = true;
@@ -219,6 +249,44 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
                         }
                         vtv_memcpy(cfg->initrd_for, val, vlen);
                         cfg->initrd_for[vlen] = '\0';
+                } else if (key_is(tok, klen, "disk-for")) {
+                        if (!valid_name(val, vlen)) {
+                                vtv_snprintf(err, errlen, "disk-for '%.*s' is not a VM name",
+                                             (int)vlen, val);
+                                return err;
+                        }
+                        vtv_memcpy(cfg->disk_for, val, vlen);
+                        cfg->disk_for[vlen] = '\0';
+                } else if (key_is(tok, klen, "readonly")) {
+                        if (vlen == 3 && !vtv_strncmp(val, "yes", 3))
+                                cfg->disk_readonly = true;
+                        else if (vlen == 2 && !vtv_strncmp(val, "no", 2))
+                                cfg->disk_readonly = false;
+                        else {
+                                vtv_snprintf(err, errlen,
+                                             "readonly '%.*s' is unknown (use yes or no)",
+                                             (int)vlen, val);
+                                return err;
+                        }
+                } else if (key_is(tok, klen, "network")) {
+                        if (!valid_name(val, vlen)) {
+                                vtv_snprintf(err, errlen,
+                                             "network '%.*s' must be 1-%d letters, digits, '-', "
+                                             "'_' or '.'",
+                                             (int)vlen, val, VM_NAME_MAX - 1);
+                                return err;
+                        }
+                        vtv_memcpy(cfg->network, val, vlen);
+                        cfg->network[vlen] = '\0';
+                } else if (key_is(tok, klen, "mac")) {
+                        if (!config_parse_mac(val, vlen, cfg->mac)) {
+                                vtv_snprintf(err, errlen,
+                                             "mac '%.*s' must be six hex bytes with colons, "
+                                             "unicast (e.g. mac=02:00:00:00:00:01)",
+                                             (int)vlen, val);
+                                return err;
+                        }
+                        cfg->mac_given = true;
                 } else if (key_is(tok, klen, "on-reset")) {
                         if (vlen == 7 && !vtv_strncmp(val, "restart", 7))
                                 cfg->on_reset = RESET_RESTART;
@@ -256,7 +324,8 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
                 } else {
                         vtv_snprintf(err, errlen,
                                      "unknown option '%.*s' (known: name, type, ram, vcpus, cpus, "
-                                     "on-reset, unmapped, initrd-for, selftest, "
+                                     "on-reset, unmapped, network, mac, initrd-for, disk-for, "
+                                     "readonly, selftest, "
                                      "and -- before the guest command line)",
                                      (int)klen, tok);
                         return err;

@@ -2,8 +2,10 @@
  *   name=NAME type=flat|multiboot|linux ram=SIZE on-reset=restart|stop
  *   vcpus=N cpus=LIST [selftest=bad-guest-state|bad-control]
  *   [-- guest command line]
- * or, for a module that is another VM's initial ramdisk:
+ *   [network=SWITCH] [mac=02:xx:xx:xx:xx:xx]
+ * or, for a module that is another VM's initial ramdisk or disk image:
  *   initrd-for=NAME
+ *   disk-for=NAME [readonly=yes|no]
  * The configuration file (config/vmconfig.h) fills the same struct.  Pure. */
 #ifndef VTV_CONFIG_CONFIG_H
 #define VTV_CONFIG_CONFIG_H
@@ -52,6 +54,16 @@ struct vm_config {
         bool cpus_given; /* cpus= was on the line; cpu_mask is then non-zero */
         /* Set on a module that is not a VM but the initrd of VM initrd_for. */
         char initrd_for[VM_NAME_MAX];
+        /* Set on a module that is not a VM but the virtio-blk disk image of
+         * VM disk_for; disk_readonly: the VM may not write it.  (On a VM's
+         * configuration, disk_readonly is its disk's.) */
+        char disk_for[VM_NAME_MAX];
+        bool disk_readonly;
+        /* network=: a virtio-net device on the virtual switch of this name
+         * (empty: none); mac=, or derived from the VM's name. */
+        char network[VM_NAME_MAX];
+        uint8_t mac[6];
+        bool mac_given;
         enum poweroff_action on_poweroff; /* POWEROFF_STOP unless a config file says */
         /* unmapped=stop: an access to guest-physical memory that is neither
          * RAM nor a device stops the VM, instead of reading all ones and
@@ -61,7 +73,7 @@ struct vm_config {
         /* From a configuration file (config/vmconfig.h): the boot modules
          * holding the kernel and the initrd, as indices into the module list
          * given to the checker; -1 when none (always, from a module line). */
-        int kernel_module, initrd_module;
+        int kernel_module, initrd_module, disk_module;
 };
 
 /* Fills cfg from a module command line.  default_name is used when no
@@ -71,5 +83,10 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
                          char *err, size_t errlen);
 
 const char *guest_type_name(enum guest_type t);
+
+/* Parses a MAC address written as six two-digit hex bytes separated by
+ * colons (len bytes at s); false for anything else, a group (multicast)
+ * address or all zeroes. */
+bool config_parse_mac(const char *s, size_t len, uint8_t mac[6]);
 
 #endif

@@ -178,6 +178,10 @@ static const struct key_info vm_keys[] = {
         { "on_poweroff", "a string", "on_poweroff = \"stop\"" },
         { "autostart", "a boolean", "autostart = true" },
         { "unmapped", "a string", "unmapped = \"stop\"" },
+        { "disk", "a string", "disk = \"disk.img\"" },
+        { "readonly", "a boolean", "readonly = true" },
+        { "network", "a string", "network = \"lan\"" },
+        { "mac", "a string", "mac = \"02:00:00:00:00:01\"" },
 };
 
 static bool info_of(const struct key_info *keys, size_t n, const char *key)
@@ -195,7 +199,8 @@ static const struct {
 } aliases[] = {
         { "ram", "memory" },         { "mem", "memory" },     { "on_reset", "on_reboot" },
         { "on-reset", "on_reboot" }, { "append", "cmdline" }, { "args", "cmdline" },
-        { "initramfs", "initrd" },   { "image", "kernel" },
+        { "initramfs", "initrd" },   { "image", "kernel" },   { "disk-for", "disk" },
+        { "read_only", "readonly" }, { "switch", "network" },
 };
 
 static void unknown_key(struct ctx *c, const struct toml_node *n, const struct key_info *keys,
@@ -399,7 +404,7 @@ static void vm_entry(struct ctx *c, const struct toml_node *t, unsigned index, s
         cfg.on_reset = RESET_RESTART;
         cfg.on_poweroff = POWEROFF_STOP;
         cfg.autostart = true;
-        cfg.kernel_module = cfg.initrd_module = -1;
+        cfg.kernel_module = cfg.initrd_module = cfg.disk_module = -1;
         c->bad = false;
         me->line = t->line;
 
@@ -437,7 +442,8 @@ static void vm_entry(struct ctx *c, const struct toml_node *t, unsigned index, s
                                        "name \"%.*s\" is not a valid VM name; use 1 to %d "
                                        "letters, digits, '-', '_' or '.', e.g. name = \"web-1\"",
                                        shown(len), s, VM_NAME_MAX - 1);
-                } else if (!vtv_strcmp(ki->key, "kernel") || !vtv_strcmp(ki->key, "initrd")) {
+                } else if (!vtv_strcmp(ki->key, "kernel") || !vtv_strcmp(ki->key, "initrd") ||
+                           !vtv_strcmp(ki->key, "disk")) {
                         if (!want_type(c, n, TOML_STRING, ki, true))
                                 continue;
                         int idx = len ? find_module(c->m, s, len) : -1;
@@ -453,6 +459,8 @@ static void vm_entry(struct ctx *c, const struct toml_node *t, unsigned index, s
                         if (!vtv_strcmp(ki->key, "kernel")) {
                                 kernel = n;
                                 cfg.kernel_module = idx;
+                        } else if (!vtv_strcmp(ki->key, "disk")) {
+                                cfg.disk_module = idx;
                         } else {
                                 initrd = n;
                                 cfg.initrd_module = idx;
@@ -514,6 +522,31 @@ static void vm_entry(struct ctx *c, const struct toml_node *t, unsigned index, s
                         int w = want_word(c, n, ki, unmapped);
                         if (w >= 0)
                                 cfg.unmapped_stop = w == 1;
+                } else if (!vtv_strcmp(ki->key, "readonly")) {
+                        if (want_type(c, n, TOML_BOOL, ki, true))
+                                cfg.disk_readonly = n->v.boolean;
+                } else if (!vtv_strcmp(ki->key, "network")) {
+                        if (want_type(c, n, TOML_STRING, ki, true) && !valid_name(s, len))
+                                report(c, n->line, n->col, true,
+                                       "network \"%.*s\" is not a valid switch name; use 1 to "
+                                       "%d letters, digits, '-', '_' or '.', e.g. network = "
+                                       "\"lan\"",
+                                       shown(len), s, VM_NAME_MAX - 1);
+                        else if (n->type == TOML_STRING) {
+                                vtv_memcpy(cfg.network, s, len);
+                                cfg.network[len] = '\0';
+                        }
+                } else if (!vtv_strcmp(ki->key, "mac")) {
+                        if (!want_type(c, n, TOML_STRING, ki, true))
+                                continue;
+                        if (!config_parse_mac(s, len, cfg.mac))
+                                report(c, n->line, n->col, true,
+                                       "mac \"%.*s\" is not a unicast MAC address; write six "
+                                       "hex bytes with colons, e.g. mac = \"02:00:00:00:00:01\" "
+                                       "(02 as the first byte marks it locally administered)",
+                                       shown(len), s);
+                        else
+                                cfg.mac_given = true;
                 }
         }
         if (!name)
@@ -800,14 +833,29 @@ size_t vmconfig_describe(const struct vm_config *vm, const struct vmconfig_machi
                         i = j;
                 }
         }
+        char dev[120];
+        size_t d = 0;
+        dev[0] = '\0';
+        if (vm->disk_module >= 0 && (size_t)vm->disk_module < m->nmodules) {
+                size_t dl;
+                const char *dn = vmconfig_module_name(m->modules[vm->disk_module], &dl);
+                d += vtv_snprintf(dev, sizeof(dev), ", disk %.*s%s", (int)dl, dn,
+                                  vm->disk_readonly ? " (read-only)" : "");
+        }
+        if (vm->network[0] && d < sizeof(dev))
+                d += vtv_snprintf(dev + d, sizeof(dev) - d, ", network %s", vm->network);
+        if (vm->network[0] && vm->mac_given && d < sizeof(dev))
+                vtv_snprintf(dev + d, sizeof(dev) - d, " mac %02x:%02x:%02x:%02x:%02x:%02x",
+                             vm->mac[0], vm->mac[1], vm->mac[2], vm->mac[3], vm->mac[4],
+                             vm->mac[5]);
         n = vtv_snprintf(buf, size,
                          "vm %s: kernel %.*s%s%.*s, type %s, memory %s%s, %u vCPU%s%s, "
-                         "on_reboot %s, on_poweroff %s, %s, cmdline '%s'",
+                         "on_reboot %s, on_poweroff %s, %s%s, cmdline '%s'",
                          vm->name, (int)kl, kn, in ? ", initrd " : "", (int)il, in ? in : "",
                          guest_type_name(vm->type), mem, vm->ram_given ? "" : " (default)",
                          vm->vcpus, vm->vcpus == 1 ? "" : "s", cpus,
                          vm->on_reset == RESET_STOP ? "stop" : "restart",
                          vm->on_poweroff == POWEROFF_RESTART ? "restart" : "stop",
-                         vm->autostart ? "autostart" : "no autostart", vm->cmdline);
+                         vm->autostart ? "autostart" : "no autostart", dev, vm->cmdline);
         return n;
 }

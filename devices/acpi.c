@@ -507,6 +507,31 @@ static void dsdt_ecam(const struct acpi_config *cfg, struct aml *a)
         pkg_end(a, dev);
 }
 
+/* _PRT (ACPI 6.4 6.2.13): for each device slot 1-31 and pin INTA#-INTD#
+ * a Package { Address 0xSSSSFFFF (any function of slot S), Pin, Source 0,
+ * Source Index GSI }; Source 0 means the GSI is an I/O APIC input. */
+static void dsdt_prt(struct aml *a)
+{
+        emit1(a, AML_NAME);
+        emit(a, "_PRT", 4);
+        emit1(a, AML_PACKAGE);
+        size_t outer = pkg_begin(a);
+        emit1(a, 31 * 4);
+        for (unsigned slot = 1; slot < 32; slot++) {
+                for (unsigned pin = 0; pin < 4; pin++) {
+                        emit1(a, AML_PACKAGE);
+                        size_t e = pkg_begin(a);
+                        emit1(a, 4);
+                        aml_int(a, (uint64_t)slot << 16 | 0xffff);
+                        aml_int(a, pin);
+                        aml_int(a, 0);
+                        aml_int(a, ACPI_PCI_GSI(slot, pin));
+                        pkg_end(a, e);
+                }
+        }
+        pkg_end(a, outer);
+}
+
 static void dsdt_pci(const struct acpi_config *cfg, struct aml *a)
 {
         uint8_t res[96];
@@ -533,6 +558,7 @@ static void dsdt_pci(const struct acpi_config *cfg, struct aml *a)
         if (cfg->pci_mmio_size)
                 n += res_dword_mem(res + n, cfg->pci_mmio_base, cfg->pci_mmio_size);
         aml_name_resources(a, "_CRS", res, n);
+        dsdt_prt(a);
         if (cfg->mcfg_base)
                 dsdt_ecam(cfg, a);
         pkg_end(a, dev);

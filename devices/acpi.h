@@ -59,6 +59,14 @@
 /* APIC IDs 0..254 fit a Processor Local APIC entry; 255 is broadcast. */
 #define ACPI_MAX_CPUS 255
 
+/* The PCI interrupt routing the DSDT's _PRT declares for the host bridge:
+ * pin (0 INTA# .. 3 INTD#) of device slot (1-31) on bus 0 is wired to
+ * I/O APIC input ACPI_PCI_GSI(slot, pin), one of the eight inputs 16-23,
+ * level-triggered and active-low as PCI interrupts are (a _PRT entry
+ * naming a GSI directly, ACPI 6.4 6.2.13). */
+#define ACPI_PCI_GSI_BASE       16
+#define ACPI_PCI_GSI(slot, pin) (ACPI_PCI_GSI_BASE + (((slot) + (pin)) & 7))
+
 /* Enough for ACPI_MAX_CPUS and every optional device. */
 #define ACPI_MAX_SIZE 0x2000
 

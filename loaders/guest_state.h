@@ -4,6 +4,7 @@
 #ifndef VTV_LOADERS_GUEST_STATE_H
 #define VTV_LOADERS_GUEST_STATE_H
 
+#include "lib/guest_mem.h"
 #include "lib/types.h"
 
 /* Access rights: type 3:0, S 4, DPL 6:5, P 7, L 13, D/B 14, G 15, unusable 16. */
@@ -36,17 +37,6 @@ struct guest_state {
         uint64_t gdtr_base, idtr_base;
         uint32_t gdtr_limit, idtr_limit;
 };
-
-/* Guest RAM as the hypervisor sees it: guest-physical [0, size) at base. */
-struct guest_mem {
-        uint8_t *base;
-        uint64_t size;
-};
-
-static inline void *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
-{
-        return range_within(gpa, len, 0, m->size) ? m->base + gpa : NULL;
-}
 
 /* Real-mode state with every segment at 0 (base 0, limit 64 KiB). */
 void guest_state_real_mode(struct guest_state *s);

@@ -50,10 +50,18 @@ def check(root):
         base = os.path.join(root, top)
         if not os.path.isdir(base):
             continue
-        for name in sorted(os.listdir(base)):
-            if not name.endswith((".c", ".h", ".S")):
+        names = []
+        for dirpath, dirs, files in os.walk(base):
+            dirs.sort()
+            sub = os.path.relpath(dirpath, root).replace(os.sep, "/")
+            # A nested folder that is a layer of its own is checked as one.
+            if sub != top and sub in ALLOWED:
+                dirs[:] = []
                 continue
-            rel = f"{top}/{name}"
+            names += [f"{sub}/{n}" for n in sorted(files)]
+        for rel in names:
+            if not rel.endswith((".c", ".h", ".S")):
+                continue
             with open(os.path.join(root, rel), encoding="utf-8") as fh:
                 for lineno, line in enumerate(fh, 1):
                     m = INCLUDE.match(line)

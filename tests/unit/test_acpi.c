@@ -348,6 +348,14 @@ START_TEST(dsdt_contents)
         /* The ECAM window's motherboard resource, EISAID("PNP0C02"). */
         ck_assert(contains(d, b->l.dsdt_len, "ECAM", 4));
         ck_assert(contains(d, b->l.dsdt_len, PNP0C02, 5));
+        /* _PRT: slot 3 INTA# -> GSI 19 and slot 31 INTD# -> GSI 18, each
+         * Package (4) { DWord 0xSSSSFFFF, pin, Zero, GSI }. */
+        ck_assert(contains(d, b->l.dsdt_len, "_PRT\x12", 5));
+        ck_assert(
+            contains(d, b->l.dsdt_len, "\x12\x0b\x04\x0c\xff\xff\x03\x00\x00\x00\x0a\x13", 12));
+        ck_assert(
+            contains(d, b->l.dsdt_len, "\x12\x0c\x04\x0c\xff\xff\x1f\x00\x0a\x03\x00\x0a\x12", 13));
+        ck_assert_int_eq(ACPI_PCI_GSI(2, 0), 18);
         free(b);
 
         cfg = minimal_config();

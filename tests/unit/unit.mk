@@ -25,6 +25,6 @@ $(foreach t,$(UNIT_NAMES),$(eval $(call unit_rule,$(t))))
 
 # Each binary compiles several sources in one gcc call, which -MMD cannot
 # describe; every header counts instead (the tests take seconds to build).
-UNIT_HEADERS := $(wildcard lib/*.h boot/*.h arch/x86/*.h vmx/*.h ept/*.h emulate/*.h devices/*.h \
+UNIT_HEADERS := $(wildcard lib/*.h boot/*.h arch/x86/*.h vmx/*.h ept/*.h emulate/*.h devices/*.h devices/virtio/*.h \
                            loaders/*.h config/*.h core/*.h)
 $(UNIT_BINS): $(UNIT_HEADERS)
