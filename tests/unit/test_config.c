@@ -214,6 +214,42 @@ START_TEST(unknown_option_lists_the_new_ones)
 }
 END_TEST
 
+START_TEST(device_options)
+{
+        ck_assert_ptr_null(parse("name=a network=lan mac=02:0a:0B:0c:0d:0e"));
+        ck_assert_str_eq(cfg.network, "lan");
+        ck_assert(cfg.mac_given);
+        ck_assert_mem_eq(cfg.mac, "\x02\x0a\x0b\x0c\x0d\x0e", 6);
+        ck_assert_int_eq(cfg.disk_module, -1);
+        ck_assert_ptr_null(parse("disk-for=web readonly=yes"));
+        ck_assert_str_eq(cfg.disk_for, "web");
+        ck_assert(cfg.disk_readonly);
+        ck_assert_ptr_null(parse("disk-for=web readonly=no"));
+        ck_assert(!cfg.disk_readonly);
+        ck_assert_ptr_null(parse("name=b"));
+        ck_assert_str_eq(cfg.network, "");
+        ck_assert(!cfg.mac_given);
+
+        ck_assert_ptr_nonnull(parse("readonly=true"));
+        ck_assert_str_eq(err, "readonly 'true' is unknown (use yes or no)");
+        ck_assert_ptr_nonnull(parse("disk-for=a/b"));
+        ck_assert_str_eq(err, "disk-for 'a/b' is not a VM name");
+        ck_assert_ptr_nonnull(parse("network="));
+        ck_assert_ptr_nonnull(parse("mac=03:00:00:00:00:01"));
+        ck_assert_str_eq(err, "mac '03:00:00:00:00:01' must be six hex bytes with colons, "
+                              "unicast (e.g. mac=02:00:00:00:00:01)");
+        ck_assert_ptr_nonnull(parse("mac=02:00:00:00:00:001"));
+        ck_assert_ptr_nonnull(parse("mac=00:00:00:00:00:00"));
+        ck_assert_ptr_nonnull(parse("mac=02:00:00:00:00"));
+
+        uint8_t mac[6];
+        ck_assert(config_parse_mac("fe:ff:ff:ff:ff:ff", 17, mac));
+        ck_assert_uint_eq(mac[5], 0xff);
+        ck_assert(!config_parse_mac("fe:ff:ff:ff:ff:ff", 16, mac));
+        ck_assert(!config_parse_mac("fe:ff:ff:ff:ff;ff", 17, mac));
+}
+END_TEST
+
 START_TEST(type_names)
 {
         ck_assert_str_eq(guest_type_name(GUEST_FLAT), "flat");
@@ -241,6 +277,7 @@ int main(void)
         tcase_add_test(tc, duplicate_cpus_name_the_cpu);
         tcase_add_test(tc, unknown_option_lists_the_new_ones);
         tcase_add_test(tc, type_names);
+        tcase_add_test(tc, device_options);
         suite_add_tcase(s, tc);
         return unit_run_suite(s);
 }

@@ -208,11 +208,13 @@ START_TEST(unknown_keys)
         /* Too far from every key: the list. */
         one_error(VM "xyz = 1\n", "f.toml:4:1: vm a: unknown key 'xyz' in [[vm]]; the keys are: "
                                   "name, kernel, initrd, type, cmdline, memory, vcpus, cpus, "
-                                  "on_reboot, on_poweroff, autostart, unmapped");
+                                  "on_reboot, on_poweroff, autostart, unmapped, disk, "
+                                  "readonly, network, mac");
         one_error(VM "colour = \"blue\"\n", "f.toml:4:1: vm a: unknown key 'colour' in [[vm]]; "
                                             "the keys are: name, kernel, initrd, type, cmdline, "
                                             "memory, vcpus, cpus, on_reboot, on_poweroff, "
-                                            "autostart, unmapped");
+                                            "autostart, unmapped, disk, readonly, network, "
+                                            "mac");
         /* Transposed letters count as one edit. */
         one_error(VM "kenrel.x = 1\n",
                   "f.toml:4:1: vm a: unknown key 'kenrel' in [[vm]]; did you mean 'kernel'?");
@@ -593,6 +595,48 @@ START_TEST(describe)
 }
 END_TEST
 
+START_TEST(devices)
+{
+        char line[VMCONFIG_MSG_MAX];
+        struct vmconfig_machine m = { modules, ARRAY_SIZE(modules), 4, GiB(2) };
+        ck_assert_uint_eq(load("[[vm]]\nname = \"web\"\nkernel = \"vmlinuz\"\n"
+                               "disk = \"realmode.bin\"\nreadonly = true\nnetwork = \"lan\"\n"
+                               "mac = \"02:00:0A:0b:00:01\"\n" VM),
+                          0);
+        ck_assert_int_eq(conf.vms[0].disk_module, 3);
+        ck_assert(conf.vms[0].disk_readonly);
+        ck_assert_str_eq(conf.vms[0].network, "lan");
+        ck_assert(conf.vms[0].mac_given);
+        ck_assert_mem_eq(conf.vms[0].mac, "\x02\x00\x0a\x0b\x00\x01", 6);
+        ck_assert_int_eq(conf.vms[1].disk_module, -1);
+        ck_assert_str_eq(conf.vms[1].network, "");
+        ck_assert(!conf.vms[1].mac_given);
+        vmconfig_describe(&conf.vms[0], &m, line, sizeof(line));
+        ck_assert_str_eq(line, "vm web: kernel vmlinuz, type auto, memory 16M (default), 1 vCPU, "
+                               "on_reboot restart, on_poweroff stop, autostart, disk realmode.bin "
+                               "(read-only), network lan mac 02:00:0a:0b:00:01, cmdline ''");
+
+        one_error(VM "disk = \"nope.img\"\n",
+                  "f.toml:4:8: vm a: disk \"nope.img\" is not a boot module (the boot modules: "
+                  "vmlinuz, initrd.gz, hello.elf, realmode.bin); load it as a module or correct "
+                  "the name");
+        one_error(VM "network = \"a b\"\n",
+                  "f.toml:4:11: vm a: network \"a b\" is not a valid switch name; use 1 to 23 "
+                  "letters, digits, '-', '_' or '.', e.g. network = \"lan\"");
+        one_error(VM "mac = \"01:00:00:00:00:01\"\n",
+                  "f.toml:4:7: vm a: mac \"01:00:00:00:00:01\" is not a unicast MAC address; "
+                  "write six hex bytes with colons, e.g. mac = \"02:00:00:00:00:01\" (02 as the "
+                  "first byte marks it locally administered)");
+        ck_assert_uint_eq(load(VM "mac = \"02:00:00:00:00\"\n"), 1);
+        ck_assert_uint_eq(load(VM "mac = \"00:00:00:00:00:00\"\n"), 1);
+        ck_assert_uint_eq(load(VM "mac = \"02-00-00-00-00-01\"\n"), 1);
+        ck_assert_uint_eq(load(VM "mac = \"02:00:00:00:00:0g\"\n"), 1);
+        ck_assert_uint_eq(load(VM "readonly = \"yes\"\n"), 1);
+        ck_assert_uint_eq(load(VM "switch = \"lan\"\n"), 1);
+        said("f.toml:4:1: vm a: unknown key 'switch' in [[vm]]; did you mean 'network'?");
+}
+END_TEST
+
 START_TEST(module_line_config_unchanged)
 {
         /* config.c's module-line form sets the new fields to their defaults. */
@@ -604,6 +648,7 @@ START_TEST(module_line_config_unchanged)
         ck_assert_int_eq(c.on_poweroff, POWEROFF_STOP);
         ck_assert_int_eq(c.kernel_module, -1);
         ck_assert_int_eq(c.initrd_module, -1);
+        ck_assert_int_eq(c.disk_module, -1);
 }
 END_TEST
 
@@ -625,6 +670,7 @@ int main(void)
         tcase_add_test(tc, syntax_error_refuses_all);
         tcase_add_test(tc, describe);
         tcase_add_test(tc, module_line_config_unchanged);
+        tcase_add_test(tc, devices);
         suite_add_tcase(s, tc);
         return unit_run_suite(s);
 }
