@@ -102,6 +102,8 @@ static bool wide_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value
                 rtc_out(&vm->rtc, port, size, value, now_seconds());
         } else if (pci_claims(port, size)) {
                 pci_out(&vm->pci, port, size, value);
+                if (port >= PCI_CONFIG_DATA_PORT)
+                        vdev_cfg_written(vm);
         } else if (acpi_pm_claims(port)) {
                 struct acpi_pm_event ev = { false, 0 };
                 acpi_pm_out(&vm->pm, port, size, value, rdtsc(), &ev);

@@ -55,6 +55,22 @@ static void deliver(void *ctx, const struct ioapic_msg *msg)
         }
 }
 
+#define MSI_ADDR_BASE 0xfeeULL /* bits 31:20 of an MSI address */
+
+void irq_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+        if (addr >> 20 != MSI_ADDR_BASE)
+                return;
+        struct ioapic_msg msg = {
+                .vector = (uint8_t)data,
+                .delivery = (uint8_t)((data >> 8) & 7),
+                .dest = (uint8_t)(addr >> 12),
+                .logical = addr & BIT(2),
+                .level = false,
+        };
+        deliver(vm, &msg);
+}
+
 /* The bytes of a 32-bit register that a narrower read at offset returns. */
 static uint64_t reg32_part(uint32_t val, uint64_t offset, unsigned size)
 {
@@ -108,9 +124,9 @@ static uint64_t ecam_read(struct vcpu *v, void *dev, uint64_t offset, unsigned s
 
 static void ecam_write(struct vcpu *v, void *dev, uint64_t offset, unsigned size, uint64_t value)
 {
-        UNUSED(v);
         pci_cfg_write(dev, (uint8_t)PCI_ECAM_BUS(offset), (uint8_t)PCI_ECAM_DEVFN(offset),
                       (uint16_t)PCI_ECAM_REG(offset), size, (uint32_t)value);
+        vdev_cfg_written(v->vm);
 }
 
 static const struct mmio_ops ecam_ops = { "PCI configuration (ECAM)", ecam_read, ecam_write };
@@ -154,7 +170,7 @@ const struct mmio_region *irq_mmio_region(struct vcpu *v, gpa_t gpa)
                 if (vm->mmio[i].size && gpa - vm->mmio[i].base < vm->mmio[i].size)
                         return &vm->mmio[i];
         }
-        return NULL;
+        return vdev_mmio_region(vm, gpa);
 }
 
 void irq_set_line(struct vm *vm, unsigned pin, bool asserted)

@@ -14,6 +14,14 @@ void irq_add_ecam(struct vm *vm, gpa_t base, uint64_t size);
 /* A device's interrupt line (an I/O APIC pin) changed level. */
 void irq_set_line(struct vm *vm, unsigned pin, bool asserted);
 
+/* A message-signalled interrupt (a PCI device's MSI or MSI-X message,
+ * SDM 11.11): address 0xFEExxxxx with the destination in bits 19:12 and
+ * the destination mode in bit 2, data with the vector in bits 7:0 and the
+ * delivery mode in bits 10:8.  Delivered to the VM's local APICs as an I/O
+ * APIC message would be, edge-triggered; a message to another address
+ * (not an interrupt) is dropped.  vm->lock held. */
+void irq_msi(struct vm *vm, uint64_t addr, uint32_t data);
+
 /* Handles what a local APIC register write set off (EOI to the I/O APIC,
  * IPIs to the VM's vCPUs, on this CPU or others).  vm->lock held. */
 void irq_lapic_effects(struct vcpu *v, const struct lapic_effects *fx);

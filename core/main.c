@@ -210,7 +210,7 @@ static size_t create_vms(void)
         struct vm_source *vms[BOOTINFO_MAX_MODULES];
         unsigned n = 0;
         for (size_t i = 0; i < nsources; i++) {
-                if (sources[i].id < 0 || sources[i].cfg.initrd_for[0])
+                if (sources[i].id < 0 || sources[i].cfg.initrd_for[0] || sources[i].cfg.disk_for[0])
                         continue;
                 vms[n] = &sources[i];
                 want[n++] = (struct placement_vm){ sources[i].cfg.name, sources[i].cfg.vcpus,
@@ -257,24 +257,31 @@ static void sources_from_module_lines(void)
                         src->id = -1;
                 }
         }
-        /* Initrd modules belong to the VM they name, wherever they stand. */
+        /* Initrd and disk modules belong to the VM they name, wherever
+         * they stand. */
         for (size_t i = 0; i < bootinfo.nmodules; i++) {
                 struct vm_source *rd = &sources[i];
-                if (rd->id < 0 || !rd->cfg.initrd_for[0])
+                bool disk = rd->cfg.disk_for[0];
+                const char *name = disk ? rd->cfg.disk_for : rd->cfg.initrd_for;
+                if (rd->id < 0 || !name[0])
                         continue;
                 struct vm_source *owner = NULL;
                 for (size_t j = 0; j < bootinfo.nmodules; j++) {
                         if (sources[j].id >= 0 && !sources[j].cfg.initrd_for[0] &&
-                            !vtv_strcmp(sources[j].cfg.name, rd->cfg.initrd_for))
+                            !sources[j].cfg.disk_for[0] && !vtv_strcmp(sources[j].cfg.name, name))
                                 owner = &sources[j];
                 }
                 if (!owner)
-                        log_line("module %zu: refused: initrd-for=%s names no VM", i,
-                                 rd->cfg.initrd_for);
-                else if (owner->initrd)
-                        log_line("module %zu: refused: VM %s already has an initrd", i,
-                                 rd->cfg.initrd_for);
-                else {
+                        log_line("module %zu: refused: %s=%s names no VM", i,
+                                 disk ? "disk-for" : "initrd-for", name);
+                else if (disk && owner->disk.image)
+                        log_line("module %zu: refused: VM %s already has a disk", i, name);
+                else if (!disk && owner->initrd)
+                        log_line("module %zu: refused: VM %s already has an initrd", i, name);
+                else if (disk) {
+                        owner->disk = (struct vdev_disk){ rd->image, rd->len, (int)i };
+                        owner->cfg.disk_readonly = rd->cfg.disk_readonly;
+                } else {
                         owner->initrd = rd->image;
                         owner->initrd_len = rd->len;
                 }
@@ -342,6 +349,11 @@ static void sources_from_config(size_t cm)
                         const struct boot_module *r = &bootinfo.modules[c->initrd_module];
                         src->initrd = hpa_to_hva(r->start);
                         src->initrd_len = r->end - r->start;
+                }
+                if (c->disk_module >= 0) {
+                        const struct boot_module *r = &bootinfo.modules[c->disk_module];
+                        src->disk = (struct vdev_disk){ hpa_to_hva(r->start), r->end - r->start,
+                                                        c->disk_module };
                 }
         }
 }

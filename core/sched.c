@@ -72,6 +72,7 @@ static bool ready(struct vcpu *v, uint64_t now)
                 spin_unlock(&vm->lock);
                 return false;
         }
+        vdev_poll(vm); /* an interrupt another VM's frame called for */
         if (v->state == VCPU_HALTED) {
                 lapic_timer_expire(&v->lapic, now + v->tsc_offset);
                 if (lapic_highest_pending(&v->lapic) >= 0 || (v->requests & VCPU_REQ_NMI))

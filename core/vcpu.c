@@ -569,6 +569,7 @@ void vcpu_run(struct vcpu *v)
                                 break;
                         v->irq_dirty = false;
                         console_drain();
+                        vdev_poll(vm);
                         irq_inject(v);
                         arm_preemption_timer(v, now);
                 } else if (!saved) {

@@ -67,6 +67,7 @@ static void vm_release(struct vm *vm)
                  * they next run a vCPU with that VPID (needs_flush). */
                 invvpid(INVVPID_SINGLE_CONTEXT, vm->vcpus[i].vpid);
         }
+        vdev_release(vm);
         ept_destroy(&vm->ept);
         if (vm->ram_hpa)
                 mm_free_pages(vm->ram_hpa, vm->cfg.ram_size / PAGE_SIZE);
@@ -226,6 +227,9 @@ static const char *build(struct vm *vm, struct guest_state *state)
 
         irq_init_vm(vm);
         iobus_init(vm);
+        err = vdev_init(vm, &vm->src->disk);
+        if (err)
+                return err;
         err = load_guest(vm, state);
         if (err)
                 return err;
@@ -508,7 +512,7 @@ void vm_poll_console(uint64_t now)
 
 bool vm_can_wake(struct vm *vm)
 {
-        bool uart = (vm->uart.ier & 1) && (vm->uart.mcr & 0x08);
+        bool uart = ((vm->uart.ier & 1) && (vm->uart.mcr & 0x08)) || vdev_can_wake(vm);
         for (unsigned i = 0; i < vm->nvcpus; i++) {
                 const struct vcpu *v = &vm->vcpus[i];
                 if (v->state == VCPU_RUNNABLE)

@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "core/console.h"
 #include "core/mmio.h"
+#include "core/vdev.h"
 #include "devices/acpi_pm.h"
 #include "devices/ioapic.h"
 #include "devices/pci.h"
@@ -129,6 +130,12 @@ struct vm {
         struct acpi_pm pm;
         struct reset reset;
         struct mmio_region mmio[2]; /* I/O APIC, PCI ECAM (size 0: none) */
+        /* virtio devices (core/vdev.h) and scratch space for one
+         * descriptor chain of its blk or rng device (vm->lock). */
+        struct vdev vdev[VDEV_MAX];
+        unsigned nvdev;
+        struct vq_chain chain;
+        bool vdev_pending; /* another VM's frame left an interrupt (atomic) */
         unsigned nvcpus;
         struct vcpu vcpus[MAX_VCPUS];
         bool stopped;
@@ -149,6 +156,7 @@ struct vm_source {
         size_t len;
         const uint8_t *initrd; /* Linux guests: the initrd-for= module, or NULL */
         size_t initrd_len;
+        struct vdev_disk disk; /* the disk-for= (disk =) module; image NULL: none */
 };
 
 /* Builds a VM whose vCPU i runs on physical CPU vcpu_cpu[i].  On failure prints why (naming the VM)

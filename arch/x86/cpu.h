@@ -121,6 +121,32 @@ static inline void fxrstor(const void *area)
         __asm__ volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
 }
 
+/* RDSEED and RDRAND (SDM Vol. 1 7.3.17): CF set when a value was
+ * delivered.  Check CPUID first (cpu_has_rdrand/rdseed). */
+static inline bool rdseed64(uint64_t *v)
+{
+        uint8_t ok;
+        __asm__ volatile("rdseed %0; setc %1" : "=r"(*v), "=qm"(ok) : : "cc");
+        return ok;
+}
+
+static inline bool rdrand64(uint64_t *v)
+{
+        uint8_t ok;
+        __asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok) : : "cc");
+        return ok;
+}
+
+static inline bool cpu_has_rdrand(void)
+{
+        return cpuid(1, 0).ecx & BIT(30);
+}
+
+static inline bool cpu_has_rdseed(void)
+{
+        return cpuid(0, 0).eax >= 7 && (cpuid(7, 0).ebx & BIT(18));
+}
+
 static inline void outb(uint16_t port, uint8_t v)
 {
         __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));

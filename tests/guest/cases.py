@@ -58,6 +58,28 @@ BUILD_DIR = BUILD_DIR if BUILD_DIR.is_absolute() else REPO_DIR / BUILD_DIR
 HEX = r"0x[0-9a-fA-F]+"
 
 
+# What tests/guest/virtio.c must pass in every mode.
+VIRTIO_CHECKS = (
+    "blk-vendor-device", "rng-vendor-device", "blk-class", "blk-subsystem",
+    "blk-interrupt-line", "no-net-without-network", "blk-bar0-size", "blk-bar1-size",
+    "blk-virtio-capabilities", "rng-virtio-capabilities", "blk-msix-table-size",
+    "blk-bar-off-reads-ones", "blk-offers-version-1", "blk-features-without-version-1-refused",
+    "blk-features-accepted", "blk-capacity", "blk-queue-size-not-power-of-two",
+    "blk-start-intx", "blk-read-used-len", "blk-read-data", "blk-read-intx",
+    "blk-isr-queue-bit", "blk-isr-cleared-by-read", "blk-write-used-len", "blk-write-status",
+    "blk-flush-ok", "blk-get-id-is-vm-name", "blk-read-past-end-ioerr",
+    "blk-read-huge-sector-ioerr", "blk-read-partial-sector-ioerr", "blk-unknown-request-unsupp",
+    "blk-reset-status-zero", "blk-reset-queue-disabled", "blk-start-msix", "blk-queue-vector",
+    "blk-bad-vector-no-vector", "blk-read-msix", "blk-msix-no-intx", "blk-masked-no-interrupt",
+    "blk-masked-pending-bit", "blk-unmasked-delivers", "blk-pending-bit-cleared", "rng-start",
+    "rng-request", "rng-second-request", "rng-used-len", "rng-msix", "rng-bytes-vary",
+    "rng-requests-differ")
+VIRTIO_HOSTILE = (
+    "desc-index-out-of-range", "next-index-out-of-range", "buffer-outside-ram", "huge-length",
+    "zero-length", "descriptor-loop", "readable-after-writable", "indirect-not-offered",
+    "avail-index-jump", "enabled-queue-rewritten")
+
+
 def ok(vm):
     """The DONE line of a self-checking guest VM with no failure."""
     return rf"^\[{vm}\] DONE: [1-9]\d* passed, 0 failed$"
@@ -832,6 +854,42 @@ CASES = [
         expect=smp_passes("smp4", 4),
         stopped={"smp4": CLEAN},
         timeout=120,
+    ),
+    # virtio over PCI (issue 9; tests/guest/virtio.c): a test driver for
+    # virtio-blk (the 64 KiB pattern image build/guests/pattern.img as its
+    # disk) and virtio-rng.
+    dict(
+        name="virtio",
+        modules=["virtio.elf name=vt ram=16M", "pattern.img disk-for=vt"],
+        expect=[ok("vt")] + passes("vt", *VIRTIO_CHECKS, "blk-write-read-back")
+        + [r"^vtvisor: vm vt: virtio-blk at 00:03\.0: 64 KiB disk from module 1, writes kept "
+           r"until the VM is rebuilt$"],
+        stopped={"vt": CLEAN},
+        timeout=60,
+    ),
+    dict(
+        name="virtio-readonly",
+        modules=["virtio.elf name=vt ram=16M -- ro", "pattern.img disk-for=vt readonly=yes"],
+        expect=[ok("vt")] + passes("vt", *VIRTIO_CHECKS, "blk-read-only-unchanged"),
+        stopped={"vt": CLEAN},
+        timeout=60,
+    ),
+    # Each malformed ring makes the device need a reset, is said once, and
+    # harms nothing else: the companion (tests/hostile/companion.c) runs on.
+    dict(
+        name="virtio-hostile-rings",
+        modules=[f"companion.elf name=companion ram=8M -- ticks=12",
+                 "virtio.elf name=vt ram=16M -- hostile", "pattern.img disk-for=vt"],
+        expect=[ok("vt"), ok("companion")]
+        + passes("vt", *VIRTIO_CHECKS, *(f"{c}-{r}" for c in VIRTIO_HOSTILE
+                                        for r in ("needs-reset", "config-irq", "recovers")),
+                 *(f"{c}-{r}" for c in ("misaligned-ring", "ring-outside-ram")
+                   for r in ("needs-reset", "no-irq-before-driver-ok", "recovers")))
+        + passes("companion", "companion-ticked", "companion-ram-intact")
+        + [r"^vtvisor: vm vt: virtio blk at 00:03\.0: .*; the device needs a reset by its "
+           r"driver \(the VM runs on\)$"],
+        stopped={"vt": CLEAN, "companion": CLEAN},
+        timeout=90,
     ),
 ]
 
