@@ -496,10 +496,34 @@ const char *vdev_init(struct vm *vm, const struct vdev_disk *disk)
         return NULL;
 }
 
+/* What each device did in this build, for the operator and make bench. */
+static void log_stats(const struct vm *vm, const struct vdev *d)
+{
+        uint64_t exits = 0;
+        for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
+                exits += vm->exits_by_reason[r];
+        if (d->kind == VDEV_BLK && d->blk.requests)
+                log_line("vm %s: virtio-blk: %llu requests, %llu bytes read, %llu written, %llu "
+                         "errors, %llu notifications, %llu interrupts; the VM made %llu exits",
+                         vm->cfg.name, (unsigned long long)d->blk.requests,
+                         (unsigned long long)d->blk.bytes_read,
+                         (unsigned long long)d->blk.bytes_written,
+                         (unsigned long long)d->blk.errors, (unsigned long long)d->notifies,
+                         (unsigned long long)d->interrupts, (unsigned long long)exits);
+        else if (d->kind == VDEV_NET && (d->frames_out || d->frames_in))
+                log_line("vm %s: virtio-net: %llu frames sent, %llu received, %llu dropped, %llu "
+                         "notifications, %llu interrupts; the VM made %llu exits",
+                         vm->cfg.name, (unsigned long long)d->frames_out,
+                         (unsigned long long)d->frames_in, (unsigned long long)d->frames_dropped,
+                         (unsigned long long)d->notifies, (unsigned long long)d->interrupts,
+                         (unsigned long long)exits);
+}
+
 void vdev_release(struct vm *vm)
 {
         for (unsigned i = 0; i < vm->nvdev; i++) {
                 struct vdev *d = &vm->vdev[i];
+                log_stats(vm, d);
                 if (d->sw)
                         switch_detach(d);
                 if (d->disk_pages)
