@@ -35,8 +35,7 @@
 #define VIRTIO_BLK_ID_BYTES 20 /* GET_ID's answer (5.2.6) */
 
 void virtio_blk_init(struct virtio_blk *b, uint8_t *disk, uint64_t size, bool readonly,
-                     const char *serial, uint64_t *features, uint8_t *devcfg,
-                     unsigned *devcfg_len)
+                     const char *serial, uint64_t *features, uint8_t *devcfg, unsigned *devcfg_len)
 {
         vtv_memset(b, 0, sizeof(*b));
         b->disk = disk;
@@ -46,8 +45,8 @@ void virtio_blk_init(struct virtio_blk *b, uint8_t *disk, uint64_t size, bool re
                 for (unsigned i = 0; i < sizeof(b->serial) && serial[i]; i++)
                         b->serial[i] = serial[i];
 
-        *features = BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_BLK_SIZE) |
-                    BIT(VIRTIO_BLK_F_FLUSH);
+        *features =
+            BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_BLK_SIZE) | BIT(VIRTIO_BLK_F_FLUSH);
         *features |= readonly ? BIT(VIRTIO_BLK_F_RO) : BIT(VIRTIO_BLK_F_DISCARD);
 
         vtv_memset(devcfg, 0, CFG_LEN);
@@ -140,8 +139,8 @@ static uint32_t request(struct virtio_blk *b, const struct vq_chain *c)
                 /* 5.2.6.2: a read-only device fails writes, writing nothing. */
                 if (b->readonly || rdata % VIRTIO_BLK_SECTOR || !on_disk(b, sector, rdata))
                         break;
-                b->bytes_written += vq_chain_read(c, REQ_HDR_LEN,
-                                                  b->disk + sector * VIRTIO_BLK_SECTOR, rdata);
+                b->bytes_written +=
+                    vq_chain_read(c, REQ_HDR_LEN, b->disk + sector * VIRTIO_BLK_SECTOR, rdata);
                 status = VIRTIO_BLK_S_OK;
                 break;
         case VIRTIO_BLK_T_FLUSH:
@@ -149,7 +148,8 @@ static uint32_t request(struct virtio_blk *b, const struct vq_chain *c)
                 status = VIRTIO_BLK_S_OK;
                 break;
         case VIRTIO_BLK_T_GET_ID:
-                written = vq_chain_write(c, 0, b->serial, MIN(wdata, (uint64_t)VIRTIO_BLK_ID_BYTES));
+                written =
+                    vq_chain_write(c, 0, b->serial, MIN(wdata, (uint64_t)VIRTIO_BLK_ID_BYTES));
                 status = VIRTIO_BLK_S_OK;
                 break;
         case VIRTIO_BLK_T_DISCARD:

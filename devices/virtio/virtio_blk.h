@@ -53,8 +53,7 @@ struct virtio_blk {
  * part of the disk) and writes what the transport needs: the offered
  * device features and the device configuration (5.2.4). */
 void virtio_blk_init(struct virtio_blk *b, uint8_t *disk, uint64_t size, bool readonly,
-                     const char *serial, uint64_t *features, uint8_t *devcfg,
-                     unsigned *devcfg_len);
+                     const char *serial, uint64_t *features, uint8_t *devcfg, unsigned *devcfg_len);
 
 /* Carries out every request available on q.  Returns VQ_EMPTY when all were
  * done (and sets *pushed when any completed), VQ_ERROR when the ring is

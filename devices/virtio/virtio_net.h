@@ -23,11 +23,11 @@
 #include "devices/virtio/virtqueue.h"
 #include "lib/types.h"
 
-#define VIRTIO_NET_NQUEUES  2
-#define VIRTIO_NET_RXQ      0
-#define VIRTIO_NET_TXQ      1
-#define VIRTIO_NET_QUEUE_SZ 256
-#define VIRTIO_NET_HDR_LEN  12
+#define VIRTIO_NET_NQUEUES   2
+#define VIRTIO_NET_RXQ       0
+#define VIRTIO_NET_TXQ       1
+#define VIRTIO_NET_QUEUE_SZ  256
+#define VIRTIO_NET_HDR_LEN   12
 #define VIRTIO_NET_MAX_FRAME 1514 /* Ethernet header and 1500 bytes of payload */
 #define VIRTIO_NET_MTU       1500
 /* The device configuration (5.1.4): mac[6], le16 status, le16
@@ -62,14 +62,13 @@ struct virtio_net_frame {
         bool needs_csum;
         uint16_t csum_start, csum_offset;
 };
-bool virtio_net_tx_frame(const struct vq_chain *tx, struct virtio_net_frame *f,
-                         const char **why);
+bool virtio_net_tx_frame(const struct vq_chain *tx, struct virtio_net_frame *f, const char **why);
 
 /* Copies the frame of tx into rx's writable part: a fresh header (flags
  * NEEDS_CSUM passed on when rx_guest_csum, else the checksum completed in
  * rx's copy, a result of 0 stored as 0xffff as Linux does; num_buffers 1)
- * and the frame bytes, copied once from tx's segments to rx's.  Returns the bytes written to rx (header and frame), or
- * 0 when rx is too small for them (the frame is dropped). */
+ * and the frame bytes, copied once from tx's segments to rx's.  Returns the bytes written to rx
+ * (header and frame), or 0 when rx is too small for them (the frame is dropped). */
 uint64_t virtio_net_deliver(const struct vq_chain *tx, const struct virtio_net_frame *f,
                             const struct vq_chain *rx, bool rx_guest_csum);
 

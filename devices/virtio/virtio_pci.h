@@ -124,9 +124,8 @@ struct virtio_pci_effects {
  * queue_max entries, interrupt pin INTA# routed to interrupt line irq, and
  * its BARs at bar0 and bar1 (memory decoding off until the driver turns it
  * on).  The caller then fills devcfg/devcfg_len. */
-void virtio_pci_init(struct virtio_pci *p, uint8_t type, uint64_t device_features,
-                     unsigned nqueues, uint16_t queue_max, uint8_t irq, uint32_t bar0,
-                     uint32_t bar1);
+void virtio_pci_init(struct virtio_pci *p, uint8_t type, uint64_t device_features, unsigned nqueues,
+                     uint16_t queue_max, uint8_t irq, uint32_t bar0, uint32_t bar1);
 
 /* An access of size bytes (1, 2, 4 or 8) at offset off of BAR bar (0 or 1).
  * m is the VM's RAM, for the checks made when a queue is enabled. */

@@ -12,18 +12,18 @@
  * The event fields exist only with VIRTIO_F_EVENT_IDX but are counted in
  * the ring sizes always, as 2.7.2's table does.  x86 is little-endian, so
  * the le16/le32 ring fields are loaded and stored natively. */
-#define DESC_SIZE       16
-#define DESC_ADDR       0
-#define DESC_LEN        8
-#define DESC_FLAGS      12
-#define DESC_NEXT       14
-#define AVAIL_FLAGS     0
-#define AVAIL_IDX       2
-#define AVAIL_RING      4
-#define USED_FLAGS      0
-#define USED_IDX        2
-#define USED_RING       4
-#define USED_ELEM_SIZE  8
+#define DESC_SIZE      16
+#define DESC_ADDR      0
+#define DESC_LEN       8
+#define DESC_FLAGS     12
+#define DESC_NEXT      14
+#define AVAIL_FLAGS    0
+#define AVAIL_IDX      2
+#define AVAIL_RING     4
+#define USED_FLAGS     0
+#define USED_IDX       2
+#define USED_RING      4
+#define USED_ELEM_SIZE 8
 
 static uint64_t desc_bytes(uint16_t n)
 {
@@ -98,8 +98,7 @@ void vq_reset(struct virtqueue *q)
         vtv_memset(q, 0, sizeof(*q));
 }
 
-const char *vq_check_config(const struct virtqueue *q, uint16_t max_size,
-                            const struct guest_mem *m)
+const char *vq_check_config(const struct virtqueue *q, uint16_t max_size, const struct guest_mem *m)
 {
         uint16_t n = q->size;
         /* 2.7: Queue Size is a power of 2, at most what the device offers. */
@@ -260,8 +259,7 @@ bool vq_should_interrupt(struct virtqueue *q, const struct guest_mem *m)
         if (q->event_idx) {
                 /* 2.7.10: interrupt when the used index passed used_event
                  * since the last interrupt. */
-                uint16_t used_event =
-                    load16(r.avail + AVAIL_RING + 2 * (uint64_t)q->size);
+                uint16_t used_event = load16(r.avail + AVAIL_RING + 2 * (uint64_t)q->size);
                 want = need_event(used_event, q->used_idx, q->signalled);
         } else {
                 /* 2.7.7.2: without EVENT_IDX, a flag the device honours. */

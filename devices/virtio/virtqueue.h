@@ -15,9 +15,11 @@
  * descriptor with VIRTQ_DESC_F_INDIRECT is an error.  VIRTIO_F_EVENT_IDX
  * is supported (q->event_idx, set by the transport when negotiated).
  *
- * Memory order: x86 stores are seen in program order (TSO), so the only
- * barriers needed are the compiler's; the ring index loads and stores are
- * volatile. */
+ * Memory order: x86 stores are seen in program order (TSO), so most
+ * barriers needed are the compiler's (the ring index loads and stores are
+ * volatile).  The EVENT_IDX handshakes are the exception: the device stores
+ * an index, then loads the driver's, and x86 may reorder a store with a
+ * later load, so those two places take a full fence. */
 #ifndef VTV_DEVICES_VIRTIO_VIRTQUEUE_H
 #define VTV_DEVICES_VIRTIO_VIRTQUEUE_H
 

@@ -12,7 +12,7 @@
 
 struct vswitch_entry {
         uint8_t mac[6];
-        int8_t port; /* -1: free */
+        int8_t port;   /* -1: free */
         uint64_t seen; /* the caller's clock when last learnt (for replacement) */
 };
 
