@@ -9,17 +9,24 @@
 #   vmlinuz               the bzImage of linux-image-cloud-amd64's kernel
 #   kernel-version        its release string (what `uname -r` prints)
 #   kernel-package        the versioned package name and version it came from
-#   linux-image/          the package unpacked (boot/, lib/modules/ for later
-#                         virtio module loading)
-#   initramfs.cpio.gz     /init prints one line and powers off
-#   initramfs-shell.cpio.gz  (with --shell or VTVISOR_INIT_SHELL=1) the same
-#                         /init prints the same line, then runs a shell on
+#   linux-image/          the package unpacked (boot/, lib/modules/, with a
+#                         modules.dep this script makes with depmod)
+#   initramfs.cpio.gz     /init prints its lines, loads the virtio modules
+#                         when the machine has virtio devices, runs the tests
+#                         vtvisor.test= names, and powers off
+#   initramfs-shell.cpio.gz  (with --shell or VTVISOR_INIT_SHELL=1) the same,
+#                         but /init then runs a shell on
 #                         the serial console and powers off when it exits
 #                         (its /etc/profile makes poweroff and halt exit it)
 #
+# Both images hold the kernel's virtio modules (MODULES below and what they
+# need by modules.dep) under /lib/modules/<release>/, with
+# vtvisor-load-order: their paths there in the order to insmod them.
+#
 # Runs as root, non-interactively (Debian 12).  Idempotent: a kernel already
 # in the cache is reused without any download; the initramfs is rebuilt only
-# when its inputs (the init script, busybox, this script) are newer.
+# when its inputs (the files in tests/system/initramfs/, busybox, the
+# kernel, this script) are newer.
 # The init script is tests/system/initramfs/init.
 set -euo pipefail
 
@@ -27,6 +34,10 @@ PROG=get-guest-linux
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 INIT_DIR=$REPO/tests/system/initramfs
 META_PKG=linux-image-cloud-amd64
+# The virtio modules the guest loads (module names; what they depend on
+# comes from modules.dep).  Modules the kernel has built in are skipped.
+MODULES=(virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
+        virtio_blk failover net_failover virtio_net virtio-rng)
 
 say() { echo "$PROG: $*"; }
 TMP_DIRS=()
@@ -192,20 +203,152 @@ find_busybox() {
         BUSYBOX=$dir/bin/busybox
 }
 
+# Debian's package has no modules.dep (its postinst runs depmod).  Makes one
+# in the unpacked tree with the host's depmod (kmod) or else busybox's, when
+# it is missing or lacks one of MODULES (say after a run cut short), and
+# reads it.
+ensure_modules_dep() {
+        local dep=$MODDIR/modules.dep m
+        if [ -s "$dep" ]; then
+                read_modules
+                for m in "${MODULES[@]}"; do
+                        if ! known_module "$m"; then
+                                say "$dep has no $m: making it again"
+                                rm -f "$dep"
+                                break
+                        fi
+                done
+        fi
+        [ ! -s "$dep" ] || return 0
+        say "depmod: making $dep"
+        if [ -n "$(find "$MODDIR" -name '*.ko.zst' -print -quit)" ] && ! command -v depmod >/dev/null; then
+                # busybox's depmod cannot read zstd.
+                ensure_pkgs kmod
+        fi
+        if command -v depmod >/dev/null; then
+                depmod -b "$cache/linux-image" "$KVER" || die "depmod failed"
+        else
+                "$BUSYBOX" depmod -b "$cache/linux-image" "$KVER" || die "busybox depmod failed"
+        fi
+        [ -s "$dep" ] || die "depmod made no $dep"
+        read_modules
+}
+
+# Module names, from file names: no directory, no .ko*, - and _ alike.
+norm_name() {
+        NAME=${1##*/}
+        NAME=${NAME%%.ko*}
+        NAME=${NAME//-/_}
+}
+
+# read_modules: DEPS[path] = the paths a module needs (all of them, as
+# modules.dep lists them), BY_NAME[name] = its path, BUILTIN[name] for the
+# modules built into the kernel (modules.builtin).
+read_modules() {
+        local line key
+        declare -gA DEPS=() BY_NAME=() BUILTIN=()
+        while IFS= read -r line; do
+                [ -n "$line" ] || continue
+                key=${line%%:*}
+                DEPS[$key]=${line#*:}
+                norm_name "$key"
+                BY_NAME[$NAME]=$key
+        done <"$MODDIR/modules.dep"
+        if [ -r "$MODDIR/modules.builtin" ]; then
+                while IFS= read -r key; do
+                        norm_name "$key"
+                        BUILTIN[$NAME]=1
+                done <"$MODDIR/modules.builtin"
+        fi
+}
+
+known_module() {
+        norm_name "$1"
+        [ -n "${BY_NAME[$NAME]+set}" ] || [ -n "${BUILTIN[$NAME]+set}" ]
+}
+
+# resolve_modules: sets LOAD_ORDER to the paths (as modules.dep has them)
+# of MODULES and everything they depend on, each after its dependencies.
+resolve_modules() {
+        local m
+        declare -gA STATE=()
+        LOAD_ORDER=()
+        for m in "${MODULES[@]}"; do
+                norm_name "$m"
+                if [ -n "${BY_NAME[$NAME]+set}" ]; then
+                        visit_module "${BY_NAME[$NAME]}"
+                elif [ -n "${BUILTIN[$NAME]+set}" ]; then
+                        say "modules: $m is built into the kernel"
+                else
+                        die "no module $m in $MODDIR (modules.dep, modules.builtin)"
+                fi
+        done
+}
+
+# visit_module PATH: depth first, dependencies before PATH.
+visit_module() {
+        local path=$1 d
+        case "${STATE[$path]:-}" in
+        loaded) return ;;
+        visiting) die "modules.dep: dependency cycle through $path" ;;
+        esac
+        [ -n "${DEPS[$path]+set}" ] || die "modules.dep has no entry for $path"
+        STATE[$path]=visiting
+        for d in ${DEPS[$path]}; do
+                visit_module "$d"
+        done
+        STATE[$path]=loaded
+        LOAD_ORDER+=("$path")
+}
+
+# install_modules ROOT: copies LOAD_ORDER's modules into ROOT/lib/modules/
+# KVER/, uncompressed (with their signatures: Debian signs before it
+# compresses), with a modules.dep for them and vtvisor-load-order.
+install_modules() {
+        local root=$1 dst path plain d deps
+        dst=$root/lib/modules/$KVER
+        mkdir -p "$dst"
+        : >"$dst/vtvisor-load-order"
+        : >"$dst/modules.dep"
+        for path in "${LOAD_ORDER[@]}"; do
+                plain=${path%.ko*}.ko
+                mkdir -p "$dst/$(dirname "$plain")"
+                case "$path" in
+                *.ko) cp "$MODDIR/$path" "$dst/$plain" ;;
+                *.ko.xz) xz -dc "$MODDIR/$path" >"$dst/$plain" ;;
+                *.ko.zst) zstd -q -dc "$MODDIR/$path" >"$dst/$plain" ;;
+                *.ko.gz) gzip -dc "$MODDIR/$path" >"$dst/$plain" ;;
+                *) die "unknown module file type: $path" ;;
+                esac
+                chmod 0644 "$dst/$plain"
+                echo "$plain" >>"$dst/vtvisor-load-order"
+                deps=""
+                for d in ${DEPS[$path]}; do
+                        deps="$deps ${d%.ko*}.ko"
+                done
+                echo "$plain:$deps" >>"$dst/modules.dep"
+        done
+}
+
 # build_initramfs OUT SHELL APPLETS...: SHELL=1 adds the marker that makes
 # /init start an interactive shell.
 build_initramfs() {
         local out=$1 shell=$2 init=$INIT_DIR/init rdtsc=$INIT_DIR/rdtsc.c
+        local pattern=$INIT_DIR/pattern.sh
         shift 2
-        if [ -s "$out" ] && [ "$out" -nt "$init" ] && [ "$out" -nt "$BUSYBOX" ] &&
-                [ "$out" -nt "$0" ] && [ "$out" -nt "$rdtsc" ]; then
+        local input fresh=1
+        for input in "$init" "$rdtsc" "$pattern" "$BUSYBOX" "$0" "$cache/kernel-version" \
+                "$MODDIR/modules.dep"; do
+                [ "$out" -nt "$input" ] || fresh=0
+        done
+        if [ -s "$out" ] && [ "$fresh" = 1 ]; then
                 say "initramfs: $out is up to date ($(stat -c %s "$out") bytes)"
                 return
         fi
         local root
         root=$(mktemp -d "${TMPDIR:-/tmp}/vtvisor-initramfs.XXXXXX")
         TMP_DIRS+=("$root")
-        mkdir -p "$root"/{bin,dev,etc,proc,sys,tmp,root}
+        mkdir -p "$root"/{bin,dev,etc,proc,sys,tmp,root,mnt,lib/vtvisor}
         if [ "$shell" = 1 ]; then
                 echo "written by tools/get-guest-linux.sh --shell: /init runs a shell" \
                         >"$root/etc/vtvisor-init-shell"
@@ -229,6 +372,8 @@ PROFILE
                 [ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
         done
         install -m 0755 "$init" "$root/init"
+        install -m 0644 "$pattern" "$root/lib/vtvisor/pattern.sh"
+        install_modules "$root"
         # /bin/rdtsc: the benchmark's timestamp (no libc, so no libc6-dev).
         gcc -static -nostdlib -O2 -fno-pie -no-pie -fno-stack-protector -o "$root/bin/rdtsc" \
                 "$rdtsc" || die "cannot build $rdtsc"
@@ -243,7 +388,7 @@ PROFILE
                 cpio --quiet -o -H newc -R 0:0 --reproducible) | gzip -n -9 >"$out.tmp"
         mv "$out.tmp" "$out"
         rm -rf "$root"
-        say "initramfs: built $out ($(stat -c %s "$out") bytes, /init from ${init#"$REPO"/})"
+        say "initramfs: built $out ($(stat -c %s "$out") bytes, /init from ${init#"$REPO"/}, ${#LOAD_ORDER[@]} modules)"
 }
 
 mkdir -p "$cache" || die "cannot create $cache"
@@ -258,9 +403,25 @@ find_busybox
 say "busybox: $BUSYBOX"
 need_root "creating /dev/console in the initramfs"
 
-# What the init scripts run: sh and its builtins do most of the work.
+KVER=$(cat "$cache/kernel-version")
+MODDIR=$cache/linux-image/lib/modules/$KVER
+[ -d "$MODDIR" ] || die "no $MODDIR: remove $cache/vmlinuz to fetch the kernel again"
+ensure_modules_dep
+resolve_modules
+for path in "${LOAD_ORDER[@]}"; do
+        case "$path" in
+        *.ko.xz) ensure_pkgs xz-utils ;;
+        *.ko.zst) ensure_pkgs zstd ;;
+        esac
+done
+say "modules: ${LOAD_ORDER[*]##*/}"
+
+# What the init scripts run: sh and its builtins do most of the work (and
+# Debian's busybox runs its applets even without the links).
 build_initramfs "$cache/initramfs.cpio.gz" 0 \
-        sh mount uname cat stty poweroff sleep taskset
+        sh mount umount uname cat stty poweroff sleep taskset dmesg sed setsid \
+        cttyhack insmod lsmod ip ping nc sha256sum md5sum dd sync head seq wc \
+        od hexdump tr grep truncate mkfifo mkdir rm timeout cp
 if [ "$shell_image" = 1 ]; then
         # The interactive image gets every applet.
         mapfile -t applets < <("$BUSYBOX" --list)

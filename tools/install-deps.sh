@@ -8,7 +8,8 @@ set -eu
 PACKAGES="gcc make binutils python3 check pkg-config clang-format
 bochs bochs-term bochsbios vgabios
 grub-pc-bin grub-common xorriso mtools
-acpica-tools cpio clang libclang-rt-14-dev qemu-system-x86"
+acpica-tools cpio clang libclang-rt-14-dev qemu-system-x86
+e2fsprogs"
 
 missing=""
 for p in $PACKAGES; do
