@@ -80,6 +80,12 @@ VIRTIO_HOSTILE = (
     "avail-index-jump", "enabled-queue-rewritten")
 
 
+# What the Debian guest's disk and network tests print (tests/system/README.md):
+# the SHA-256 of the file it writes to the disk, and of the 4 MiB it sends.
+DISK_WRITE_SHA256 = "13499312ea45a19b909b4f6dcdfe77b0ed6db820c104f72e20b2999a6eb24647"
+NET_SHA256 = "d1aa7a1e3542020e91b937bff74fe34f98ffa9b96db1b3d97cd5f1ed346dcbdc"
+
+
 def ok(vm):
     """The DONE line of a self-checking guest VM with no failure."""
     return rf"^\[{vm}\] DONE: [1-9]\d* passed, 0 failed$"
@@ -590,6 +596,81 @@ CASES = [
         # Every line whole: a VM's line holds no other prefix.
         reject=LINUX_REJECT + [r"^\[deb\d\] .*(\[deb\d\] |vtvisor: )"],
         stopped={"deb0": r"powered off \(ACPI S5\)", "deb1": r"powered off \(ACPI S5\)"},
+    ),
+    # ---- virtio with Debian's own drivers (issue 9; tests/system/README.md) ----
+    # The ext4 image build/guests/disk.img (tools/mkdisk.sh): its files'
+    # checksums, a file written, synced, caches dropped and read back; the
+    # entropy device; the kernel's pool initialised within the first second.
+    dict(
+        name="linux-virtio-disk",
+        modules=[f"{GUEST_CACHE}/vmlinuz name=linux ram=200M -- {LINUX_CMDLINE} "
+                 "vtvisor.test=disk,rng",
+                 f"{GUEST_CACHE}/initramfs.cpio.gz initrd-for=linux",
+                 "disk.img disk-for=linux"],
+        megs=512,
+        timeout=300,
+        expect=[r"^\[linux\] vtvisor-init: virtio devices=2 ids=1042,1044 modules=10$",
+                r"^\[linux\] .*virtio_blk virtio0: \[vda\] 32768 512-byte logical blocks ",
+                rf"^\[linux\] vtvisor-init: disk ok sectors=32768 files=2 written=393216 "
+                rf"sha256={DISK_WRITE_SHA256}$",
+                r"^\[linux\] vtvisor-init: rng ok current=virtio_rng\.0 bytes=64 "
+                r"crng-init=0\.\d+$",
+                r"^\[linux\] vtvisor-init: tests passed=2 failed=0$",
+                r"^\[linux\] vtvisor-init: kernel-warnings=0$",
+                r"^vtvisor: vm linux: virtio-blk: \d+ requests, \d+ bytes read, [1-9]\d* written, "
+                r"0 errors, "],
+        reject=LINUX_REJECT,
+        stopped={"linux": r"powered off \(ACPI S5\)"},
+    ),
+    # readonly=yes: Linux sees the disk read-only (VIRTIO_BLK_F_RO), a raw
+    # write to /dev/vda is refused, the files still check out.
+    dict(
+        name="linux-virtio-disk-ro",
+        modules=[f"{GUEST_CACHE}/vmlinuz name=linux ram=200M -- {LINUX_CMDLINE} "
+                 "vtvisor.test=disk-ro",
+                 f"{GUEST_CACHE}/initramfs.cpio.gz initrd-for=linux",
+                 "disk.img disk-for=linux readonly=yes"],
+        megs=512,
+        timeout=300,
+        expect=[r"^\[linux\] vtvisor-init: disk-ro ok sectors=32768 ro=1 files=2 write refused: ",
+                r"^\[linux\] vtvisor-init: tests passed=1 failed=0$",
+                r"^\[linux\] vtvisor-init: kernel-warnings=0$",
+                r"^vtvisor: vm linux: virtio-blk at 00:03\.0: 16384 KiB disk from module 2, "
+                r"read-only$"],
+        reject=LINUX_REJECT,
+        stopped={"linux": r"powered off \(ACPI S5\)"},
+    ),
+    # Two Debian VMs on switch "lan" ping each other and move 4 MiB over
+    # TCP with nc, checksums equal; a third on switch "other", with an
+    # address in the same subnet, gets no answer from them.
+    dict(
+        name="linux-virtio-net",
+        cpus=2,
+        modules=[f"{GUEST_CACHE}/vmlinuz name=srv ram=128M network=lan -- {LINUX_CMDLINE} "
+                 "vtvisor.test=net-server",
+                 f"{GUEST_CACHE}/initramfs.cpio.gz initrd-for=srv",
+                 f"{GUEST_CACHE}/vmlinuz name=cli ram=128M network=lan mac=02:00:00:00:00:0b -- "
+                 f"{LINUX_CMDLINE} vtvisor.test=net-client",
+                 f"{GUEST_CACHE}/initramfs.cpio.gz initrd-for=cli",
+                 f"{GUEST_CACHE}/vmlinuz name=out ram=128M network=other -- {LINUX_CMDLINE} "
+                 "vtvisor.test=net-isolated vtvisor.ip=10.0.0.3/24 vtvisor.peer=10.0.0.1 "
+                 "vtvisor.isolated=15",
+                 f"{GUEST_CACHE}/initramfs.cpio.gz initrd-for=out"],
+        megs=640,
+        timeout=900,
+        expect=[r"^\[srv\] vtvisor-init: net up eth0 mac=02:76:74:[0-9a-f:]{8} ip=10\.0\.0\.1/24 ",
+                r"^\[cli\] vtvisor-init: net up eth0 mac=02:00:00:00:00:0b ip=10\.0\.0\.2/24 ",
+                r"^\[srv\] vtvisor-init: net ping ok peer=10\.0\.0\.2 received=3/3 ",
+                r"^\[cli\] vtvisor-init: net ping ok peer=10\.0\.0\.1 received=3/3 ",
+                rf"^\[srv\] vtvisor-init: net recv ok sha256={NET_SHA256} bytes=4194304$",
+                rf"^\[cli\] vtvisor-init: net sent ok sha256={NET_SHA256} bytes=4194304 ",
+                r"^\[out\] vtvisor-init: net isolated ok peer=10\.0\.0\.1 no reply in 15 s$",
+                r"^vtvisor: vm out: virtio-net at 00:02\.0: .* on network other \(port 0\)$"]
+        + [rf"^\[{vm}\] vtvisor-init: kernel-warnings=0$" for vm in ("srv", "cli", "out")],
+        reject=LINUX_REJECT,
+        stopped={vm: r"powered off \(ACPI S5\)" for vm in ("srv", "cli", "out")},
+        # The outsider pings while the server is up.
+        order=[(r"^\[out\] vtvisor-init: net up eth0 ", r"^vtvisor: vm srv: stopped: ")],
     ),
     # ---- RTC, PCI, ACPI PM timer; reset with restart and with stop; power-off ----
     dict(

@@ -25,14 +25,19 @@ GUEST_FLAT_NAMES := $(patsubst $(GUEST_DIR)/flat/%.S,%,$(wildcard $(GUEST_DIR)/f
 GUEST_LIB_OBJS   := $(GUEST_OUT)/lib/entry.S.o $(GUEST_OUT)/lib/guest.c.o
 GUEST_BINS       := $(GUEST_NAMES:%=$(GUEST_OUT)/%.elf) $(GUEST_FLAT_NAMES:%=$(GUEST_OUT)/%.bin)
 
-# The disk image of the virtio case: byte o is (7 o + o / 512) mod 256.
-GUEST_DATA       := $(GUEST_OUT)/pattern.img
+# The disk image of the virtio case: byte o is (7 o + o / 512) mod 256;
+# the Debian guests' ext4 disk (tools/mkdisk.sh).
+GUEST_DATA       := $(GUEST_OUT)/pattern.img $(GUEST_OUT)/disk.img
 
 guests: $(GUEST_BINS) $(GUEST_DATA)
 
 $(GUEST_OUT)/pattern.img: $(GUEST_DIR)/guest.mk
 	@mkdir -p $(dir $@)
 	python3 -c 'import sys; open(sys.argv[1], "wb").write(bytes((7 * o + o // 512) & 255 for o in range(65536)))' $@
+
+$(GUEST_OUT)/disk.img: tools/mkdisk.sh tests/system/initramfs/pattern.sh
+	@mkdir -p $(dir $@)
+	bash tools/mkdisk.sh $@ 16M
 
 $(GUEST_OUT)/lib/%.c.o: $(GUEST_DIR)/lib/%.c
 	@mkdir -p $(dir $@)
