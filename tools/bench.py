@@ -145,6 +145,88 @@ def boot_linux(cpu, bare, cpus=1):
     return int(init.group(1)) - int(entry.group(1)), seen["init"] - seen["entry"], vm_start
 
 
+DISK_IMG = BUILD / "guests" / "disk.img"
+BLK_STATS = re.compile(r"^vtvisor: vm (\S+): virtio-blk: (\d+) requests, (\d+) bytes read, "
+                       r"(\d+) written, \d+ errors, (\d+) notifications, (\d+) interrupts; "
+                       r"the VM made (\d+) exits$", re.M)
+NET_STATS = re.compile(r"^vtvisor: vm (\S+): virtio-net: (\d+) frames sent, (\d+) received, "
+                       r"(\d+) dropped, (\d+) notifications, (\d+) interrupts; the VM made "
+                       r"(\d+) exits$", re.M)
+TSC_HZ = 100_000_000  # Bochs's emulated TSC (tools/bochs.py: ips), one tick per instruction
+
+
+def virtio_disk(cpu, nbytes):
+    """Debian reads nbytes of its virtio disk with O_DIRECT in 64 KiB
+    requests: (TSC ticks, requests, exits, notifications, interrupts) of the
+    whole VM run, the read's ticks first."""
+    kernel, initrd = CACHE / "vmlinuz", CACHE / "initramfs.cpio.gz"
+    res = bochs.run(modules=[f"{kernel} name=linux ram=200M -- {LINUX_CMDLINE} "
+                             f"vtvisor.test=bench-disk vtvisor.benchbytes={nbytes}",
+                             f"{initrd} initrd-for=linux", f"{DISK_IMG} disk-for=linux"],
+                    cpu=cpu, megs=512, timeout=600)
+    m = re.search(r"bench-disk ok bytes=(\d+) tsc=(\d+)", res.serial)
+    st = BLK_STATS.search(res.serial)
+    if not m or not st:
+        sys.exit(f"bench: the disk read did not finish: {res.message}\n" + res.serial[-3000:])
+    return int(m.group(2)), int(st.group(2)), int(st.group(7)), int(st.group(5)), int(st.group(6))
+
+
+def virtio_net(cpu, nbytes):
+    """Two Debian VMs on one switch, one CPU each: the client sends nbytes
+    with nc.  Returns the receiver's ticks from first to last byte and, for
+    both VMs together, frames sent and exits."""
+    kernel, initrd = CACHE / "vmlinuz", CACHE / "initramfs.cpio.gz"
+    mods = []
+    for name, role, cpu_no in (("srv", "net-server", 0), ("cli", "net-client", 1)):
+        mods += [f"{kernel} name={name} ram=128M cpus={cpu_no} network=lan -- {LINUX_CMDLINE} "
+                 f"vtvisor.test={role} vtvisor.netbytes={nbytes}",
+                 f"{initrd} initrd-for={name}"]
+    res = bochs.run(modules=mods, cpu=cpu, cpus=2, megs=640, timeout=1200)
+    m = re.search(r"net recv ok sha256=\w+ bytes=(\d+) tsc=(\d+)", res.serial)
+    stats = NET_STATS.findall(res.serial)
+    if not m or len(stats) != 2:
+        sys.exit(f"bench: the network transfer did not finish: {res.message}\n"
+                 + res.serial[-3000:])
+    frames = sum(int(s[1]) for s in stats)
+    exits = sum(int(s[6]) for s in stats)
+    return int(m.group(2)), frames, exits
+
+
+def virtio_rows(cpu):
+    """The virtio table: throughput in instructions per byte and MB/s of
+    emulated time, and the exits each request or frame costs (the
+    difference between a small and a large transfer, so boot is left out)."""
+    if not DISK_IMG.exists():
+        sys.exit(f"bench: {DISK_IMG} is missing: run make guests")
+    print("bench: virtio-blk, 4 MiB and 16 MiB reads ...", file=sys.stderr)
+    small = virtio_disk(cpu, 4 << 20)
+    big = virtio_disk(cpu, 16 << 20)
+    d_req = big[1] - small[1]
+    disk_exits = (big[2] - small[2]) / d_req
+    print("bench: virtio-net, 1 MiB and 4 MiB between two VMs ...", file=sys.stderr)
+    nsmall = virtio_net(cpu, 1 << 20)
+    nbig = virtio_net(cpu, 4 << 20)
+    d_frames = nbig[1] - nsmall[1]
+    net_exits = (nbig[2] - nsmall[2]) / d_frames
+    rows = []
+    for label, ticks, nbytes, per, unit in (
+            ("virtio-blk: read 16 MiB (`dd iflag=direct bs=64k`)", big[0], 16 << 20, disk_exits,
+             "request"),
+            ("virtio-net: 4 MiB over TCP (`nc`) between two VMs", nbig[0], 4 << 20, net_exits,
+             "frame")):
+        rows.append(f"| {label} | {ticks / nbytes:.1f} | {nbytes / (ticks / TSC_HZ) / 1e6:.1f} | "
+                    f"{per:.2f} per {unit} |")
+    return ["", "virtio I/O under vtvisor (Debian's drivers; ticks of the guest's TSC: "
+            "instructions of the reading or receiving CPU; MB/s of emulated time at Bochs's "
+            "100 MHz; exits: all of the VMs' exits in the large transfer's run minus the "
+            "small one's, per extra request or frame):", "",
+            "| transfer | instructions per byte | MB/s (emulated) | VM exits |",
+            "|---|---:|---:|---:|"] + rows + [
+            "", f"Requests: {small[1]} and {big[1]} (disk, with the boot's), frames sent by "
+            f"both VMs: {nsmall[1]} and {nbig[1]}.  There is no bare run to compare with: "
+            "Bochs has no virtio devices."]
+
+
 BUDGETS = REPO / "tests" / "bench" / "budgets.txt"
 
 
@@ -198,11 +280,17 @@ def main():
     ap.add_argument("--cpu", default=bochs.DEFAULT_CPU)
     ap.add_argument("--record", action="store_true", help="write docs/benchmarks.md")
     ap.add_argument("--no-linux", action="store_true", help="skip the Linux boot comparison")
+    ap.add_argument("--no-virtio", action="store_true", help="skip the virtio disk and network")
+    ap.add_argument("--only-virtio", action="store_true",
+                    help="only the virtio disk and network (prints, never records)")
     args = ap.parse_args()
     if not GUEST.exists():
         sys.exit(f"bench: {GUEST} is missing: run make guests")
     if args.check:
         return check(args.cpu)
+    if args.only_virtio:
+        print("\n".join(virtio_rows(args.cpu)))
+        return 0
 
     hv = measure(args.cpu, bare=False)
     bare = measure(args.cpu, bare=True)
@@ -253,6 +341,8 @@ def main():
                 table += ["", f"vtvisor's first instruction to the 256 MiB VM's first "
                           f"(boot, {cpus} CPU(s) up, RAM cleared, kernel loaded): "
                           f"{vm_start:,} instructions."]
+    if not args.no_virtio:
+        table += virtio_rows(args.cpu)
     print("\n".join(table))
     if args.record:
         DOC.write_text(

@@ -53,7 +53,7 @@ LINUX_NAME = "linux"
 LINUX_RAM = "256M"
 LINUX_VCPUS = 2
 LINUX_CMDLINE = "console=ttyS0,115200 panic=-1 cryptomgr.notests"
-MEGS = 512  # Bochs's RAM: vtvisor, the small guests and the 256 MiB of `linux`
+MEGS = 640  # Bochs's RAM: vtvisor, its modules, the small guests, both Debian VMs and their disk copies
 # What tests/system/initramfs/init prints just before it starts the shell.
 SHELL_READY = rf"^\[{LINUX_NAME}\] vtvisor-init: shell on the console"
 # Input is held until that line, then this long (the shell starting).

@@ -334,10 +334,10 @@ install_modules() {
 # /init start an interactive shell.
 build_initramfs() {
         local out=$1 shell=$2 init=$INIT_DIR/init rdtsc=$INIT_DIR/rdtsc.c
-        local pattern=$INIT_DIR/pattern.sh
+        local pattern=$INIT_DIR/pattern.sh tsccat=$INIT_DIR/tsccat.c
         shift 2
         local input fresh=1
-        for input in "$init" "$rdtsc" "$pattern" "$BUSYBOX" "$0" "$cache/kernel-version" \
+        for input in "$init" "$rdtsc" "$tsccat" "$pattern" "$BUSYBOX" "$0" "$cache/kernel-version" \
                 "$MODDIR/modules.dep"; do
                 [ "$out" -nt "$input" ] || fresh=0
         done
@@ -377,6 +377,9 @@ PROFILE
         # /bin/rdtsc: the benchmark's timestamp (no libc, so no libc6-dev).
         gcc -static -nostdlib -O2 -fno-pie -no-pie -fno-stack-protector -o "$root/bin/rdtsc" \
                 "$rdtsc" || die "cannot build $rdtsc"
+        # /bin/tsccat: the network benchmark's receiver (tsccat.c).
+        gcc -static -nostdlib -O2 -fno-pie -no-pie -fno-stack-protector -o "$root/bin/tsccat" \
+                "$tsccat" || die "cannot build $tsccat"
         # The kernel opens /dev/console for init's stdin/stdout/stderr
         # before /init runs (init/main.c, console_on_rootfs); the kernel's
         # built-in initramfs has the node too, this copy keeps the image

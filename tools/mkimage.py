@@ -46,7 +46,7 @@ def config_modules(config, search=(GUESTS, CACHE)):
         raise ImageError(f"{config}: {e} (tools/vtvisor-check {config} says more)")
     names = []
     for vm in conf.get("vm", []):
-        for key in ("kernel", "initrd"):
+        for key in ("kernel", "initrd", "disk"):
             if isinstance(vm.get(key), str) and vm[key] not in names:
                 names.append(vm[key])
     modules = [bochs.Module(config.resolve(), "")]
