@@ -40,23 +40,12 @@ static bool valid_name(const char *s, size_t len)
         return true;
 }
 
-static int hex_digit(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 bool config_parse_mac(const char *s, size_t len, uint8_t mac[6])
 {
         if (len != 17)
                 return false;
         for (unsigned i = 0; i < 6; i++) {
-                int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+                int hi = vtv_digit_value(s[3 * i]), lo = vtv_digit_value(s[3 * i + 1]);
                 if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
                         return false;
                 mac[i] = (uint8_t)(hi << 4 | lo);
