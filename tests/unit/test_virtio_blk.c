@@ -1,18 +1,17 @@
 /* Host unit tests for devices/virtio/virtio_blk.c: the offered features
  * and device configuration, and every request type through a real split
- * virtqueue (devices/virtio/virtqueue.c) laid out in fake guest RAM by a
- * small driver, as Linux's virtio_blk would: header, data, status byte.
+ * virtqueue (devices/virtio/virtqueue.c) laid out in fake guest RAM by the
+ * driver in vq_driver.h, as Linux's virtio_blk would: header, data, status
+ * byte.
  *
  * Guest RAM and the disk are heap blocks of exactly their size, so ASan
  * reports any byte the device touches past either. */
 #include "tests/unit/check_compat.h"
+#include "tests/unit/vq_driver.h"
 #include "devices/virtio/virtio_blk.h"
 #include "devices/virtio/virtio_pci.h" /* VIRTIO_DEVCFG_MAX */
 
 #define RAM_SIZE     0x40000u
-#define DESC_GPA     0x1000u
-#define AVAIL_GPA    0x2000u
-#define USED_GPA     0x3000u
 #define HDR_GPA      0x4000u /* request header */
 #define STATUS_GPA   0x4100u /* status byte */
 #define DATA_GPA     0x8000u /* data buffers, up to 0x30000 */
@@ -20,39 +19,14 @@
 #define DISK_SIZE    (DISK_SECTORS * 512u)
 #define STATUS_FILL  0xee /* the status byte before the device writes it */
 
-static uint8_t *ram, *disk;
-static struct guest_mem mem;
-static struct virtqueue q;
+static uint8_t *disk;
 static struct vq_chain chain;
 static struct virtio_blk blk;
 static uint64_t features;
 static uint8_t devcfg[VIRTIO_DEVCFG_MAX];
 static unsigned devcfg_len;
-static uint16_t drv_avail, drv_next;
 
 /* --- the driver side ---------------------------------------------------- */
-
-static void w16(uint64_t gpa, uint16_t v)
-{
-        memcpy(ram + gpa, &v, 2);
-}
-
-static void w32(uint64_t gpa, uint32_t v)
-{
-        memcpy(ram + gpa, &v, 4);
-}
-
-static void w64(uint64_t gpa, uint64_t v)
-{
-        memcpy(ram + gpa, &v, 8);
-}
-
-static uint32_t r32(uint64_t gpa)
-{
-        uint32_t v;
-        memcpy(&v, ram + gpa, 4);
-        return v;
-}
 
 static uint16_t le16(const uint8_t *p)
 {
@@ -67,30 +41,6 @@ static uint32_t le32(const uint8_t *p)
 static uint64_t le64(const uint8_t *p)
 {
         return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-struct buf {
-        uint64_t gpa;
-        uint32_t len;
-        bool write;
-};
-
-static void add_chain(const struct buf *b, unsigned n)
-{
-        uint16_t head = drv_next;
-        for (unsigned k = 0; k < n; k++) {
-                uint16_t i = drv_next, nx = (uint16_t)((drv_next + 1) % q.size);
-                uint64_t d = DESC_GPA + 16ull * i;
-                w64(d, b[k].gpa);
-                w32(d + 8, b[k].len);
-                w16(d + 12, (uint16_t)((b[k].write ? VIRTQ_DESC_F_WRITE : 0) |
-                                       (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0)));
-                w16(d + 14, nx);
-                drv_next = nx;
-        }
-        w16(AVAIL_GPA + 4 + 2ull * (drv_avail % q.size), head);
-        drv_avail++;
-        w16(AVAIL_GPA + 2, drv_avail);
 }
 
 static void header(uint64_t gpa, uint32_t type, uint64_t sector)
@@ -113,21 +63,12 @@ static void setup_blk(bool readonly)
 
 static void setup(void)
 {
-        ram = calloc(1, RAM_SIZE);
+        drv_ram_alloc(RAM_SIZE);
+        memset(ram, 0, RAM_SIZE);
         disk = malloc(DISK_SIZE);
-        ck_assert_ptr_nonnull(ram);
         ck_assert_ptr_nonnull(disk);
         fill_disk();
-        mem.base = ram;
-        mem.size = RAM_SIZE;
-        vq_reset(&q);
-        q.size = VIRTIO_BLK_QUEUE_SZ;
-        q.desc_gpa = DESC_GPA;
-        q.avail_gpa = AVAIL_GPA;
-        q.used_gpa = USED_GPA;
-        ck_assert_ptr_null(vq_check_config(&q, VIRTIO_BLK_QUEUE_SZ, &mem));
-        q.ready = true;
-        drv_avail = drv_next = 0;
+        drv_queue_setup(VIRTIO_BLK_QUEUE_SZ, VIRTIO_BLK_QUEUE_SZ, false);
         ram[STATUS_GPA] = STATUS_FILL;
         setup_blk(false);
 }
@@ -150,7 +91,7 @@ static uint32_t run(const struct buf *b, unsigned n)
         ck_assert_ptr_null(err);
         ck_assert(pushed);
         ck_assert_uint_eq(q.used_idx, (uint16_t)(before + 1));
-        return r32(USED_GPA + 4 + 8ull * (before % q.size) + 4);
+        return used_len(before);
 }
 
 /* A request of the usual shape: header, one data buffer, status. */
@@ -674,12 +615,12 @@ START_TEST(several_requests)
         ck_assert_int_eq(virtio_blk_process(&blk, &q, &mem, &chain, &pushed, &err), VQ_EMPTY);
         ck_assert(pushed);
         ck_assert_uint_eq(q.used_idx, 3);
-        ck_assert_uint_eq(r32(USED_GPA + 4), 0);
-        ck_assert_uint_eq(r32(USED_GPA + 8), 513);
-        ck_assert_uint_eq(r32(USED_GPA + 12), 3);
-        ck_assert_uint_eq(r32(USED_GPA + 16), 1);
-        ck_assert_uint_eq(r32(USED_GPA + 20), 6);
-        ck_assert_uint_eq(r32(USED_GPA + 24), 1);
+        ck_assert_uint_eq(used_id(0), 0);
+        ck_assert_uint_eq(used_len(0), 513);
+        ck_assert_uint_eq(used_id(1), 3);
+        ck_assert_uint_eq(used_len(1), 1);
+        ck_assert_uint_eq(used_id(2), 6);
+        ck_assert_uint_eq(used_len(2), 1);
         ck_assert_mem_eq(ram + STATUS_GPA, "\0\0\0", 3);
         ck_assert_mem_eq(ram + DATA_GPA, disk + 512, 512);
         ck_assert_uint_eq(disk[2 * 512], 0x42);

@@ -3,20 +3,14 @@
  * per-request limit, odd buffer sizes and splits, a failing source, and a
  * malformed ring. */
 #include "tests/unit/check_compat.h"
+#include "tests/unit/vq_driver.h"
 #include "devices/virtio/virtio_rng.h"
 
-#define RAM_SIZE  0x20000u
-#define DESC_GPA  0x1000u
-#define AVAIL_GPA 0x2000u
-#define USED_GPA  0x3000u
-#define DATA_GPA  0x8000u
-#define FILL      0xee /* what buffers hold before the device writes */
+#define RAM_SIZE 0x20000u
+#define DATA_GPA 0x8000u
+#define FILL     0xee /* what buffers hold before the device writes */
 
-static uint8_t *ram;
-static struct guest_mem mem;
-static struct virtqueue q;
 static struct vq_chain chain;
-static uint16_t drv_avail, drv_next;
 
 /* The source: a counter, one 64-bit word per call, failing after
  * src_budget calls (when not negative). */
@@ -43,75 +37,12 @@ static uint8_t src_byte(uint64_t i)
         return (uint8_t)(w >> (8 * (i % 8)));
 }
 
-/* --- the driver side ------------------------------------------------------ */
-
-static void w16(uint64_t gpa, uint16_t v)
-{
-        memcpy(ram + gpa, &v, 2);
-}
-
-static void w32(uint64_t gpa, uint32_t v)
-{
-        memcpy(ram + gpa, &v, 4);
-}
-
-static void w64(uint64_t gpa, uint64_t v)
-{
-        memcpy(ram + gpa, &v, 8);
-}
-
-static uint32_t r32(uint64_t gpa)
-{
-        uint32_t v;
-        memcpy(&v, ram + gpa, 4);
-        return v;
-}
-
-struct buf {
-        uint64_t gpa;
-        uint32_t len;
-        bool write;
-};
-
-static void add_chain(const struct buf *b, unsigned n)
-{
-        uint16_t head = drv_next;
-        for (unsigned k = 0; k < n; k++) {
-                uint16_t i = drv_next, nx = (uint16_t)((drv_next + 1) % q.size);
-                uint64_t d = DESC_GPA + 16ull * i;
-                w64(d, b[k].gpa);
-                w32(d + 8, b[k].len);
-                w16(d + 12, (uint16_t)((b[k].write ? VIRTQ_DESC_F_WRITE : 0) |
-                                       (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0)));
-                w16(d + 14, nx);
-                drv_next = nx;
-        }
-        w16(AVAIL_GPA + 4 + 2ull * (drv_avail % q.size), head);
-        drv_avail++;
-        w16(AVAIL_GPA + 2, drv_avail);
-}
-
-static uint32_t used_len(uint16_t slot)
-{
-        return r32(USED_GPA + 4 + 8ull * (slot % q.size) + 4);
-}
-
 static void setup(void)
 {
-        ram = malloc(RAM_SIZE);
-        ck_assert_ptr_nonnull(ram);
+        drv_ram_alloc(RAM_SIZE);
         memset(ram, FILL, RAM_SIZE);
-        memset(ram + DESC_GPA, 0, DATA_GPA - DESC_GPA);
-        mem.base = ram;
-        mem.size = RAM_SIZE;
-        vq_reset(&q);
-        q.size = VIRTIO_RNG_QUEUE_SZ;
-        q.desc_gpa = DESC_GPA;
-        q.avail_gpa = AVAIL_GPA;
-        q.used_gpa = USED_GPA;
-        ck_assert_ptr_null(vq_check_config(&q, VIRTIO_RNG_QUEUE_SZ, &mem));
-        q.ready = true;
-        drv_avail = drv_next = 0;
+        memset(ram + DESC_GPA, 0, DATA_GPA - DESC_GPA); /* the rings */
+        drv_queue_setup(VIRTIO_RNG_QUEUE_SZ, VIRTIO_RNG_QUEUE_SZ, false);
         src_next = 0;
         src_budget = -1;
         src_calls = 0;
