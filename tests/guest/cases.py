@@ -624,6 +624,26 @@ CASES = [
         reject=LINUX_REJECT,
         stopped={"linux": r"powered off \(ACPI S5\)"},
     ),
+    # pci=nomsi: Linux drives the devices through INTx, routed by the
+    # DSDT's _PRT to I/O APIC inputs 19 and 20, level-triggered.
+    dict(
+        name="linux-virtio-intx",
+        modules=[f"{GUEST_CACHE}/vmlinuz name=linux ram=200M -- {LINUX_CMDLINE} pci=nomsi "
+                 "vtvisor.test=disk,rng,intx",
+                 f"{GUEST_CACHE}/initramfs.cpio.gz initrd-for=linux",
+                 "disk.img disk-for=linux"],
+        megs=512,
+        timeout=300,
+        expect=[r"^\[linux\] .*virtio-pci 0000:00:03\.0: .*",
+                rf"^\[linux\] vtvisor-init: disk ok sectors=32768 files=2 written=393216 "
+                rf"sha256={DISK_WRITE_SHA256}$",
+                r"^\[linux\] vtvisor-init: rng ok current=virtio_rng\.0 bytes=64 ",
+                r"^\[linux\] vtvisor-init: intx ok irqs=19,20$",
+                r"^\[linux\] vtvisor-init: tests passed=3 failed=0$",
+                r"^\[linux\] vtvisor-init: kernel-warnings=0$"],
+        reject=LINUX_REJECT,
+        stopped={"linux": r"powered off \(ACPI S5\)"},
+    ),
     # readonly=yes: Linux sees the disk read-only (VIRTIO_BLK_F_RO), a raw
     # write to /dev/vda is refused, the files still check out.
     dict(
