@@ -980,7 +980,7 @@ CASES = [
     # Each malformed ring makes the device need a reset, is said once, and
     # harms nothing else: the companion (tests/hostile/companion.c) runs on.
     dict(
-        name="virtio-hostile-rings",
+        name="hostile-virtio-rings",
         modules=[f"companion.elf name=companion ram=8M -- ticks=12",
                  "virtio.elf name=vt ram=16M -- hostile", "pattern.img disk-for=vt"],
         expect=[ok("vt"), ok("companion")]
