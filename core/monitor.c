@@ -165,6 +165,11 @@ static void cmd_stats(struct vm *vm)
                         say("  %-28s %12llu", vmx_exit_reason_name(r),
                             (unsigned long long)vm->exits_by_reason[r]);
         }
+        for (unsigned i = 0; i < vm->nvdev; i++) {
+                char dev[160];
+                vdev_stats(&vm->vdev[i], dev, sizeof(dev));
+                say("  00:%02x.0 %s", vm->vdev[i].slot, dev);
+        }
         spin_unlock(&vm->lock);
 }
 
@@ -178,7 +183,8 @@ static void cmd_help(void)
         say("stop NAME     stop VM NAME; the others run on");
         say("restart NAME  rebuild VM NAME from its modules: fresh memory, devices, vCPUs");
         say("start NAME    build a stopped VM again");
-        say("stats NAME    VM NAME's exits by reason and interrupts injected");
+        say("stats NAME    VM NAME's exits by reason, interrupts injected, its virtio devices' "
+            "counters");
         say("cpus          each physical CPU and the vCPUs placed on it");
         say("exit          back to the console of the VM with the keyboard (also Ctrl-A c)");
 }

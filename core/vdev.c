@@ -10,6 +10,7 @@
 #include "devices/virtio/virtio_rng.h"
 #include "devices/virtio/vswitch.h"
 #include "lib/log.h"
+#include "lib/printf.h"
 #include "lib/string.h"
 
 #define SLOT_NET 2
@@ -496,32 +497,52 @@ const char *vdev_init(struct vm *vm, const struct vdev_disk *disk)
         return NULL;
 }
 
-/* What each device did in this build, for the operator and make bench.
- * Port I/O exits are counted apart: their number follows how fast the
- * physical console takes the guest's output, not the device's work. */
-static void log_stats(const struct vm *vm, const struct vdev *d)
+size_t vdev_stats(struct vdev *d, char *buf, size_t size)
 {
+        size_t n = 0;
+        dev_lock(d);
+        if (d->kind == VDEV_BLK)
+                n = vtv_snprintf(
+                    buf, size,
+                    "virtio-blk: %llu requests, %llu bytes read, %llu written, %llu "
+                    "errors, %llu notifications, %llu interrupts",
+                    (unsigned long long)d->blk.requests, (unsigned long long)d->blk.bytes_read,
+                    (unsigned long long)d->blk.bytes_written, (unsigned long long)d->blk.errors,
+                    (unsigned long long)d->notifies, (unsigned long long)d->interrupts);
+        else if (d->kind == VDEV_NET)
+                n = vtv_snprintf(
+                    buf, size,
+                    "virtio-net: %llu frames sent, %llu received, %llu dropped, %llu "
+                    "notifications, %llu interrupts",
+                    (unsigned long long)d->frames_out, (unsigned long long)d->frames_in,
+                    (unsigned long long)d->frames_dropped, (unsigned long long)d->notifies,
+                    (unsigned long long)d->interrupts);
+        else
+                n = vtv_snprintf(buf, size, "virtio-rng: %llu notifications, %llu interrupts",
+                                 (unsigned long long)d->notifies,
+                                 (unsigned long long)d->interrupts);
+        dev_unlock(d);
+        return n;
+}
+
+/* What the disk and network devices did in this build, for the operator
+ * and make bench.  Port I/O exits are counted apart: their number follows
+ * how fast the physical console takes the guest's output, not the
+ * device's work. */
+static void log_stats(const struct vm *vm, struct vdev *d)
+{
+        bool busy = d->kind == VDEV_BLK ? d->blk.requests != 0
+                                        : d->kind == VDEV_NET && (d->frames_out || d->frames_in);
+        if (!busy)
+                return;
         uint64_t exits = 0;
         for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
                 exits += vm->exits_by_reason[r];
-        unsigned long long io = vm->exits_by_reason[EXIT_IO_INSTRUCTION];
-        if (d->kind == VDEV_BLK && d->blk.requests)
-                log_line("vm %s: virtio-blk: %llu requests, %llu bytes read, %llu written, %llu "
-                         "errors, %llu notifications, %llu interrupts; the VM made %llu exits, "
-                         "%llu of them port I/O",
-                         vm->cfg.name, (unsigned long long)d->blk.requests,
-                         (unsigned long long)d->blk.bytes_read,
-                         (unsigned long long)d->blk.bytes_written,
-                         (unsigned long long)d->blk.errors, (unsigned long long)d->notifies,
-                         (unsigned long long)d->interrupts, (unsigned long long)exits, io);
-        else if (d->kind == VDEV_NET && (d->frames_out || d->frames_in))
-                log_line("vm %s: virtio-net: %llu frames sent, %llu received, %llu dropped, %llu "
-                         "notifications, %llu interrupts; the VM made %llu exits, %llu of them "
-                         "port I/O",
-                         vm->cfg.name, (unsigned long long)d->frames_out,
-                         (unsigned long long)d->frames_in, (unsigned long long)d->frames_dropped,
-                         (unsigned long long)d->notifies, (unsigned long long)d->interrupts,
-                         (unsigned long long)exits, io);
+        char line[160];
+        vdev_stats(d, line, sizeof(line));
+        log_line("vm %s: %s; the VM made %llu exits, %llu of them port I/O", vm->cfg.name, line,
+                 (unsigned long long)exits,
+                 (unsigned long long)vm->exits_by_reason[EXIT_IO_INSTRUCTION]);
 }
 
 void vdev_release(struct vm *vm)

@@ -77,6 +77,9 @@ void vdev_cfg_written(struct vm *vm);
 /* Delivers the interrupts other VMs' frames left for this VM's devices
  * (vm->vdev_pending).  vm->lock held. */
 void vdev_poll(struct vm *vm);
+/* One line of what device d did since the VM was built (counters), for
+ * the operator's "stats" and the release log; returns its length. */
+size_t vdev_stats(struct vdev *d, char *buf, size_t size);
 /* Whether a device can still raise an interrupt without the VM acting:
  * a net device, to which another VM may send a frame at any time. */
 bool vdev_can_wake(const struct vm *vm);
