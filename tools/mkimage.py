@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """`make image CONFIG=FILE`: one bootable image holding vtvisor, a
-configuration file and every kernel and initrd it names.
+configuration file and every kernel, initrd and disk it names.
 
     python3 tools/mkimage.py --config FILE [--out build/vtvisor.iso]
 

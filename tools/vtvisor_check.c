@@ -6,9 +6,9 @@
  *   vtvisor-check --dump FILE
  *
  * MODULE: each boot module as the boot loader would give it (a path, or a
- * whole module line "/boot/vmlinuz quiet"); kernel and initrd name them by
- * the base name of the first word.  Without any MODULE, every kernel and
- * initrd the file names is taken to be there.  The machine: --cpus N CPUs
+ * whole module line "/boot/vmlinuz quiet"); kernel, initrd and disk name
+ * them by the base name of the first word.  Without any MODULE, every
+ * kernel, initrd and disk the file names is taken to be there.  The machine: --cpus N CPUs
  * (default 2) and --ram SIZE for VMs (default 512M), the Bochs machine of
  * `make run`.
  *
@@ -42,8 +42,9 @@ static void usage(FILE *f)
                 "Checks a vtvisor configuration file as vtvisor does at boot and prints the same\n"
                 "messages, then one line per accepted VM; exits 1 if anything was refused.\n"
                 "  MODULE      a boot module: a path or a module line ('/boot/vmlinuz quiet');\n"
-                "              kernel and initrd match the base name of its first word.  With\n"
-                "              no MODULE, every kernel and initrd the file names counts as given.\n"
+                "              kernel, initrd and disk match the base name of its first word.\n"
+                "              With no MODULE, every kernel, initrd and disk the file names\n"
+                "              counts as given.\n"
                 "  --cpus N    CPUs of the machine (default %d)\n"
                 "  --ram SIZE  RAM the machine has for VMs, e.g. 4G (default %lluM)\n"
                 "  --dump      print the file's TOML tree as JSON; no other check\n",
@@ -111,14 +112,14 @@ static void json(const struct toml_doc *doc, const struct toml_node *n, int inde
         printf("null");
 }
 
-/* Without MODULE arguments: every kernel and initrd string the file names. */
+/* Without MODULE arguments: every kernel, initrd and disk string the file names. */
 static size_t modules_from_file(const struct toml_doc *doc, const char **mods, size_t max)
 {
         size_t n = 0;
         const struct toml_node *vms = toml_get(doc, toml_root(doc), "vm");
         for (const struct toml_node *v = toml_first(doc, vms); v; v = toml_next(doc, v)) {
-                static const char *const keys[] = { "kernel", "initrd" };
-                for (size_t k = 0; k < 2; k++) {
+                static const char *const keys[] = { "kernel", "initrd", "disk" };
+                for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
                         const char *s = toml_str(doc, toml_get(doc, v, keys[k]), NULL);
                         if (s && n < max && !strchr(s, ' ') && !strchr(s, '\t'))
                                 mods[n++] = s;
@@ -229,7 +230,8 @@ int main(int argc, char **argv)
         vmconfig_format_size(ram, size, sizeof(size));
         printf("vtvisor-check: %s on a machine with %u CPU%s and %s for VMs%s\n", path, m.ncpus,
                m.ncpus == 1 ? "" : "s", size,
-               guessed ? "; no MODULE given, so every kernel and initrd counts as given" : "");
+               guessed ? "; no MODULE given, so every kernel, initrd and disk counts as given"
+                       : "");
 
         unsigned errors = vmconfig_load(&conf, &doc, path, text, len, &m, print_msg, NULL);
         if (!conf.unparsable) {
