@@ -684,7 +684,7 @@ CASES = [
                 r"^\[cli\] vtvisor-init: net up eth0 mac=02:00:00:00:00:0b ip=10\.0\.0\.2/24 ",
                 r"^\[srv\] vtvisor-init: net ping ok peer=10\.0\.0\.2 received=3/3 ",
                 r"^\[cli\] vtvisor-init: net ping ok peer=10\.0\.0\.1 received=3/3 ",
-                rf"^\[srv\] vtvisor-init: net recv ok sha256={NET_SHA256} bytes=4194304$",
+                rf"^\[srv\] vtvisor-init: net recv ok sha256={NET_SHA256} bytes=4194304 tsc=\d+$",
                 rf"^\[cli\] vtvisor-init: net sent ok sha256={NET_SHA256} bytes=4194304 ",
                 r"^\[out\] vtvisor-init: net isolated ok peer=10\.0\.0\.1 no reply in 15 s$",
                 r"^vtvisor: vm out: virtio-net at 00:02\.0: .* on network other \(port 0\)$"]
