@@ -473,9 +473,16 @@ static const char *add_net(struct vm *vm)
         return NULL;
 }
 
-const char *vdev_init(struct vm *vm, const struct vdev_disk *disk)
+const char *vdev_init(struct vm *vm, const struct vdev_disk *disk, bool windows)
 {
         vm->nvdev = 0;
+        if (!windows) {
+                if (vm->cfg.network[0] || (disk && disk->image))
+                        return "its virtio devices' registers live in the PCI window at 3 GiB, "
+                               "below which its RAM must end at 2.75 GiB (lower ram= to 2816M or "
+                               "less)";
+                return NULL; /* and no entropy device */
+        }
         if (vm->cfg.network[0]) {
                 const char *err = add_net(vm);
                 if (err)

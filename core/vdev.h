@@ -62,9 +62,11 @@ struct vdev_disk {
         int module;
 };
 
-/* Creates the VM's devices on its PCI bus.  NULL, or why the VM cannot
- * be built (a disk image too small, no memory for its copy). */
-const char *vdev_init(struct vm *vm, const struct vdev_disk *disk);
+/* Creates the VM's devices on its PCI bus; windows: its RAM leaves the
+ * PCI windows free (below 2.75 GiB), else it gets none.  NULL, or why the
+ * VM cannot be built (a disk or network without the windows, a disk
+ * image too small, no memory for its copy). */
+const char *vdev_init(struct vm *vm, const struct vdev_disk *disk, bool windows);
 /* Detaches the VM's devices from their switches and frees its disk copy.
  * The VM's vCPUs are out of guest mode for good. */
 void vdev_release(struct vm *vm);

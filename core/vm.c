@@ -76,10 +76,11 @@ static void vm_release(struct vm *vm)
         vm->ram_hpa = vm->msr_bitmap = vm->io_bitmap_a = vm->io_bitmap_b = 0;
 }
 
-/* Where a Linux guest finds its ACPI tables: the BIOS area, which its e820
- * map reports reserved. */
-#define LINUX_ACPI_BASE 0xe0000ULL
-#define LINUX_LOW_RAM   0x9f000ULL
+/* Where every guest finds its ACPI tables: the BIOS area, which the e820
+ * and multiboot memory maps report reserved (ACPI 6.4 5.2.5.1: the RSDP
+ * is found by scanning 0xE0000-0xFFFFF). */
+#define ACPI_BASE     0xe0000ULL
+#define LINUX_LOW_RAM 0x9f000ULL
 /* PCI MMIO window the DSDT declares, between RAM and the I/O APIC. */
 #define PCI_MMIO_BASE 0xc0000000u
 #define PCI_MMIO_SIZE (0xfec00000u - PCI_MMIO_BASE)
@@ -88,17 +89,18 @@ static void vm_release(struct vm *vm)
 #define PCI_ECAM_BASE 0xb0000000u
 #define PCI_ECAM_SIZE PCI_ECAM_BUS_SIZE
 
-static struct linux_load_result linux_result; /* large; VMs are built one at a time */
-
-static const char *load_linux(struct vm *vm, struct guest_state *state)
+/* The platform every guest type gets (docs/platform.md): ACPI tables in
+ * the BIOS area (RSDP, XSDT, FADT with the PM timer and reset register,
+ * MADT, MCFG, DSDT) and the PCI windows, when its RAM covers the BIOS area
+ * and ends below the PCI windows.  Sets vm->rsdp (0: none). */
+static const char *build_platform(struct vm *vm)
 {
-        const struct vm_source *src = vm->src;
-        if (vm->cfg.ram_size > PCI_ECAM_BASE)
-                return "a Linux guest's RAM must end below 2.75 GiB, where its PCI windows "
-                       "start (lower ram=)";
+        vm->rsdp = 0;
+        if (vm->cfg.ram_size < MiB(1) || vm->cfg.ram_size > PCI_ECAM_BASE)
+                return NULL;
         static struct acpi_layout acpi;
         struct acpi_config ac = {
-                .base = LINUX_ACPI_BASE,
+                .base = ACPI_BASE,
                 .ncpus = vm->nvcpus,
                 .ioapic_id = 0,
                 .pm_timer = true,
@@ -110,13 +112,23 @@ static const char *load_linux(struct vm *vm, struct guest_state *state)
                 .mcfg_end_bus = 0,
                 .com1 = true,
         };
-        void *buf = vm_gpa_ptr(vm, LINUX_ACPI_BASE, ACPI_MAX_SIZE);
-        if (!buf)
-                return "its RAM is too small for the ACPI tables";
+        void *buf = vm_gpa_ptr(vm, ACPI_BASE, ACPI_MAX_SIZE);
         const char *err = acpi_build(&ac, buf, ACPI_MAX_SIZE, &acpi);
         if (err)
                 return err;
+        irq_add_ecam(vm, PCI_ECAM_BASE, PCI_ECAM_SIZE);
+        vm->rsdp = acpi.rsdp;
+        return NULL;
+}
 
+static struct linux_load_result linux_result; /* large; VMs are built one at a time */
+
+static const char *load_linux(struct vm *vm, struct guest_state *state)
+{
+        const struct vm_source *src = vm->src;
+        if (!vm->rsdp)
+                return "a Linux guest's RAM must end below 2.75 GiB, where its PCI windows "
+                       "start (lower ram=)";
         const struct linux_e820 e820[] = {
                 { 0, LINUX_LOW_RAM, LINUX_E820_RAM },
                 { LINUX_LOW_RAM, MiB(1) - LINUX_LOW_RAM, LINUX_E820_RESERVED },
@@ -129,12 +141,11 @@ static const char *load_linux(struct vm *vm, struct guest_state *state)
                 .initrd_len = src->initrd_len,
                 .cmdline = vm->cfg.cmdline,
                 .mem = vm->mem,
-                .rsdp = acpi.rsdp,
+                .rsdp = vm->rsdp,
                 .e820 = e820,
                 .e820_count = ARRAY_SIZE(e820),
         };
-        irq_add_ecam(vm, PCI_ECAM_BASE, PCI_ECAM_SIZE);
-        err = linux_load(&p, &linux_result);
+        const char *err = linux_load(&p, &linux_result);
         if (err)
                 return err;
         *state = linux_result.vcpu;
@@ -143,7 +154,7 @@ static const char *load_linux(struct vm *vm, struct guest_state *state)
                  vm->cfg.name, linux_result.image.version >> 8, linux_result.image.version & 0xff,
                  (unsigned long long)linux_result.layout.kernel,
                  (unsigned long long)(linux_result.layout.initrd_size >> 10),
-                 (unsigned long long)linux_result.layout.initrd, (unsigned long long)acpi.rsdp);
+                 (unsigned long long)linux_result.layout.initrd, (unsigned long long)vm->rsdp);
         return NULL;
 }
 
@@ -227,7 +238,9 @@ static const char *build(struct vm *vm, struct guest_state *state)
 
         irq_init_vm(vm);
         iobus_init(vm);
-        err = vdev_init(vm, &vm->src->disk);
+        err = build_platform(vm);
+        if (!err)
+                err = vdev_init(vm, &vm->src->disk, vm->rsdp != 0);
         if (err)
                 return err;
         err = load_guest(vm, state);

@@ -135,6 +135,7 @@ struct vm {
         struct vdev vdev[VDEV_MAX];
         unsigned nvdev;
         struct vq_chain chain;
+        gpa_t rsdp;        /* its ACPI tables' RSDP, 0 when its RAM leaves no room */
         bool vdev_pending; /* another VM's frame left an interrupt (atomic) */
         unsigned nvcpus;
         struct vcpu vcpus[MAX_VCPUS];

@@ -60,7 +60,8 @@ HEX = r"0x[0-9a-fA-F]+"
 
 # What tests/guest/virtio.c must pass in every mode.
 VIRTIO_CHECKS = (
-    "blk-vendor-device", "rng-vendor-device", "blk-class", "blk-subsystem",
+    "acpi-rsdp-in-bios-area", "acpi-rsdp-revision-2", "acpi-xsdt", "acpi-mcfg", "acpi-fadt-madt",
+    "acpi-fadt-pm-timer", "acpi-madt-one-cpu", "acpi-dsdt-prt", "blk-vendor-device", "rng-vendor-device", "blk-class", "blk-subsystem",
     "blk-interrupt-line", "no-net-without-network", "blk-bar0-size", "blk-bar1-size",
     "blk-virtio-capabilities", "rng-virtio-capabilities", "blk-msix-table-size",
     "blk-bar-off-reads-ones", "blk-offers-version-1", "blk-features-without-version-1-refused",

@@ -682,11 +682,67 @@ static void hostile(void)
         expect_failed("enabled-queue-rewritten", c);
 }
 
+/* The ACPI tables every guest type gets (docs/platform.md): the RSDP found
+ * by scanning the BIOS area (ACPI 6.4 5.2.5.1), its XSDT naming the FADT,
+ * MADT and MCFG, and the DSDT's _PRT that routes the virtio INTx pins. */
+static bool acpi_sum_ok(const uint8_t *p, uint32_t len)
+{
+        uint8_t sum = 0;
+        for (uint32_t i = 0; i < len; i++)
+                sum = (uint8_t)(sum + p[i]);
+        return sum == 0;
+}
+
+static const uint8_t *acpi_table(const uint8_t *xsdt, const char *sig)
+{
+        uint32_t len = *(const uint32_t *)(xsdt + 4);
+        for (uint32_t off = 36; off + 8 <= len; off += 8) {
+                const uint8_t *t = (const uint8_t *)*(const uint32_t *)(xsdt + off);
+                if (!gstrncmp((const char *)t, sig, 4))
+                        return t;
+        }
+        return NULL;
+}
+
+static void acpi_tables(void)
+{
+        const uint8_t *rsdp = NULL;
+        for (uint32_t a = 0xe0000; a < 0x100000 && !rsdp; a += 16) {
+                if (!gstrncmp((const char *)a, "RSD PTR ", 8) &&
+                    acpi_sum_ok((const uint8_t *)a, 20))
+                        rsdp = (const uint8_t *)a;
+        }
+        if (!report("acpi-rsdp-in-bios-area", rsdp != NULL))
+                return;
+        expect_eq32("acpi-rsdp-revision-2", rsdp[15], 2);
+        const uint8_t *xsdt = (const uint8_t *)*(const uint32_t *)(rsdp + 24);
+        report("acpi-xsdt", !gstrncmp((const char *)xsdt, "XSDT", 4) &&
+                                acpi_sum_ok(xsdt, *(const uint32_t *)(xsdt + 4)));
+        const uint8_t *fadt = acpi_table(xsdt, "FACP"), *madt = acpi_table(xsdt, "APIC");
+        report("acpi-mcfg", acpi_table(xsdt, "MCFG") != NULL);
+        if (!report("acpi-fadt-madt", fadt && madt))
+                return;
+        /* FADT PM_TMR_BLK (offset 76): the PM timer's port. */
+        report("acpi-fadt-pm-timer", *(const uint32_t *)(fadt + 76) != 0);
+        /* MADT: one processor local APIC entry (type 0) per vCPU: one. */
+        uint32_t n = 0, len = *(const uint32_t *)(madt + 4);
+        for (uint32_t off = 44; off + 2 <= len; off += madt[off + 1])
+                n += madt[off] == 0 || madt[off] == 9;
+        expect_eq32("acpi-madt-one-cpu", n, 1);
+        const uint8_t *dsdt = (const uint8_t *)*(const uint32_t *)(fadt + 40);
+        uint32_t dlen = *(const uint32_t *)(dsdt + 4);
+        bool prt = false;
+        for (uint32_t i = 0; i + 4 <= dlen; i++)
+                prt |= !gstrncmp((const char *)dsdt + i, "_PRT", 4);
+        report("acpi-dsdt-prt", prt);
+}
+
 void guest_main(void)
 {
         bool ro = cmdline_has_word("ro");
         *(volatile uint32_t *)(APIC + REG_SVR) = 0x1ff;
         g_irq_hook = irq_hook;
+        acpi_tables();
         identity();
         if (!blk.have_caps || !rng.have_caps)
                 return;
