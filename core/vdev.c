@@ -361,7 +361,9 @@ void vdev_cfg_written(struct vm *vm)
 
 void vdev_poll(struct vm *vm)
 {
-        if (!__atomic_exchange_n(&vm->vdev_pending, false, __ATOMIC_ACQ_REL))
+        /* A plain load first: this runs before every slow-path entry. */
+        if (!__atomic_load_n(&vm->vdev_pending, __ATOMIC_ACQUIRE) ||
+            !__atomic_exchange_n(&vm->vdev_pending, false, __ATOMIC_ACQ_REL))
                 return;
         for (unsigned i = 0; i < vm->nvdev; i++) {
                 struct vdev *d = &vm->vdev[i];
