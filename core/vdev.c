@@ -297,8 +297,11 @@ static void bar_write(struct vcpu *v, struct vdev *d, unsigned bar, uint64_t off
         struct virtio_pci_effects fx = { 0 };
         dev_lock(d);
         virtio_pci_bar_write(&d->pci, &d->vm->mem, bar, off, size, value, &fx);
-        if (fx.reset)
-                d->irq_pending = 0;
+        if (fx.reset) {
+                /* What other VMs' frames left for the old queues goes too. */
+                __atomic_store_n(&d->irq_pending, 0, __ATOMIC_RELAXED);
+                __atomic_store_n(&d->fail_pending, NULL, __ATOMIC_RELAXED);
+        }
         if (fx.notify)
                 process(d, fx.notify, v, &fx);
         dev_unlock(d);
