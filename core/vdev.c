@@ -35,10 +35,9 @@ struct vnet_switch {
         struct spinlock lock;
         struct vswitch_table table;
         struct vdev *port[VSWITCH_MAX_PORTS];
-        unsigned nports; /* ports ever used: the switch exists */
+        bool used; /* the switch exists (it keeps its name once made) */
         /* Scratch for one transmit chain and one receive chain. */
         struct vq_chain tx, rx;
-        uint64_t frames, flooded, dropped;
 };
 
 static struct vnet_switch switches[MAX_VMS];
@@ -51,15 +50,15 @@ static struct vnet_switch *switch_attach(struct vdev *d, const char *name)
         struct vnet_switch *sw = NULL;
         spin_lock(&switches_lock);
         for (size_t i = 0; i < ARRAY_SIZE(switches) && !sw; i++) {
-                if (switches[i].nports && !vtv_strcmp(switches[i].name, name))
+                if (switches[i].used && !vtv_strcmp(switches[i].name, name))
                         sw = &switches[i];
         }
         for (size_t i = 0; i < ARRAY_SIZE(switches) && !sw; i++) {
-                if (!switches[i].nports) {
+                if (!switches[i].used) {
                         sw = &switches[i];
                         vtv_strlcpy(sw->name, name, sizeof(sw->name));
                         vswitch_init(&sw->table);
-                        sw->nports = 1;
+                        sw->used = true;
                 }
         }
         if (sw) {
@@ -223,11 +222,9 @@ static void net_transmit(struct vdev *d, struct vcpu *from, struct virtio_pci_ef
                 const char *why;
                 if (virtio_net_tx_frame(&sw->tx, &f, &why)) {
                         d->frames_out++;
-                        sw->frames++;
                         vswitch_learn(&sw->table, f.src, d->port, rdtsc());
                         int to = vswitch_lookup(&sw->table, f.dst);
                         if (to == VSWITCH_FLOOD) {
-                                sw->flooded++;
                                 for (int p = 0; p < VSWITCH_MAX_PORTS; p++) {
                                         if (p != d->port && sw->port[p])
                                                 deliver_to(sw, sw->port[p], &f, from);
@@ -237,7 +234,6 @@ static void net_transmit(struct vdev *d, struct vcpu *from, struct virtio_pci_ef
                         }
                 } else {
                         d->frames_dropped++;
-                        sw->dropped++;
                 }
                 vq_push(q, &vm->mem, sw->tx.head, 0);
                 pushed = true;
@@ -465,7 +461,6 @@ static const char *add_net(struct vm *vm)
                              VIRTIO_NET_QUEUE_SZ);
         vtv_memcpy(d->pci.devcfg, devcfg, len);
         d->pci.devcfg_len = len;
-        vtv_memcpy(d->mac, mac, 6);
         d->sw = switch_attach(d, vm->cfg.network);
         if (!d->sw) {
                 vm->nvdev--;

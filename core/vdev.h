@@ -48,7 +48,6 @@ struct vdev {
          * whose interrupt is due (bit n: queue n) and a ring error seen. */
         struct vnet_switch *sw;
         int port;
-        uint8_t mac[6];
         uint32_t irq_pending;
         const char *fail_pending;
         /* For the operator and the benchmarks, since this build. */
