@@ -334,10 +334,10 @@ install_modules() {
 # /init start an interactive shell.
 build_initramfs() {
         local out=$1 shell=$2 init=$INIT_DIR/init rdtsc=$INIT_DIR/rdtsc.c
-        local pattern=$INIT_DIR/pattern.sh tsccat=$INIT_DIR/tsccat.c
+        local pattern=$INIT_DIR/pattern.sh tsccat=$INIT_DIR/tsccat.c nolibc=$INIT_DIR/nolibc.h
         shift 2
         local input fresh=1
-        for input in "$init" "$rdtsc" "$tsccat" "$pattern" "$BUSYBOX" "$0" "$cache/kernel-version" \
+        for input in "$init" "$rdtsc" "$tsccat" "$nolibc" "$pattern" "$BUSYBOX" "$0" "$cache/kernel-version" \
                 "$MODDIR/modules.dep"; do
                 [ "$out" -nt "$input" ] || fresh=0
         done

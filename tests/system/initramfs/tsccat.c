@@ -4,24 +4,7 @@
  * many bytes came.  The network benchmark's receiver (Bochs: one TSC tick
  * per instruction).  A static Linux x86-64 program with no libc, as
  * rdtsc.c. */
-typedef unsigned long u64;
-
-static long sys3(long nr, long a, long b, long c)
-{
-        long ret;
-        __asm__ volatile("syscall"
-                         : "=a"(ret)
-                         : "a"(nr), "D"(a), "S"(b), "d"(c)
-                         : "rcx", "r11", "memory");
-        return ret;
-}
-
-static u64 tsc(void)
-{
-        unsigned lo, hi;
-        __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-        return ((u64)hi << 32) | lo;
-}
+#include "nolibc.h"
 
 static int put_num(char *p, u64 v)
 {
@@ -61,7 +44,7 @@ void cstart(const long *sp)
                         want = want * 10 + (u64)(*s - '0');
         u64 first = 0, last = 0, total = 0;
         for (;;) {
-                long n = sys3(0 /* read */, 0, (long)buf, sizeof(buf));
+                long n = sys3(SYS_READ, 0, (long)buf, sizeof(buf));
                 if (n <= 0)
                         break;
                 if (!total)
@@ -70,7 +53,7 @@ void cstart(const long *sp)
                 if (!last && want && total >= want)
                         last = tsc();
                 for (long off = 0; off < n;) {
-                        long w = sys3(1 /* write */, 1, (long)(buf + off), n - off);
+                        long w = sys3(SYS_WRITE, 1, (long)(buf + off), n - off);
                         if (w <= 0)
                                 break;
                         off += w;
@@ -86,8 +69,8 @@ void cstart(const long *sp)
         k += put_str(line + k, " bytes=");
         k += put_num(line + k, total);
         line[k++] = '\n';
-        sys3(1, 2, (long)line, k);
-        sys3(60 /* exit */, 0, 0, 0);
+        sys3(SYS_WRITE, 2, (long)line, k);
+        sys3(SYS_EXIT, 0, 0, 0);
         for (;;)
                 ;
 }
