@@ -22,7 +22,8 @@
 #define ETH_ALEN 6
 
 /* A run of segments of one chain: its readable part or its writable part.
- * The walkers below never step outside the segments, whatever the chain's
+ * The walkers below (and vq_chain_read/vq_chain_write, which the small
+ * header reads and writes use) never step outside the segments, whatever the chain's
  * read_len and write_len say, and the lengths checked are never more than
  * the segments hold (chain_read_len, chain_write_len), so a caller's
  * inconsistent chain can at worst get its frame dropped. */
@@ -69,17 +70,6 @@ static uint64_t chain_read_len(const struct vq_chain *c)
 static uint64_t chain_write_len(const struct vq_chain *c)
 {
         return MIN(c->write_len, span_len(writable(c)));
-}
-
-/* A host buffer as a one-segment span, so that the small header reads and
- * writes go through the same walker as the frame. */
-static struct span flat(struct vq_seg *tmp, void *p, uint32_t len)
-{
-        tmp->ptr = p;
-        tmp->len = len;
-        tmp->write = true;
-        struct span s = { tmp, 1 };
-        return s;
 }
 
 /* A position inside a span: segment i, byte off of it.  i == n is the end. */
@@ -135,19 +125,6 @@ static uint64_t span_copy(struct span dst, uint64_t doff, struct span src, uint6
         return done;
 }
 
-static uint64_t span_read(struct span src, uint64_t off, void *dst, uint32_t len)
-{
-        struct vq_seg tmp;
-        return span_copy(flat(&tmp, dst, len), 0, src, off, len);
-}
-
-static uint64_t span_write(struct span dst, uint64_t off, const void *src, uint32_t len)
-{
-        struct vq_seg tmp;
-        /* flat() only reads through the pointer here: tmp is the source. */
-        return span_copy(dst, off, flat(&tmp, (void *)(uintptr_t)src, len), 0, len);
-}
-
 /* The one's-complement sum (RFC 1071) of bytes [off, off+len) of the span,
  * unfolded, as 16-bit big-endian words counted from off: a segment boundary
  * at an odd distance from off splits a word, whose second byte is then the
@@ -201,7 +178,6 @@ void virtio_net_init(const uint8_t mac[6], uint64_t *features, uint8_t *devcfg,
 
 bool virtio_net_tx_frame(const struct vq_chain *tx, struct virtio_net_frame *f, const char **why)
 {
-        struct span r = readable(tx);
         uint64_t rlen = chain_read_len(tx);
         uint8_t hdr[VIRTIO_NET_HDR_LEN], eth[2 * ETH_ALEN];
 
@@ -212,7 +188,7 @@ bool virtio_net_tx_frame(const struct vq_chain *tx, struct virtio_net_frame *f, 
          * out once; everything below uses the copy, so a driver rewriting
          * its buffer meanwhile changes nothing that was checked. */
         if (rlen < VIRTIO_NET_HDR_LEN ||
-            span_read(r, 0, hdr, VIRTIO_NET_HDR_LEN) != VIRTIO_NET_HDR_LEN) {
+            vq_chain_read(tx, 0, hdr, VIRTIO_NET_HDR_LEN) != VIRTIO_NET_HDR_LEN) {
                 *why = "shorter than a virtio-net header";
                 return false;
         }
@@ -231,7 +207,7 @@ bool virtio_net_tx_frame(const struct vq_chain *tx, struct virtio_net_frame *f, 
                 *why = "GSO asked for but not offered";
                 return false;
         }
-        if (span_read(r, VIRTIO_NET_HDR_LEN, eth, sizeof(eth)) != sizeof(eth)) {
+        if (vq_chain_read(tx, VIRTIO_NET_HDR_LEN, eth, sizeof(eth)) != sizeof(eth)) {
                 *why = "frame shorter than the chain says"; /* an inconsistent chain */
                 return false;
         }
@@ -299,7 +275,7 @@ uint64_t virtio_net_deliver(const struct vq_chain *tx, const struct virtio_net_f
                 put16(hdr + HDR_CSUM_OFFSET, f->csum_offset);
         }
         put16(hdr + HDR_NUM_BUFFERS, 1);
-        if (span_write(dst, 0, hdr, sizeof(hdr)) != sizeof(hdr))
+        if (vq_chain_write(rx, 0, hdr, sizeof(hdr)) != sizeof(hdr))
                 return 0;
         if (span_copy(dst, VIRTIO_NET_HDR_LEN, src, VIRTIO_NET_HDR_LEN, f->len) != f->len)
                 return 0;
@@ -319,7 +295,7 @@ uint64_t virtio_net_deliver(const struct vq_chain *tx, const struct virtio_net_f
                 if (csum == 0)
                         csum = 0xffff;
                 uint8_t be[2] = { (uint8_t)(csum >> 8), (uint8_t)csum };
-                if (span_write(dst, start + f->csum_offset, be, sizeof(be)) != sizeof(be))
+                if (vq_chain_write(rx, start + f->csum_offset, be, sizeof(be)) != sizeof(be))
                         return 0;
         }
         return total;
