@@ -14,8 +14,6 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_names.h"
 
-typedef enum exit_action (*exit_handler_fn)(struct vcpu *v);
-
 static uint64_t guest_rip(void)
 {
         return vmcs_readnat(GUEST_RIP);
@@ -684,7 +682,7 @@ static enum exit_action handle_init(struct vcpu *v)
         return EXIT_CONTINUE;
 }
 
-static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
+const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
         [EXIT_EXCEPTION_NMI] = handle_exception_nmi,
         [EXIT_EXTERNAL_INTERRUPT] = handle_external_interrupt,
         [EXIT_TRIPLE_FAULT] = handle_triple_fault,

@@ -11,4 +11,9 @@ enum exit_action {
 
 enum exit_action exit_dispatch(struct vcpu *v, uint32_t basic_reason);
 
+/* The handler table exit_dispatch uses, for the fast path (vcpu.c), which
+ * calls only reasons it knows have a handler. */
+typedef enum exit_action (*exit_handler_fn)(struct vcpu *v);
+extern const exit_handler_fn exit_handlers[EXIT_REASON_MAX];
+
 #endif

@@ -14,10 +14,12 @@
 static void notify(struct vcpu *from, struct vcpu *t)
 {
         t->irq_dirty = true;
-        if (t->cpu != this_cpu_id())
+        if (t->cpu != this_cpu_id()) {
                 smp_kick(t->cpu);
-        else if (from && t != from)
+        } else if (from && t != from) {
                 from->yield = true;
+                from->irq_dirty = true; /* the fast path checks only this */
+        }
 }
 
 /* An I/O APIC message to the VM's local APICs (SDM 11.6.2, 11.6.2.4):

@@ -110,8 +110,7 @@ static void cmd_list(void)
                 bool runs = vm->run == VM_RUNNING;
                 uint64_t exits = 0, up = 0;
                 if (runs) {
-                        for (unsigned k = 0; k < vm->nvcpus; k++)
-                                exits += vm->vcpus[k].exits;
+                        exits = vm_exits(vm, EXIT_REASON_MAX);
                         up = (rdtsc() - vm->built_tsc) / tsc_hz();
                 }
                 say("%c %-16s %-9s %5u %-12s %4llu MiB %6llu s %12llu", vm == keyboard ? '*' : ' ',
@@ -153,17 +152,15 @@ static void cmd_stats(struct vm *vm)
                 spin_unlock(&vm->lock);
                 return;
         }
-        uint64_t exits = 0;
-        for (unsigned k = 0; k < vm->nvcpus; k++)
-                exits += vm->vcpus[k].exits;
+        uint64_t exits = vm_exits(vm, EXIT_REASON_MAX);
         say("vm %s: %llu exits and %llu interrupts injected since it was built, %llu console "
             "bytes dropped",
             vm->cfg.name, (unsigned long long)exits, (unsigned long long)vm->irqs_injected,
             (unsigned long long)vm->console.dropped_total);
         for (uint32_t r = 0; r < EXIT_REASON_MAX; r++) {
-                if (vm->exits_by_reason[r])
-                        say("  %-28s %12llu", vmx_exit_reason_name(r),
-                            (unsigned long long)vm->exits_by_reason[r]);
+                uint64_t n = vm_exits(vm, r);
+                if (n)
+                        say("  %-28s %12llu", vmx_exit_reason_name(r), (unsigned long long)n);
         }
         for (unsigned i = 0; i < vm->nvdev; i++) {
                 char dev[160];

@@ -14,7 +14,14 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_names.h"
 
-int vmx_run(struct guest_regs *regs, int launched); /* vmx_entry.S */
+/* vmx_entry.S: enters the guest; after an exit calls fast(regs), which
+ * re-enters at once (RUN_RESUME) or makes vmx_run return. */
+#define RUN_EXIT         0 /* an exit for vcpu_run to handle */
+#define RUN_FAIL_INVALID 1 /* VMfailInvalid */
+#define RUN_FAIL_VALID   2 /* VMfailValid: VM_INSTRUCTION_ERROR says why */
+#define RUN_EXIT_DONE    3 /* an exit the fast path handled; the slow path is due */
+#define RUN_RESUME       1 /* (fast path's answer) handled: re-enter now */
+int vmx_run(struct guest_regs *regs, int launched, int (*fast)(struct guest_regs *regs));
 void vmx_exit_entry(void);
 
 /* A VM runs for this many TSC ticks before another gets the CPU. */
@@ -353,13 +360,6 @@ void vcpu_set_gpr(struct vcpu *v, unsigned index, uint64_t value)
                 v->regs.gpr[index & 15] = value;
 }
 
-unsigned vcpu_cpl(struct vcpu *v)
-{
-        UNUSED(v);
-        /* SS.DPL is the CPL (SDM 24.4.1); it is 0 in real mode. */
-        return (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
-}
-
 uint64_t vcpu_guest_cr0(struct vcpu *v)
 {
         UNUSED(v);
@@ -416,36 +416,20 @@ uint64_t vcpu_xcr0_supported(void)
         return fpu_xcr0_supported();
 }
 
-void vcpu_skip_instruction(struct vcpu *v)
-{
-        vcpu_advance_rip(v, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
-}
-
 #define PENDING_DBG_BS BIT(14) /* single step (SDM Table 25-4) */
 
-void vcpu_advance_rip(struct vcpu *v, unsigned length)
+void vcpu_finish_rf_tf(struct vcpu *v, uint64_t rflags)
 {
         UNUSED(v);
-        uint64_t rip = vmcs_readnat(GUEST_RIP) + length;
-        /* Outside 64-bit mode the instruction pointer wraps at 32 bits. */
-        if (!(vmcs_read32(GUEST_CS_AR_BYTES) & AR_L))
-                rip &= 0xffffffffULL;
-        vmcs_writenat(GUEST_RIP, rip);
-        /* The emulated instruction ends any STI or MOV SS blocking (SDM 26.3.1.5). */
-        uint32_t intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
-        if (intr & 3)
-                vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~3u);
-        /* It completed as on the CPU: RF is cleared, and with TF set the
-         * single-step #DB follows it (pending debug exception BS, which the
-         * CPU delivers after VM entry, SDM 27.3.1.4 / 17.3.1.4). */
-        uint64_t rflags = vmcs_readnat(GUEST_RFLAGS);
-        if (rflags & (RFLAGS_RF | RFLAGS_TF)) {
-                if (rflags & RFLAGS_RF)
-                        vmcs_writenat(GUEST_RFLAGS, rflags & ~RFLAGS_RF);
-                if (rflags & RFLAGS_TF)
-                        vmcs_writenat(GUEST_PENDING_DBG_EXCEPTIONS,
-                                      vmcs_readnat(GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
-        }
+        /* The instruction completed as on the CPU: RF is cleared, and with
+         * TF set the single-step #DB follows it (pending debug exception
+         * BS, which the CPU delivers after VM entry, SDM 27.3.1.4 /
+         * 17.3.1.4). */
+        if (rflags & RFLAGS_RF)
+                vmcs_writenat(GUEST_RFLAGS, rflags & ~RFLAGS_RF);
+        if (rflags & RFLAGS_TF)
+                vmcs_writenat(GUEST_PENDING_DBG_EXCEPTIONS,
+                              vmcs_readnat(GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
 }
 
 /* Exceptions that are faults (SDM 6.5, Table 6-1): #DE, #BR, #UD, #NM,
@@ -491,7 +475,7 @@ static void reinject_vectoring_event(struct vcpu *v)
 static void entry_failed(struct vcpu *v, int result)
 {
         struct vm *vm = v->vm;
-        if (result == 1) {
+        if (result == RUN_FAIL_INVALID) {
                 vm_stop(vm, "VM entry failed: VMfailInvalid (no current VMCS)");
                 return;
         }
@@ -544,6 +528,74 @@ static void start_from_sipi(struct vcpu *v)
                  (unsigned)v->sipi_vector << 12);
 }
 
+/* The guest may have moved its TPR through CR8 without an exit: the model
+ * takes it from the virtual-APIC page. */
+static inline void sync_tpr(struct vcpu *v)
+{
+        if (v->vapic && v->vapic[VAPIC_TPR] != v->vapic_tpr) {
+                v->vapic_tpr = v->vapic[VAPIC_TPR];
+                lapic_set_tpr(&v->lapic, v->vapic_tpr);
+        }
+}
+
+/* The exits the fast path handles: instructions a guest executes often
+ * whose handlers finish within the exit.  Anything else (external
+ * interrupts, the preemption timer, HLT, windows, ...) is slow-path work. */
+#define FAST_EXITS                                                                                 \
+        (BIT(EXIT_CPUID) | BIT(EXIT_IO_INSTRUCTION) | BIT(EXIT_RDMSR) | BIT(EXIT_WRMSR) |          \
+         BIT(EXIT_VMCALL) | BIT(EXIT_XSETBV) | BIT(EXIT_EPT_VIOLATION) | BIT(EXIT_CR_ACCESS) |     \
+         BIT(EXIT_WBINVD) | BIT(EXIT_INVD))
+/* Of those, the ones whose handlers read and write only this vCPU's own
+ * state (its registers, its VMCS, its CPUID view) and so need no vm->lock.
+ * An injected fault (#UD, #GP) sets irq_dirty, which only the vCPU's own
+ * CPU reads before it re-enters. */
+#define FAST_EXITS_UNLOCKED (BIT(EXIT_CPUID) | BIT(EXIT_VMCALL) | BIT(EXIT_XSETBV))
+
+/* The exit fast path, called by vmx_exit_entry with the guest's registers
+ * saved and no lock held (docs/architecture.md).  It handles the exit as
+ * vcpu_run would, and re-enters the guest at once unless the handler
+ * changed what the slow path decides (irq_dirty: an interrupt or event to
+ * inject, the APIC timer moved), asked to yield, stopped the VM, or the
+ * slice or the next timer event is due.  Only with the "save VMX-preemption
+ * timer value" exit control, so the timer counts on across these exits.
+ * Another CPU that sets irq_dirty, stops the VM or wants the CPU also
+ * kicks it (an IPI: an external-interrupt exit, which is slow-path work). */
+static int fast_exit(struct guest_regs *regs)
+{
+        uint32_t reason = vmcs_read32(VM_EXIT_REASON);
+        if (reason >= 64 || !(FAST_EXITS & BIT(reason)))
+                return RUN_EXIT; /* also an entry failure (bit 31) */
+        struct vcpu *v =
+            (struct vcpu *)(void *)((char *)regs - __builtin_offsetof(struct vcpu, regs));
+        struct vm *vm = v->vm;
+        v->exits_by_reason[reason]++;
+        bool locked = !(FAST_EXITS_UNLOCKED & BIT(reason));
+        if (locked) {
+                spin_lock(&vm->lock);
+                sync_tpr(v);
+                /* Instruction exits never interrupt an event's delivery
+                 * (SDM 27.2.4). */
+                if (reason == EXIT_EPT_VIOLATION)
+                        reinject_vectoring_event(v);
+        }
+        enum exit_action a = exit_handlers[reason](v);
+        v->fast_action = (uint8_t)a;
+        /* A handler that stops the VM, halts or yields returns EXIT_YIELD
+         * or sets irq_dirty (vm_stop does, for every vCPU). */
+        bool resume = a == EXIT_CONTINUE && !__atomic_load_n(&v->irq_dirty, __ATOMIC_RELAXED) &&
+                      rdtsc() < v->event_tsc;
+        if (locked)
+                spin_unlock(&vm->lock);
+        return resume ? RUN_RESUME : RUN_EXIT_DONE;
+}
+
+/* Without the saved preemption timer every entry re-arms it: no fast path. */
+static int no_fast_exit(struct guest_regs *regs)
+{
+        UNUSED(regs);
+        return RUN_EXIT;
+}
+
 void vcpu_run(struct vcpu *v)
 {
         struct vm *vm = v->vm;
@@ -580,20 +632,19 @@ void vcpu_run(struct vcpu *v)
                                  v->index ? " of an AP" : "", (unsigned long long)rdtsc());
                 /* No lock is held in guest mode. */
                 spin_unlock(&vm->lock);
-                int r = vmx_run(&v->regs, v->launched);
+                int r = vmx_run(&v->regs, v->launched, saved ? fast_exit : no_fast_exit);
                 spin_lock(&vm->lock);
-                if (r != 0) {
+                if (r == RUN_FAIL_INVALID || r == RUN_FAIL_VALID) {
                         entry_failed(v, r);
                         break;
                 }
                 v->launched = true;
-                v->exits++;
-                /* The guest may have moved its TPR through CR8 without an
-                 * exit: the model takes it from the virtual-APIC page. */
-                if (v->vapic && v->vapic[VAPIC_TPR] != v->vapic_tpr) {
-                        v->vapic_tpr = v->vapic[VAPIC_TPR];
-                        lapic_set_tpr(&v->lapic, v->vapic_tpr);
+                if (r == RUN_EXIT_DONE) {
+                        if (v->fast_action == EXIT_YIELD)
+                                break;
+                        continue;
                 }
+                sync_tpr(v);
                 /* The exit cleared the entry interruption field's valid bit
                  * (SDM 27.2.4), so an event is only injected if a handler
                  * or irq_inject asks again. */
@@ -610,7 +661,7 @@ void vcpu_run(struct vcpu *v)
                 reinject_vectoring_event(v);
                 uint32_t basic = EXIT_REASON_BASIC(reason);
                 if (basic < EXIT_REASON_MAX)
-                        vm->exits_by_reason[basic]++;
+                        v->exits_by_reason[basic]++;
                 enum exit_action a = exit_dispatch(v, basic);
                 if (a == EXIT_YIELD)
                         break;

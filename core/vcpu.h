@@ -6,6 +6,7 @@
 #include "arch/x86/cpu.h"
 #include "core/vm.h"
 #include "emulate/guest_walk.h"
+#include "vmx/vmcs.h"
 
 /* Sets up vCPU number index's VMCS from the loader's state, or, with s
  * NULL, as an application processor waiting for SIPI.  Leaves the VMCS
@@ -24,12 +25,35 @@ void vcpu_put(struct vcpu *v);
  * IPI for a vCPU on this CPU) or its VM stops.  Takes vm->lock. */
 void vcpu_run(struct vcpu *v);
 
+/* RF and TF after an emulated instruction (vcpu_advance_rip). */
+void vcpu_finish_rf_tf(struct vcpu *v, uint64_t rflags);
+
+/* Completes an instruction vtvisor emulated, whose length it decoded itself
+ * (the exit instruction length is not saved for EPT violations, SDM
+ * 27.2.5): advances RIP; inline, as every instruction exit ends here. */
+static inline void vcpu_advance_rip(struct vcpu *v, unsigned length)
+{
+        uint64_t old = vmcs_readnat(GUEST_RIP), rip = old + length;
+        /* Outside 64-bit mode the instruction pointer wraps at 32 bits
+         * (only a step across 4 GiB needs CS to tell). */
+        if (((rip ^ old) >> 32) && !(vmcs_read32(GUEST_CS_AR_BYTES) & AR_L))
+                rip &= 0xffffffffULL;
+        vmcs_writenat(GUEST_RIP, rip);
+        /* The emulated instruction ends any STI or MOV SS blocking (SDM 26.3.1.5). */
+        uint32_t intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+        if (intr & 3)
+                vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~3u);
+        uint64_t rflags = vmcs_readnat(GUEST_RFLAGS);
+        if (rflags & (RFLAGS_RF | RFLAGS_TF))
+                vcpu_finish_rf_tf(v, rflags);
+}
+
 /* Completes the exiting instruction: advances RIP by its length.  Only
  * handlers that fully emulated the instruction call this. */
-void vcpu_skip_instruction(struct vcpu *v);
-/* The same for instructions whose length vtvisor decoded itself (the exit
- * instruction length is not saved for EPT violations, SDM 27.2.5). */
-void vcpu_advance_rip(struct vcpu *v, unsigned length);
+static inline void vcpu_skip_instruction(struct vcpu *v)
+{
+        vcpu_advance_rip(v, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+}
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error);
 static inline void vcpu_inject_gp(struct vcpu *v)
 {
@@ -48,7 +72,12 @@ static inline uint64_t vcpu_tsc(const struct vcpu *v)
 
 uint64_t vcpu_gpr(struct vcpu *v, unsigned index);
 void vcpu_set_gpr(struct vcpu *v, unsigned index, uint64_t value);
-unsigned vcpu_cpl(struct vcpu *v);
+/* The guest's CPL: SS.DPL (SDM 24.4.1); 0 in real mode. */
+static inline unsigned vcpu_cpl(struct vcpu *v)
+{
+        UNUSED(v);
+        return (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
+}
 /* The guest's view of CR0/CR4 (with the read shadows applied). */
 uint64_t vcpu_guest_cr0(struct vcpu *v);
 uint64_t vcpu_guest_cr4(struct vcpu *v);

@@ -141,8 +141,10 @@ static void wake_vm(struct vm *vm, struct vcpu *from)
         __atomic_store_n(&t->irq_dirty, true, __ATOMIC_RELEASE);
         if (t->cpu != this_cpu_id())
                 smp_kick(t->cpu);
-        else if (from)
+        else if (from) {
                 from->yield = true; /* let the receiver run soon */
+                from->irq_dirty = true;
+        }
 }
 
 /* ------------------------------------------------------------ devices */
@@ -542,14 +544,11 @@ static void log_stats(const struct vm *vm, struct vdev *d)
                                         : d->kind == VDEV_NET && (d->frames_out || d->frames_in);
         if (!busy)
                 return;
-        uint64_t exits = 0;
-        for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
-                exits += vm->exits_by_reason[r];
+        uint64_t exits = vm_exits(vm, EXIT_REASON_MAX);
         char line[160];
         vdev_stats(d, line, sizeof(line));
         log_line("vm %s: %s; the VM made %llu exits, %llu of them port I/O", vm->cfg.name, line,
-                 (unsigned long long)exits,
-                 (unsigned long long)vm->exits_by_reason[EXIT_IO_INSTRUCTION]);
+                 (unsigned long long)exits, (unsigned long long)vm_exits(vm, EXIT_IO_INSTRUCTION));
 }
 
 void vdev_release(struct vm *vm)

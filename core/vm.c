@@ -37,8 +37,10 @@ static void console_line(void *ctx, const char *line, size_t len, bool complete)
  * build (sched.c).  vm->lock held. */
 static void kick_vcpus(struct vm *vm)
 {
-        for (unsigned i = 0; i < vm->nvcpus; i++)
+        for (unsigned i = 0; i < vm->nvcpus; i++) {
+                __atomic_store_n(&vm->vcpus[i].irq_dirty, true, __ATOMIC_RELAXED);
                 smp_kick(vm->vcpus[i].cpu);
+        }
 }
 
 void vm_stop(struct vm *vm, const char *fmt, ...)
@@ -332,6 +334,20 @@ static bool vm_build_slot(struct vm *vm, const struct vm_source *src)
         vm->built_tsc = rdtsc();
         __atomic_store_n(&vm->run, VM_RUNNING, __ATOMIC_RELEASE);
         return true;
+}
+
+uint64_t vm_exits(const struct vm *vm, unsigned reason)
+{
+        uint64_t n = 0;
+        for (unsigned k = 0; k < vm->nvcpus; k++) {
+                const uint64_t *by = vm->vcpus[k].exits_by_reason;
+                if (reason < EXIT_REASON_MAX)
+                        n += __atomic_load_n(&by[reason], __ATOMIC_RELAXED);
+                else
+                        for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
+                                n += __atomic_load_n(&by[r], __ATOMIC_RELAXED);
+        }
+        return n;
 }
 
 struct vm *vm_by_name(const char *name)

@@ -81,17 +81,24 @@ struct vcpu {
         bool intr_window;                /* interrupt-window exiting is on */
         bool nmi_window;                 /* NMI-window exiting is on */
         bool yield;                      /* leave vcpu_run after this exit */
-        /* Exit fast path (vcpu_run): something changed what irq_inject
-         * decides (set under vm->lock); the TSC at which the slice ends or
-         * the APIC timer fires, whichever is first. */
+        /* The slow path must run before the next entry (vcpu_run): something
+         * changed what irq_inject decides, or the vCPU must yield, stop or
+         * change state.  Whoever sets yield, vm->stopped or a state other
+         * than RUNNABLE from outside an exit handler also sets this (the
+         * fast path checks only this flag).  event_tsc: the TSC at which
+         * the slice ends or the APIC timer fires, whichever is first. */
         bool irq_dirty;
         uint64_t event_tsc;
+        uint8_t fast_action; /* enum exit_action of an exit the fast path handled */
         /* The virtual-APIC page (TPR shadow), or NULL on a CPU without it:
          * its TPR byte mirrors the local APIC model's. */
         uint8_t *vapic;
         uint8_t vapic_tpr; /* the page's TPR as the model last saw it */
 
-        uint64_t exits;
+        /* Exits by basic reason since the VM was built; written by the
+         * vCPU's own CPU only (the fast path holds no lock), read by the
+         * operator's `stats` (vm_exits). */
+        uint64_t exits_by_reason[EXIT_REASON_MAX];
 };
 
 enum vm_run_state { VM_EMPTY = 0, VM_RUNNING, VM_STOPPING, VM_DEAD };
@@ -145,7 +152,6 @@ struct vm {
         unsigned unbacked_logged; /* accesses to unbacked memory logged */
         /* For the operator's list and stats, since this build (vm->lock). */
         uint64_t built_tsc;
-        uint64_t exits_by_reason[EXIT_REASON_MAX];
         uint64_t irqs_injected;
 };
 
@@ -197,6 +203,9 @@ const char *vm_operator_start(struct vm *vm);
 bool vm_start_pending(void);
 void vm_start_requested(void);
 struct vm *vm_by_name(const char *name);
+/* Exits of all the VM's vCPUs with this basic reason, or of every reason
+ * for EXIT_REASON_MAX. */
+uint64_t vm_exits(const struct vm *vm, unsigned reason);
 /* Whether anything can still wake a VM whose every vCPU is halted. */
 bool vm_can_wake(struct vm *vm);
 

@@ -118,4 +118,12 @@ void vmx_init(void)
                  "ticks/tick, true controls %s",
                  VMX_BASIC_REVISION(vmx_caps.basic), vmx_caps_preempt_shift(&vmx_caps),
                  (vmx_caps.basic & VMX_BASIC_TRUE_CTLS) ? "yes" : "no");
+        uint32_t p2 = vmx_caps.proc2.may_be_1;
+        log_line("VMX APIC virtualization: TPR shadow %s, APIC accesses %s, x2APIC mode %s, "
+                 "register virtualization %s, virtual-interrupt delivery %s, posted interrupts %s",
+                 (vmx_caps.proc.may_be_1 & PROC_TPR_SHADOW) ? "yes" : "no",
+                 (p2 & PROC2_VIRT_APIC_ACCESS) ? "yes" : "no",
+                 (p2 & PROC2_X2APIC_MODE) ? "yes" : "no", (p2 & PROC2_APIC_REG_VIRT) ? "yes" : "no",
+                 (p2 & PROC2_VIRT_INTR_DELIVERY) ? "yes" : "no",
+                 (vmx_caps.pin.may_be_1 & PIN_POSTED_INTR) ? "yes" : "no");
 }

@@ -37,6 +37,7 @@
 #define PIN_NMI_EXITING    BIT(3)
 #define PIN_VIRTUAL_NMIS   BIT(5)
 #define PIN_PREEMPT_TIMER  BIT(6)
+#define PIN_POSTED_INTR    BIT(7)
 
 /* Primary processor-based controls. */
 #define PROC_INTR_WINDOW       BIT(2)
@@ -59,12 +60,16 @@
 #define PROC_SECONDARY         BIT(31)
 
 /* Secondary processor-based controls. */
+#define PROC2_VIRT_APIC_ACCESS   BIT(0)
 #define PROC2_EPT                BIT(1)
 #define PROC2_DESC_TABLE_EXITING BIT(2)
 #define PROC2_RDTSCP             BIT(3)
+#define PROC2_X2APIC_MODE        BIT(4)
 #define PROC2_VPID               BIT(5)
 #define PROC2_WBINVD_EXITING     BIT(6)
 #define PROC2_UNRESTRICTED_GUEST BIT(7)
+#define PROC2_APIC_REG_VIRT      BIT(8)
+#define PROC2_VIRT_INTR_DELIVERY BIT(9)
 #define PROC2_INVPCID            BIT(12)
 #define PROC2_XSAVES             BIT(20)
 

@@ -1,13 +1,22 @@
 /* VM entry and exit.
  *
- * int vmx_run(struct guest_regs *regs, int launched)
+ * int vmx_run(struct guest_regs *regs, int launched,
+ *             int (*fast)(struct guest_regs *regs))
  *   Loads the guest's GPRs and CR2 from regs and enters the guest with
- *   VMLAUNCH (launched == 0) or VMRESUME.  Returns 0 after a VM exit with
- *   the guest's GPRs and CR2 saved back into regs, 1 on VMfailInvalid, 2 on
- *   VMfailValid (the reason is in VM_INSTRUCTION_ERROR).
+ *   VMLAUNCH (launched == 0) or VMRESUME.  Returns after a VM exit with the
+ *   guest's GPRs and CR2 saved back into regs: 0 for an exit the caller
+ *   handles, 3 for one the fast path handled (the caller's slow path is
+ *   due); 1 on VMfailInvalid, 2 on VMfailValid (the reason is in
+ *   VM_INSTRUCTION_ERROR).
+ *
+ * The exit fast path: after each exit, with the guest's registers saved,
+ * vmx_exit_entry calls fast(regs).  It returns 0 (not handled: return 0),
+ * 1 (handled, nothing else to do: reload the guest's registers and
+ * VMRESUME at once, without returning) or 3 (handled: return 3).
  *
  * On VM exit the CPU jumps to vmx_exit_entry with RSP = HOST_RSP, which
- * vmx_run set to point at the saved regs pointer (SDM 27.5.3). */
+ * vmx_run set to point at the saved regs pointer, the fast-path function
+ * above it (SDM 27.5.3).  HOST_RSP is 16-byte aligned, as a call needs. */
 
 #define HOST_RSP 0x6c14
 #define R(n) (8 * (n))
@@ -22,16 +31,24 @@ vmx_run:
         pushq %r13
         pushq %r14
         pushq %r15
-        pushq %rdi
+        subq $8, %rsp           /* alignment */
+        pushq %rdx              /* fast path: 8(%rsp) at HOST_RSP */
+        pushq %rdi              /* regs: 0(%rsp) at HOST_RSP */
         movq $HOST_RSP, %rax
         vmwrite %rsp, %rax
         jbe vmx_fail_early
 
-        /* CR2 is not part of the VMCS guest state (SDM 24.4). */
+        testl %esi, %esi        /* flags survive the loads below */
+        jnz load_and_resume
+        call load_guest
+        vmlaunch
+        jmp vmx_fail
+
+/* Guest GPRs and CR2 from regs (in %rdi); flags are left alone. */
+load_guest:
         movq CR2_OFF(%rdi), %rax
         movq %rax, %cr2
-
-        testl %esi, %esi        /* flags survive the movs below */
+load_gprs:
         movq R(0)(%rdi), %rax
         movq R(1)(%rdi), %rcx
         movq R(2)(%rdi), %rdx
@@ -47,19 +64,22 @@ vmx_run:
         movq R(14)(%rdi), %r14
         movq R(15)(%rdi), %r15
         movq R(7)(%rdi), %rdi
-        jnz 1f
-        vmlaunch
-        jmp vmx_fail
-1:      vmresume
+        ret
+
+load_and_resume:
+        call load_guest
+        vmresume
 
 vmx_fail:
         /* Falling through means the entry failed; the GPRs hold guest
-         * values, the stack is intact. */
+         * values, the stack is as vmx_run left it. */
 vmx_fail_early:
         movl $1, %eax
         jc 2f
         movl $2, %eax
 2:      popq %rdi
+        popq %rdx
+        addq $8, %rsp
         popq %r15
         popq %r14
         popq %r13
@@ -88,14 +108,25 @@ vmx_exit_entry:
         movq %r15, R(15)(%rdi)
         popq %rax
         movq %rax, R(7)(%rdi)
-        movq %cr2, %rax
-        movq %rax, CR2_OFF(%rdi)
+        /* The fast path (RSP = HOST_RSP, aligned; %rdi = regs).  CR2 is
+         * still the guest's: the fast path never changes it (injecting a
+         * #PF, which sets regs->cr2, always takes the slow path). */
+        call *8(%rsp)
+        movq (%rsp), %rdi
+        cmpl $1, %eax
+        jne 3f
+        call load_gprs
+        vmresume
+        jmp vmx_fail
+3:      movq %cr2, %rdx
+        movq %rdx, CR2_OFF(%rdi)
         popq %rdi
+        popq %rdx
+        addq $8, %rsp
         popq %r15
         popq %r14
         popq %r13
         popq %r12
         popq %rbx
         popq %rbp
-        xorl %eax, %eax
         ret
