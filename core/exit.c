@@ -1,4 +1,5 @@
 #include "core/exit.h"
+#include "core/vapic.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/desc.h"
 #include "arch/x86/fpu.h"
@@ -102,26 +103,40 @@ static struct cpuid_regs topology_leaf(const struct vcpu *v, uint32_t sub)
         return r;
 }
 
+/* TSC = crystal * EBX / EAX; the APIC timer counts at the crystal's rate
+ * (core/clock.h).  Out of line: its address-taken locals would give the
+ * CPUID handler a stack canary. */
+static __attribute__((noinline)) struct cpuid_regs tsc_leaf(void)
+{
+        uint32_t num, den;
+        clock_tsc_ratio(&num, &den);
+        return (struct cpuid_regs){ den, num, (uint32_t)clock_crystal_hz(), 0 };
+}
+
+/* The host's highest basic leaf, read once. */
+static uint32_t host_max_leaf(void)
+{
+        static uint32_t max;
+        if (!max)
+                max = cpuid(0, 0).eax;
+        return max;
+}
+
 static enum exit_action handle_cpuid(struct vcpu *v)
 {
         uint32_t leaf = (uint32_t)v->regs.gpr[RAX], sub = (uint32_t)v->regs.gpr[RCX];
         struct cpuid_regs r = { 0, 0, 0, 0 };
-        uint32_t proc2 = vmcs_read32(SECONDARY_VM_EXEC_CONTROL);
 
         if (leaf >= HV_LEAF_BASE && leaf < HV_LEAF_BASE + 0x100) {
                 if (leaf == HV_LEAF_BASE)
                         r = (struct cpuid_regs){ HV_LEAF_BASE, HV_SIG_EBX, HV_SIG_ECX, HV_SIG_EDX };
         } else if (leaf == TSC_LEAF) {
-                /* TSC = crystal * EBX / EAX; the APIC timer counts at the
-                 * crystal's rate (core/clock.h). */
-                uint32_t num, den;
-                clock_tsc_ratio(&num, &den);
-                r = (struct cpuid_regs){ den, num, (uint32_t)clock_crystal_hz(), 0 };
+                r = tsc_leaf();
         } else if (leaf == FREQ_LEAF) {
                 /* Base and maximum frequency in MHz: the TSC's. */
                 uint32_t mhz = (uint32_t)(tsc_hz() / 1000000);
                 r = (struct cpuid_regs){ mhz, mhz, mhz, 0 };
-        } else if (leaf < 0x80000000u && cpuid(0, 0).eax < leaf) {
+        } else if (leaf < 0x80000000u && host_max_leaf() < leaf) {
                 /* Beyond the basic leaves: zeros (not the CPU's "highest leaf"
                  * data, which would contradict leaf 0 as vtvisor reports it). */
         } else {
@@ -173,7 +188,7 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                 case 7:
                         if (sub == 0) {
                                 r.ebx &= ~(uint32_t)L7_EBX_HIDDEN;
-                                if (!(proc2 & PROC2_INVPCID))
+                                if (!(vmcs_read32(SECONDARY_VM_EXEC_CONTROL) & PROC2_INVPCID))
                                         r.ebx &= ~(uint32_t)L7_EBX_INVPCID;
                                 r.ecx &= ~(uint32_t)L7_ECX_HIDDEN;
                                 r.edx &= ~(uint32_t)L7_EDX_HIDDEN;
@@ -196,7 +211,7 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                         }
                         break;
                 case 0x80000001:
-                        if (!(proc2 & PROC2_RDTSCP))
+                        if (!(vmcs_read32(SECONDARY_VM_EXEC_CONTROL) & PROC2_RDTSCP))
                                 r.edx &= ~(uint32_t)X81_EDX_RDTSCP;
                         break;
                 default:
@@ -329,8 +344,9 @@ static enum exit_action handle_io(struct vcpu *v)
 static enum exit_action handle_rdmsr(struct vcpu *v)
 {
         uint32_t msr = (uint32_t)v->regs.gpr[RCX];
-        uint64_t val;
-        if (!msr_read(v, msr, &val)) {
+        struct msr_value r = msr_read(v, msr);
+        uint64_t val = r.val;
+        if (!r.ok) {
                 vcpu_inject_gp(v);
                 return EXIT_CONTINUE;
         }
@@ -369,7 +385,7 @@ static enum exit_action handle_hlt(struct vcpu *v)
                 return EXIT_CONTINUE;
         }
         vcpu_skip_instruction(v);
-        if (lapic_highest_pending(&v->lapic) >= 0)
+        if (lapic_highest_pending(vcpu_lapic(v)) >= 0)
                 return EXIT_CONTINUE; /* an interrupt is already waiting */
         v->state = VCPU_HALTED;
         return EXIT_YIELD;
@@ -587,6 +603,44 @@ static enum exit_action handle_ept_violation(struct vcpu *v)
         return EXIT_CONTINUE;
 }
 
+/* ---- APIC virtualization (SDM 29.4; core/vapic.c) ---- */
+
+/* An access to the xAPIC page that the CPU does not virtualize (a read of
+ * PPR or the current count, a write of a read-only register, an access
+ * that is not 32 bits wide and aligned): fault-like, emulated as MMIO. */
+static enum exit_action handle_apic_access(struct vcpu *v)
+{
+        uint64_t q = vmcs_readnat(EXIT_QUALIFICATION);
+        unsigned type = (unsigned)(q >> 12) & 0xf; /* SDM Table 27-6 */
+        gpa_t gpa = LAPIC_DEFAULT_BASE + (q & 0xfff);
+        if (type > 1) {
+                /* A fetch, or an access while delivering an event. */
+                vm_stop(v->vm,
+                        "the CPU reached the local APIC page 0x%llx by an instruction fetch or "
+                        "while delivering an event (access type %u, rip 0x%llx)",
+                        (unsigned long long)gpa, type, (unsigned long long)guest_rip());
+                return EXIT_CONTINUE;
+        }
+        const struct mmio_region *r = irq_mmio_region(v, gpa);
+        mmio_emulate(v, r ? r : &unbacked_region, gpa);
+        return EXIT_CONTINUE;
+}
+
+/* A write the CPU stored in the virtual-APIC page and left to vtvisor:
+ * trap-like, RIP is past the instruction. */
+static enum exit_action handle_apic_write(struct vcpu *v)
+{
+        vapic_apic_write(v, (uint32_t)vmcs_readnat(EXIT_QUALIFICATION) & 0xfff);
+        return EXIT_CONTINUE;
+}
+
+/* The guest's EOI of a level-triggered vector: trap-like. */
+static enum exit_action handle_eoi_induced(struct vcpu *v)
+{
+        vapic_eoi_induced(v, (uint8_t)vmcs_readnat(EXIT_QUALIFICATION));
+        return EXIT_CONTINUE;
+}
+
 static enum exit_action handle_ept_misconfig(struct vcpu *v)
 {
         /* Only vtvisor writes EPT entries: this is our bug, but it is
@@ -712,6 +766,9 @@ const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
         [EXIT_MWAIT] = handle_inject_ud,
         [EXIT_MONITOR] = handle_inject_ud,
         [EXIT_EPT_VIOLATION] = handle_ept_violation,
+        [EXIT_APIC_ACCESS] = handle_apic_access,
+        [EXIT_EOI_INDUCED] = handle_eoi_induced,
+        [EXIT_APIC_WRITE] = handle_apic_write,
         [EXIT_EPT_MISCONFIG] = handle_ept_misconfig,
         [EXIT_INVEPT] = handle_inject_ud,
         [EXIT_PREEMPTION_TIMER] = handle_preemption_timer,

@@ -133,6 +133,8 @@ void iobus_init(struct vm *vm)
 
 uint32_t iobus_in(struct vm *vm, uint16_t port, unsigned size)
 {
+        if (size == 1 && (uint16_t)(port - UART_BASE) < UART_PORTS)
+                return uart_in(vm, (uint16_t)(port - UART_BASE));
         uint32_t wide;
         if (wide_in(vm, port, size, &wide))
                 return wide;
@@ -148,6 +150,11 @@ uint32_t iobus_in(struct vm *vm, uint16_t port, unsigned size)
 
 void iobus_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
 {
+        /* The console first: the port a guest writes most. */
+        if (size == 1 && (uint16_t)(port - UART_BASE) < UART_PORTS) {
+                uart_out(vm, (uint16_t)(port - UART_BASE), (uint8_t)value);
+                return;
+        }
         if (port == DEBUG_EXIT_PORT) {
                 /* QEMU's isa-debug-exit convention: value V ends the VM with
                  * exit status (V << 1) | 1. */

@@ -1,4 +1,5 @@
 #include "core/irq.h"
+#include "core/vapic.h"
 #include "core/clock.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/smp.h"
@@ -46,6 +47,7 @@ static void deliver(void *ctx, const struct ioapic_msg *msg)
                         notify(NULL, t);
                 } else if (msg->delivery == LAPIC_DM_FIXED) {
                         lapic_accept(&t->lapic, msg->vector, msg->level);
+                        vapic_accepted(t, msg->vector);
                         notify(NULL, t);
                 } else if (!lowest || lapic_ppr(&t->lapic) < lapic_ppr(&lowest->lapic)) {
                         lowest = t;
@@ -53,6 +55,7 @@ static void deliver(void *ctx, const struct ioapic_msg *msg)
         }
         if (lowest) {
                 lapic_accept(&lowest->lapic, msg->vector, msg->level);
+                vapic_accepted(lowest, msg->vector);
                 notify(NULL, lowest);
         }
 }
@@ -84,7 +87,7 @@ static uint64_t lapic_read(struct vcpu *v, void *dev, uint64_t offset, unsigned 
 {
         UNUSED(dev);
         /* Registers are 32 bits wide at 16-byte strides (SDM 11.4.1). */
-        uint32_t val = lapic_mmio_read(&v->lapic, (uint32_t)(offset & ~3ULL), vcpu_tsc(v));
+        uint32_t val = lapic_mmio_read(vcpu_lapic(v), (uint32_t)(offset & ~3ULL), vcpu_tsc(v));
         return reg32_part(val, offset, size);
 }
 
@@ -93,8 +96,10 @@ static void lapic_write(struct vcpu *v, void *dev, uint64_t offset, unsigned siz
         UNUSED(dev);
         UNUSED(size);
         struct lapic_effects fx;
-        lapic_mmio_write(&v->lapic, (uint32_t)(offset & ~3ULL), (uint32_t)value, vcpu_tsc(v), &fx);
+        lapic_mmio_write(vcpu_lapic(v), (uint32_t)(offset & ~3ULL), (uint32_t)value, vcpu_tsc(v),
+                         &fx);
         v->irq_dirty = true;
+        vapic_regs_changed(v);
         irq_lapic_effects(v, &fx);
 }
 
@@ -199,6 +204,7 @@ void irq_lapic_effects(struct vcpu *v, const struct lapic_effects *fx)
                 case LAPIC_DM_FIXED:
                 case LAPIC_DM_LOWEST:
                         lapic_accept(&t->lapic, fx->ipi.vector, fx->ipi.level);
+                        vapic_accepted(t, fx->ipi.vector);
                         break;
                 case LAPIC_DM_NMI:
                         t->requests |= VCPU_REQ_NMI;
@@ -209,6 +215,7 @@ void irq_lapic_effects(struct vcpu *v, const struct lapic_effects *fx)
                         if (fx->ipi.level && !fx->ipi.assert)
                                 continue;
                         lapic_init_received(&t->lapic);
+                        vapic_reset(t);
                         t->requests &= ~(VCPU_REQ_SIPI | VCPU_REQ_NMI);
                         t->state = VCPU_WAIT_SIPI;
                         break;
@@ -232,8 +239,12 @@ void irq_lapic_effects(struct vcpu *v, const struct lapic_effects *fx)
 
 void irq_inject(struct vcpu *v)
 {
+        vapic_sync_in(v);
         lapic_timer_expire(&v->lapic, vcpu_tsc(v));
-        int vec = lapic_highest_pending(&v->lapic);
+        /* With virtual-interrupt delivery the CPU delivers the APIC's
+         * interrupts itself (vapic_sync_out below): no injection, no
+         * interrupt window. */
+        int vec = v->vid ? -1 : lapic_highest_pending(&v->lapic);
         bool want_window = false;
 
         /* An NMI IPI: delivered when no other event is being injected and
@@ -274,7 +285,12 @@ void irq_inject(struct vcpu *v)
                 }
                 want_window = vec >= 0;
         }
-        if (v->vapic) {
+        if (v->vid) {
+                /* A guest that halted with an interrupt pending wakes up. */
+                if (lapic_highest_pending(&v->lapic) >= 0 && vmcs_read32(GUEST_ACTIVITY_STATE) != 0)
+                        vmcs_write32(GUEST_ACTIVITY_STATE, 0);
+                vapic_sync_out(v);
+        } else if (v->vapic) {
                 /* The model's TPR (changed by APIC register writes) back
                  * into the page, and a threshold so that lowering CR8 below
                  * a pending interrupt's class exits (SDM 29.1.2) where it

@@ -1,4 +1,5 @@
 #include "core/msr.h"
+#include "core/vapic.h"
 #include "arch/x86/cpu.h"
 #include "core/irq.h"
 #include "lib/log.h"
@@ -149,60 +150,94 @@ static void set_tsc_offset(struct vcpu *v, uint64_t offset)
         v->irq_dirty = true;
 }
 
-bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+/* Out of line: the address-taken result would give msr_read a stack canary. */
+static __attribute__((noinline)) struct msr_value lapic_read(struct vcpu *v, uint32_t msr)
 {
-        if (lapic_owns_msr(msr)) {
-                if (lapic_msr_read(&v->lapic, msr, val, vcpu_tsc(v)))
-                        return true;
+        struct msr_value r = { 0, true };
+        if (!lapic_msr_read(vcpu_lapic(v), msr, &r.val, vcpu_tsc(v))) {
                 note_refused(v, "read", msr, 0);
-                return false;
+                r.ok = false;
         }
+        return r;
+}
+
+struct msr_value msr_read(struct vcpu *v, uint32_t msr)
+{
+        struct msr_value r = { 0, true };
         switch (msr) {
         case MSR_IA32_TSC:
-                *val = vcpu_tsc(v);
-                return true;
+                r.val = vcpu_tsc(v);
+                return r;
         case MSR_IA32_FEATURE_CONTROL:
                 /* Locked with VMX off: the guest sees a CPU without VT-x. */
-                *val = FEATURE_CONTROL_LOCK;
-                return true;
+                r.val = FEATURE_CONTROL_LOCK;
+                return r;
         case MSR_IA32_PAT:
-                *val = vmcs_read64(GUEST_IA32_PAT);
-                return true;
+                r.val = vmcs_read64(GUEST_IA32_PAT);
+                return r;
         case MSR_IA32_EFER:
-                *val = vmcs_read64(GUEST_IA32_EFER);
-                return true;
+                r.val = vmcs_read64(GUEST_IA32_EFER);
+                return r;
         case MSR_IA32_TSC_AUX:
                 if (vmcs_read32(SECONDARY_VM_EXEC_CONTROL) & PROC2_RDTSCP) {
-                        *val = v->tsc_aux;
-                        return true;
+                        r.val = v->tsc_aux;
+                        return r;
                 }
                 break;
         case MSR_IA32_MISC_ENABLE:
-                *val = MISC_ENABLE_VALUE ^ v->misc_enable_flip;
-                return true;
+                r.val = MISC_ENABLE_VALUE ^ v->misc_enable_flip;
+                return r;
         case MSR_IA32_TSC_ADJUST:
-                *val = v->tsc_adjust;
-                return true;
+                r.val = v->tsc_adjust;
+                return r;
         case MSR_IA32_PLATFORM_ID:
         case MSR_IA32_BIOS_SIGN_ID: /* microcode revision 0: none loaded */
-                *val = 0;
-                return true;
+                r.val = 0;
+                return r;
         case MSR_IA32_DEBUGCTL:
-                *val = vmcs_read64(GUEST_IA32_DEBUGCTL);
-                return true;
+                r.val = vmcs_read64(GUEST_IA32_DEBUGCTL);
+                return r;
         default:
+                if (lapic_owns_msr(msr))
+                        return lapic_read(v, msr);
                 break;
         }
         note_refused(v, "read", msr, 0);
-        return false;
+        r.ok = false;
+        return r;
+}
+
+/* IA32_TSC_DEADLINE while the virtual-APIC page is live (core/vapic.h):
+ * the write touches only the timer, which the page does not hold, and can
+ * only add the timer's vector to IRR, which goes straight into the page
+ * (vapic_post).  So the guest re-enters on the fast path, with the
+ * preemption timer moved up if the new deadline comes before it. */
+static bool tsc_deadline_live(struct vcpu *v, uint64_t val)
+{
+        struct lapic *a = &v->lapic;
+        uint32_t fired = a->timer_irqs;
+        if (!lapic_msr_write(a, MSR_LAPIC_TSC_DEADLINE, val, vcpu_tsc(v), NULL)) {
+                note_refused(v, "write", MSR_LAPIC_TSC_DEADLINE, val);
+                return false;
+        }
+        if (a->timer_irqs != fired)
+                vapic_post(v, (uint8_t)lapic_timer_vector(a));
+        uint64_t due = lapic_timer_deadline(a); /* guest TSC */
+        if (due != UINT64_MAX && due - v->tsc_offset < v->event_tsc)
+                v->irq_dirty = true; /* arm_preemption_timer, on the slow path */
+        return true;
 }
 
 bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
+        if (msr == MSR_LAPIC_TSC_DEADLINE && v->vapic_live && lapic_timer_vector(&v->lapic) >= 16)
+                return tsc_deadline_live(v, val);
         if (lapic_owns_msr(msr)) {
                 struct lapic_effects fx;
-                if (lapic_msr_write(&v->lapic, msr, val, vcpu_tsc(v), &fx)) {
+                if (lapic_msr_write(vcpu_lapic(v), msr, val, vcpu_tsc(v), &fx)) {
                         v->irq_dirty = true;
+                        if (msr == MSR_LAPIC_APIC_BASE)
+                                vapic_apic_base_changed(v);
                         irq_lapic_effects(v, &fx);
                         return true;
                 }

@@ -10,8 +10,13 @@
 /* Fills the 4 KiB MSR bitmap (SDM 24.6.9). */
 void msr_bitmap_init(uint8_t *bitmap);
 
-/* Return false when the guest must get #GP. */
-bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
+/* ok false when the guest must get #GP.  (Returned in registers: no
+ * address-taken local, so no stack canary, on the exit fast path.) */
+struct msr_value {
+        uint64_t val;
+        bool ok;
+};
+struct msr_value msr_read(struct vcpu *v, uint32_t msr);
 /* IA32_MISC_ENABLE's "limit CPUID maxval" (clear at reset): set in a
  * vCPU's misc_enable_flip when the guest set it; CPUID leaf 0 then reports 2. */
 #define MISC_LIMIT_CPUID_MAX BIT(22)

@@ -1,4 +1,5 @@
 #include "core/sched.h"
+#include "core/vapic.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/percpu.h"
 #include "core/vcpu.h"
@@ -74,8 +75,9 @@ static bool ready(struct vcpu *v, uint64_t now)
         }
         vdev_poll(vm); /* an interrupt another VM's frame called for */
         if (v->state == VCPU_HALTED) {
-                lapic_timer_expire(&v->lapic, now + v->tsc_offset);
-                if (lapic_highest_pending(&v->lapic) >= 0 || (v->requests & VCPU_REQ_NMI))
+                struct lapic *a = vcpu_lapic(v);
+                lapic_timer_expire(a, now + v->tsc_offset);
+                if (lapic_highest_pending(a) >= 0 || (v->requests & VCPU_REQ_NMI))
                         v->state = VCPU_RUNNABLE;
         } else if (v->state == VCPU_HALTED_NOINT && (v->requests & VCPU_REQ_NMI)) {
                 v->state = VCPU_RUNNABLE;

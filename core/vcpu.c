@@ -1,4 +1,5 @@
 #include "core/vcpu.h"
+#include "core/vapic.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/desc.h"
 #include "arch/x86/fpu.h"
@@ -257,6 +258,7 @@ const char *vcpu_init(struct vcpu *v, struct vm *vm, unsigned index, const struc
         if (vmclear(v->vmcs) != VMX_OK || vmptrld(v->vmcs) != VMX_OK)
                 panic("VMCLEAR/VMPTRLD of a fresh VMCS failed");
         setup_controls(v);
+        vapic_setup_vcpu(v);
         setup_host_state();
         setup_guest_state(v, s);
         irq_init_vcpu(v, tsc_hz());
@@ -540,16 +542,19 @@ static inline void sync_tpr(struct vcpu *v)
 
 /* The exits the fast path handles: instructions a guest executes often
  * whose handlers finish within the exit.  Anything else (external
- * interrupts, the preemption timer, HLT, windows, ...) is slow-path work. */
-#define FAST_EXITS                                                                                 \
-        (BIT(EXIT_CPUID) | BIT(EXIT_IO_INSTRUCTION) | BIT(EXIT_RDMSR) | BIT(EXIT_WRMSR) |          \
-         BIT(EXIT_VMCALL) | BIT(EXIT_XSETBV) | BIT(EXIT_EPT_VIOLATION) | BIT(EXIT_CR_ACCESS) |     \
-         BIT(EXIT_WBINVD) | BIT(EXIT_INVD))
-/* Of those, the ones whose handlers read and write only this vCPU's own
- * state (its registers, its VMCS, its CPUID view) and so need no vm->lock.
- * An injected fault (#UD, #GP) sets irq_dirty, which only the vCPU's own
- * CPU reads before it re-enters. */
-#define FAST_EXITS_UNLOCKED (BIT(EXIT_CPUID) | BIT(EXIT_VMCALL) | BIT(EXIT_XSETBV))
+ * interrupts, the preemption timer, HLT, windows, ...) is slow-path work.
+ * FAST_UNLOCKED: handlers that read and write only this vCPU's own state
+ * (its registers, its VMCS, its CPUID view) and so need no vm->lock; a
+ * fault they inject sets irq_dirty, which only this CPU reads before it
+ * re-enters. */
+enum { FAST_NO, FAST_LOCKED, FAST_UNLOCKED };
+static const uint8_t fast_kind[64] = {
+        [EXIT_CPUID] = FAST_UNLOCKED,       [EXIT_VMCALL] = FAST_UNLOCKED,
+        [EXIT_XSETBV] = FAST_UNLOCKED,      [EXIT_IO_INSTRUCTION] = FAST_LOCKED,
+        [EXIT_RDMSR] = FAST_LOCKED,         [EXIT_WRMSR] = FAST_LOCKED,
+        [EXIT_EPT_VIOLATION] = FAST_LOCKED, [EXIT_CR_ACCESS] = FAST_LOCKED,
+        [EXIT_WBINVD] = FAST_LOCKED,        [EXIT_INVD] = FAST_LOCKED,
+};
 
 /* The exit fast path, called by vmx_exit_entry with the guest's registers
  * saved and no lock held (docs/architecture.md).  It handles the exit as
@@ -563,13 +568,13 @@ static inline void sync_tpr(struct vcpu *v)
 static int fast_exit(struct guest_regs *regs)
 {
         uint32_t reason = vmcs_read32(VM_EXIT_REASON);
-        if (reason >= 64 || !(FAST_EXITS & BIT(reason)))
+        if (reason >= 64 || fast_kind[reason] == FAST_NO)
                 return RUN_EXIT; /* also an entry failure (bit 31) */
         struct vcpu *v =
             (struct vcpu *)(void *)((char *)regs - __builtin_offsetof(struct vcpu, regs));
         struct vm *vm = v->vm;
         v->exits_by_reason[reason]++;
-        bool locked = !(FAST_EXITS_UNLOCKED & BIT(reason));
+        bool locked = fast_kind[reason] == FAST_LOCKED;
         if (locked) {
                 spin_lock(&vm->lock);
                 sync_tpr(v);
@@ -620,6 +625,11 @@ void vcpu_run(struct vcpu *v)
                         if (now >= v->slice_end)
                                 break;
                         v->irq_dirty = false;
+                        if (v->needs_flush) {
+                                /* Another vCPU changed the EPT (vapic.c). */
+                                ept_invalidate(&vm->ept);
+                                v->needs_flush = false;
+                        }
                         console_drain();
                         vdev_poll(vm);
                         irq_inject(v);

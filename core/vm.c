@@ -1,4 +1,5 @@
 #include "core/vm.h"
+#include "core/vapic.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/mm.h"
 #include "arch/x86/smp.h"
@@ -71,6 +72,7 @@ static void vm_release(struct vm *vm)
         }
         vdev_release(vm);
         ept_destroy(&vm->ept);
+        vapic_release_vm(vm);
         if (vm->ram_hpa)
                 mm_free_pages(vm->ram_hpa, vm->cfg.ram_size / PAGE_SIZE);
         mm_free_pages(vm->msr_bitmap, 1);
@@ -235,6 +237,8 @@ static const char *build(struct vm *vm, struct guest_state *state)
         const char *err = ept_create(&vm->ept);
         if (!err)
                 err = ept_map_ram(&vm->ept, 0, vm->ram_hpa, vm->cfg.ram_size);
+        if (!err)
+                err = vapic_init_vm(vm);
         if (err)
                 return err;
 

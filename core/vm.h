@@ -94,6 +94,17 @@ struct vcpu {
          * its TPR byte mirrors the local APIC model's. */
         uint8_t *vapic;
         uint8_t vapic_tpr; /* the page's TPR as the model last saw it */
+        /* APIC virtualization (core/vapic.c).  vid: the CPU delivers this
+         * vCPU's APIC interrupts itself (virtual-interrupt delivery), with
+         * IRR, ISR and TPR in the virtual-APIC page.  vapic_live: the page
+         * holds them now and the model's are stale until vapic_sync_in.
+         * vapic_fresh: vectors accepted into the model while the page was
+         * live.  vapic_export_all: the model's other registers changed and
+         * the page must show them (APIC-register virtualization reads them
+         * there).  apic_access: "virtualize APIC accesses" is on. */
+        bool vid, vapic_live, vapic_export_all, apic_access;
+        uint32_t vapic_fresh[8];
+        uint64_t eoi_exit[4]; /* the EOI-exit bitmap as last written */
 
         /* Exits by basic reason since the VM was built; written by the
          * vCPU's own CPU only (the fast path holds no lock), read by the
@@ -147,6 +158,10 @@ struct vm {
         unsigned nvcpus;
         struct vcpu vcpus[MAX_VCPUS];
         bool stopped;
+        /* The APIC-access page (core/vapic.c), 0 without one, and whether
+         * the EPT maps the xAPIC page 0xfee00000 to it. */
+        hpa_t apic_access_page;
+        bool apic_access_mapped;
         bool restart;             /* rebuild from src once stopped (guest reset) */
         int64_t exit_code;        /* from the debug-exit port, or -1 */
         unsigned unbacked_logged; /* accesses to unbacked memory logged */

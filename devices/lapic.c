@@ -397,8 +397,13 @@ static void timer_disarm(struct lapic *a)
 static void timer_fire(struct lapic *a)
 {
         uint32_t lvt = a->lvt[LVT_TIMER];
-        if (!(lvt & LAPIC_LVT_MASKED))
-                lapic_accept(a, lvt & LAPIC_LVT_VECTOR, false);
+        if (!(lvt & LAPIC_LVT_MASKED)) {
+                uint8_t vec = lvt & LAPIC_LVT_VECTOR;
+                bool takes = a->mode != LAPIC_MODE_DISABLED && sw_enabled(a) && vec >= 16;
+                lapic_accept(a, vec, false);
+                if (takes)
+                        a->timer_irqs++;
+        }
 }
 
 static void timer_sync(struct lapic *a, uint64_t now)
@@ -713,7 +718,8 @@ static bool is_lvt(uint32_t off)
 
 /* Reads the register at xAPIC offset off (16-byte aligned).  64-bit only
  * for the x2APIC ICR. */
-static enum reg_result read_reg(struct lapic *a, uint32_t off, bool x2, uint64_t now, uint64_t *val)
+static enum reg_result read_reg(const struct lapic *a, uint32_t off, bool x2, uint64_t now,
+                                uint64_t *val)
 {
         *val = 0;
         if (off >= LAPIC_REG_ISR && off < LAPIC_REG_ESR) {
@@ -1019,4 +1025,79 @@ bool lapic_msr_write(struct lapic *a, uint32_t msr, uint64_t val, uint64_t now,
             a->mode != LAPIC_MODE_X2APIC)
                 return false;
         return write_reg(a, (msr - MSR_LAPIC_X2APIC_FIRST) << 4, val, true, now, fx) == REG_OK;
+}
+
+/* ---- the virtual-APIC page (VMX APIC virtualization, SDM 29.1, 29.4) ---- */
+
+#define VWORD(off) ((off) / 4)
+
+/* The registers a CPU with APIC-register virtualization reads from the
+ * virtual-APIC page without an exit (SDM 29.4.2), apart from ISR, TMR and
+ * IRR, which lapic_vapic_export writes: bit (offset >> 4). */
+#define VAPIC_REGS                                                                                 \
+        (BIT(LAPIC_REG_ID >> 4) | BIT(LAPIC_REG_VERSION >> 4) | BIT(LAPIC_REG_TPR >> 4) |          \
+         BIT(LAPIC_REG_EOI >> 4) | BIT(LAPIC_REG_LDR >> 4) | BIT(LAPIC_REG_DFR >> 4) |             \
+         BIT(LAPIC_REG_SVR >> 4) | BIT(LAPIC_REG_ESR >> 4) | BIT(LAPIC_REG_ICR_LO >> 4) |          \
+         BIT(LAPIC_REG_ICR_HI >> 4) | BIT(LAPIC_REG_LVT_TMR >> 4) | BIT(LAPIC_REG_LVT_THM >> 4) |  \
+         BIT(LAPIC_REG_LVT_PERF >> 4) | BIT(LAPIC_REG_LVT_LINT0 >> 4) |                            \
+         BIT(LAPIC_REG_LVT_LINT1 >> 4) | BIT(LAPIC_REG_LVT_ERR >> 4) |                             \
+         BIT(LAPIC_REG_TMR_INIT >> 4) | BIT(LAPIC_REG_TMR_DIV >> 4))
+
+void lapic_vapic_export(const struct lapic *a, uint32_t *page)
+{
+#pragma GCC unroll 8
+        for (unsigned i = 0; i < 8; i++) {
+                page[VWORD(LAPIC_REG_IRR) + 4 * i] = a->irr[i];
+                page[VWORD(LAPIC_REG_ISR) + 4 * i] = a->isr[i];
+                page[VWORD(LAPIC_REG_TMR) + 4 * i] = a->tmr[i];
+        }
+        page[VWORD(LAPIC_REG_TPR)] = a->tpr;
+}
+
+bool lapic_vapic_export_reg(const struct lapic *a, uint32_t *page, uint32_t offset)
+{
+        if (offset >= 0x400 || (offset & 0xf) || !(VAPIC_REGS & BIT(offset >> 4)))
+                return false;
+        uint64_t val = 0;
+        /* What an xAPIC-mode read returns (EOI reads 0); outside xAPIC mode
+         * the page is only used for interrupt delivery. */
+        if (a->mode == LAPIC_MODE_XAPIC)
+                read_reg(a, offset, false, 0, &val);
+        page[VWORD(offset)] = (uint32_t)val;
+        return true;
+}
+
+void lapic_vapic_export_all(const struct lapic *a, uint32_t *page)
+{
+        for (uint32_t off = 0; off < 0x400; off += 0x10)
+                lapic_vapic_export_reg(a, page, off);
+        lapic_vapic_export(a, page);
+}
+
+unsigned lapic_vapic_import(struct lapic *a, const uint32_t *page, const uint32_t fresh[8])
+{
+        unsigned delivered = 0;
+#pragma GCC unroll 8
+        for (unsigned i = 0; i < 8; i++) {
+                uint32_t pirr = page[VWORD(LAPIC_REG_IRR) + 4 * i], old = a->irr[i];
+                uint32_t gone = old & ~fresh[i] & ~pirr;
+                if (__builtin_expect(gone != 0, 0))
+                        for (; gone; gone &= gone - 1)
+                                delivered++;
+                a->irr[i] = pirr | (old & fresh[i]);
+                a->isr[i] = page[VWORD(LAPIC_REG_ISR) + 4 * i];
+        }
+        a->tpr = page[VWORD(LAPIC_REG_TPR)] & 0xff;
+        return delivered;
+}
+
+int lapic_highest_in_service(const struct lapic *a)
+{
+        return vec_highest(a->isr);
+}
+
+int lapic_timer_vector(const struct lapic *a)
+{
+        uint32_t lvt = a->lvt[LVT_TIMER];
+        return (lvt & LAPIC_LVT_MASKED) ? -1 : (int)(lvt & LAPIC_LVT_VECTOR);
 }

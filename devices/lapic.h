@@ -186,6 +186,9 @@ struct lapic {
         uint64_t tmr_next;
         uint64_t tmr_next_tsc; /* TSC at which tmr_next is reached */
         uint64_t tsc_deadline; /* IA32_TSC_DEADLINE; 0 = disarmed */
+        /* Timer interrupts raised into IRR so far: a caller compares it
+         * across a call to learn whether the timer fired. */
+        uint32_t timer_irqs;
 };
 
 /* State after power-up RESET (SDM 11.4.7.1): xAPIC mode at 0xfee00000, BSP
@@ -325,6 +328,29 @@ bool lapic_sipi_accepted(const struct lapic *a, bool wait_for_sipi);
  * CS selector vector << 8, CS base vector << 12 (the returned address),
  * IP 0 (SDM 8.4.4.1, 11.6.1). */
 uint64_t lapic_sipi_start(uint8_t vector);
+
+/* The virtual-APIC page of VMX APIC virtualization (SDM 29.1, 29.4), as an
+ * array of 1024 32-bit words, register at offset X in word X / 4.  While a
+ * CPU delivers this APIC's interrupts itself (virtual-interrupt delivery),
+ * the page's IRR, ISR and TPR are the live ones and the model's are not;
+ * the caller moves them across with these. */
+/* IRR, ISR, TMR and TPR into the page. */
+void lapic_vapic_export(const struct lapic *a, uint32_t *page);
+/* Also every other register the CPU reads from the page without an exit
+ * (ID, version, EOI, LDR, DFR, SVR, ESR, ICR, LVTs, initial count, divide
+ * configuration: SDM 29.4.2), as an xAPIC read returns it. */
+void lapic_vapic_export_all(const struct lapic *a, uint32_t *page);
+/* One of those registers; false (nothing written) for any other offset. */
+bool lapic_vapic_export_reg(const struct lapic *a, uint32_t *page, uint32_t offset);
+/* Back from the page: ISR and TPR as the CPU left them; IRR as the CPU left
+ * it plus the vectors in fresh (accepted into the model's IRR after the
+ * last export, which the CPU never saw).  Returns how many of the exported
+ * IRR vectors the CPU delivered. */
+unsigned lapic_vapic_import(struct lapic *a, const uint32_t *page, const uint32_t fresh[8]);
+/* The timer's vector, or -1 when its LVT is masked. */
+int lapic_timer_vector(const struct lapic *a);
+/* The highest vector in ISR, or -1. */
+int lapic_highest_in_service(const struct lapic *a);
 
 /* Conversions between the timer's counting ticks (bus ticks / divide) and
  * TSC ticks, rounding down, saturating at UINT64_MAX, exact for any 64-bit

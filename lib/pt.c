@@ -109,6 +109,24 @@ enum pt_status pt_map(struct pt *pt, uint64_t va, uint64_t pa, uint64_t size, ui
         return PT_OK;
 }
 
+bool pt_unmap_page(struct pt *pt, uint64_t va)
+{
+        if (va >= PT_VA_LIMIT || !IS_ALIGNED(va, PAGE_SIZE))
+                return false;
+        uint64_t *table = table_at(pt, pt->root);
+        for (unsigned l = PT_LEVELS - 1; l > 0; l--) {
+                uint64_t e = table[index_at(va, l)];
+                if (!present(pt, e) || (e & PT_LARGE_BIT))
+                        return false;
+                table = table_at(pt, e & PT_ADDR_MASK);
+        }
+        uint64_t *leaf = &table[index_at(va, 0)];
+        if (!present(pt, *leaf))
+                return false;
+        *leaf = 0;
+        return true;
+}
+
 bool pt_lookup(const struct pt *pt, uint64_t va, uint64_t *pa, uint64_t *flags, unsigned *level)
 {
         if (va >= PT_VA_LIMIT)

@@ -60,6 +60,12 @@ enum pt_status pt_init(struct pt *pt, const struct pt_format *fmt, const struct 
  * before the failure stay (callers treat failure as fatal for that table). */
 enum pt_status pt_map(struct pt *pt, uint64_t va, uint64_t pa, uint64_t size, uint64_t leaf_flags);
 
+/* Removes the 4 KiB mapping of the page at va (page-aligned).  Returns
+ * false, changing nothing, when va is not mapped by a 4 KiB leaf (unmapped,
+ * or inside a large page, which this does not split).  The tables stay;
+ * the caller invalidates cached translations. */
+bool pt_unmap_page(struct pt *pt, uint64_t va);
+
 /* Finds the leaf for va.  Returns false if unmapped; otherwise fills *pa
  * (the translated address, page offset included), *flags (the leaf entry
  * without its address bits) and *level (0 = 4 KiB page). */

@@ -71,6 +71,103 @@ static int drain(void)
         return n;
 }
 
+/* ---- the virtual-APIC page ---- */
+
+static uint32_t vpage[1024];
+
+#define VW(off) vpage[(off) / 4]
+
+START_TEST(vapic_export_all_matches_mmio_reads)
+{
+        sw_enable();
+        wr(LAPIC_REG_TPR, 0x20);
+        wr(LAPIC_REG_LDR, 0x01000000);
+        wr(LAPIC_REG_LVT_LINT0, 0x700);
+        wr(LAPIC_REG_TMR_DIV, 0xb);
+        wr(LAPIC_REG_ICR_HI, 0x02000000);
+        lapic_accept(&a, 0x41, true);
+        lapic_accept(&a, 0x90, false);
+        lapic_start_service(&a, 0x90);
+        memset(vpage, 0xa5, sizeof(vpage));
+        lapic_vapic_export_all(&a, vpage);
+        static const uint32_t offs[] = {
+                LAPIC_REG_ID,        LAPIC_REG_VERSION,   LAPIC_REG_TPR,     LAPIC_REG_LDR,
+                LAPIC_REG_DFR,       LAPIC_REG_SVR,       LAPIC_REG_ESR,     LAPIC_REG_ICR_LO,
+                LAPIC_REG_ICR_HI,    LAPIC_REG_LVT_TMR,   LAPIC_REG_LVT_THM, LAPIC_REG_LVT_PERF,
+                LAPIC_REG_LVT_LINT0, LAPIC_REG_LVT_LINT1, LAPIC_REG_LVT_ERR, LAPIC_REG_TMR_INIT,
+                LAPIC_REG_TMR_DIV,
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(offs); i++)
+                ck_assert_msg(VW(offs[i]) == rd(offs[i]), "offset 0x%x: page 0x%x, read 0x%x",
+                              offs[i], VW(offs[i]), rd(offs[i]));
+        for (unsigned i = 0; i < 8; i++) {
+                ck_assert_uint_eq(VW(LAPIC_REG_IRR + 16 * i), rd(LAPIC_REG_IRR + 16 * i));
+                ck_assert_uint_eq(VW(LAPIC_REG_ISR + 16 * i), rd(LAPIC_REG_ISR + 16 * i));
+                ck_assert_uint_eq(VW(LAPIC_REG_TMR + 16 * i), rd(LAPIC_REG_TMR + 16 * i));
+        }
+        ck_assert_uint_eq(VW(LAPIC_REG_EOI), 0);
+        ck_assert_uint_eq(VW(LAPIC_REG_IRR + 0x20), 1u << 1);  /* 0x41 */
+        ck_assert_uint_eq(VW(LAPIC_REG_TMR + 0x20), 1u << 1);  /* level */
+        ck_assert_uint_eq(VW(LAPIC_REG_ISR + 0x40), 1u << 16); /* 0x90 */
+        /* Offsets the CPU never reads from the page are left alone. */
+        ck_assert_uint_eq(VW(LAPIC_REG_PPR), 0xa5a5a5a5u);
+        ck_assert_uint_eq(VW(LAPIC_REG_TMR_CUR), 0xa5a5a5a5u);
+        ck_assert(!lapic_vapic_export_reg(&a, vpage, LAPIC_REG_PPR));
+        ck_assert(!lapic_vapic_export_reg(&a, vpage, LAPIC_REG_TMR_CUR));
+        ck_assert(lapic_vapic_export_reg(&a, vpage, LAPIC_REG_SVR));
+}
+END_TEST
+
+START_TEST(vapic_import_takes_the_cpus_delivery_and_eoi)
+{
+        sw_enable();
+        lapic_accept(&a, 0x31, false);
+        lapic_accept(&a, 0x52, false);
+        lapic_accept(&a, 0x80, false);
+        lapic_start_service(&a, 0x80);
+        lapic_vapic_export(&a, vpage);
+        /* The CPU delivers 0x52 (IRR -> ISR), the guest's EOI retires 0x80,
+         * its MOV to CR8 raises the TPR. */
+        VW(LAPIC_REG_IRR + 0x20) &= ~(1u << (0x52 & 31));
+        VW(LAPIC_REG_ISR + 0x20) |= 1u << (0x52 & 31);
+        VW(LAPIC_REG_ISR + 0x40) &= ~1u;
+        VW(LAPIC_REG_TPR) = 0x40;
+        /* Meanwhile another vCPU's IPI reached the model. */
+        uint32_t fresh[8] = { 0 };
+        lapic_accept(&a, 0x61, false);
+        fresh[0x61 >> 5] |= 1u << (0x61 & 31);
+        ck_assert_uint_eq(lapic_vapic_import(&a, vpage, fresh), 1);
+        ck_assert(irr_test(0x31));
+        ck_assert(!irr_test(0x52));
+        ck_assert(irr_test(0x61));
+        ck_assert_int_eq(lapic_highest_in_service(&a), 0x52);
+        ck_assert_uint_eq(lapic_get_tpr(&a), 0x40);
+        /* PPR follows the imported TPR and ISR: class 5 in service. */
+        ck_assert_uint_eq(lapic_ppr(&a), 0x50);
+        ck_assert_int_eq(lapic_highest_pending(&a), 0x61);
+}
+END_TEST
+
+START_TEST(vapic_import_keeps_a_fresh_vector_the_cpu_already_delivered)
+{
+        /* 0x33 was exported, delivered by the CPU, and arrived again from
+         * another vCPU before the import: it is pending once more, as the
+         * hardware's IRR would have it after the first one went to ISR. */
+        sw_enable();
+        lapic_accept(&a, 0x33, false);
+        lapic_vapic_export(&a, vpage);
+        VW(LAPIC_REG_IRR + 0x10) &= ~(1u << (0x33 & 31));
+        VW(LAPIC_REG_ISR + 0x10) |= 1u << (0x33 & 31);
+        uint32_t fresh[8] = { 0 };
+        lapic_accept(&a, 0x33, false);
+        fresh[1] |= 1u << (0x33 & 31);
+        ck_assert_uint_eq(lapic_vapic_import(&a, vpage, fresh), 0);
+        ck_assert(irr_test(0x33));
+        ck_assert_int_eq(lapic_highest_in_service(&a), 0x33);
+        ck_assert_int_eq(lapic_highest_in_service(&(struct lapic){ 0 }), -1);
+}
+END_TEST
+
 /* ---- reset state ---- */
 
 START_TEST(reset_state)
@@ -1908,6 +2005,13 @@ int main(void)
         tcase_add_test(tc, apic_base_relocation_and_phys_bits);
         tcase_add_test(tc, disable_resets_state);
         tcase_add_test(tc, xapic_to_x2apic_keeps_state);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("virtual-APIC page");
+        tcase_add_checked_fixture(tc, setup, NULL);
+        tcase_add_test(tc, vapic_export_all_matches_mmio_reads);
+        tcase_add_test(tc, vapic_import_takes_the_cpus_delivery_and_eoi);
+        tcase_add_test(tc, vapic_import_keeps_a_fresh_vector_the_cpu_already_delivered);
         suite_add_tcase(s, tc);
 
         return unit_run_suite(s);

@@ -223,6 +223,37 @@ START_TEST(map_4k)
 }
 END_TEST
 
+START_TEST(unmap_page)
+{
+        init_pt(_i);
+        ck_assert_int_eq(map(0x1000, 0x200000, 3 * PAGE_SIZE), PT_OK);
+        ck_assert(pt_unmap_page(&pt, 0x2000));
+        EXPECT_MAP(0x1000, 0x200000, 0);
+        EXPECT_UNMAPPED(0x2000);
+        EXPECT_UNMAPPED(0x2fff);
+        EXPECT_MAP(0x3000, 0x202000, 0);
+        /* Twice, unmapped, misaligned, beyond 48 bits: refused. */
+        ck_assert(!pt_unmap_page(&pt, 0x2000));
+        ck_assert(!pt_unmap_page(&pt, 0x5000));
+        ck_assert(!pt_unmap_page(&pt, 0x1001));
+        ck_assert(!pt_unmap_page(&pt, 1ULL << 48));
+        /* The page can be mapped again, elsewhere. */
+        ck_assert_int_eq(map(0x2000, 0x400000, PAGE_SIZE), PT_OK);
+        EXPECT_MAP(0x2000, 0x400000, 0);
+}
+END_TEST
+
+START_TEST(unmap_refuses_large_page)
+{
+        init_pt(_i);
+        ck_assert_int_eq(map(0x200000, 0x400000, 0x200000), PT_OK);
+        ck_assert(!pt_unmap_page(&pt, 0x200000));
+        ck_assert(!pt_unmap_page(&pt, 0x201000));
+        EXPECT_MAP(0x200000, 0x400000, 1);
+        EXPECT_MAP(0x201000, 0x401000, 1);
+}
+END_TEST
+
 START_TEST(map_2m)
 {
         init_pt(_i);
@@ -769,6 +800,8 @@ static Suite *pt_suite(void)
         tcase_add_loop_test(basic, init_nomem, 0, 2);
         tcase_add_loop_test(basic, map_4k, 0, 2);
         tcase_add_loop_test(basic, map_2m, 0, 2);
+        tcase_add_loop_test(basic, unmap_page, 0, 2);
+        tcase_add_loop_test(basic, unmap_refuses_large_page, 0, 2);
         tcase_add_loop_test(basic, map_1g, 0, 2);
         tcase_add_loop_test(basic, map_identity_4g_uses_1g_pages, 0, 2);
         tcase_add_loop_test(basic, pa_alignment_limits_page_size, 0, 2);
