@@ -287,7 +287,7 @@ void irq_inject(struct vcpu *v)
         }
         if (v->vid) {
                 /* A guest that halted with an interrupt pending wakes up. */
-                if (lapic_highest_pending(&v->lapic) >= 0 && vmcs_read32(GUEST_ACTIVITY_STATE) != 0)
+                if (vmcs_read32(GUEST_ACTIVITY_STATE) != 0 && lapic_highest_pending(&v->lapic) >= 0)
                         vmcs_write32(GUEST_ACTIVITY_STATE, 0);
                 vapic_sync_out(v);
         } else if (v->vapic) {

@@ -62,6 +62,7 @@ void vapic_setup_vcpu(struct vcpu *v)
         vmcs_write64(EOI_EXIT_BITMAP2, 0);
         vmcs_write64(EOI_EXIT_BITMAP3, 0);
         vtv_memset(v->eoi_exit, 0, sizeof(v->eoi_exit));
+        v->eoi_exit_any = false;
         v->vid = true;
         v->vapic_live = false;
         v->vapic_export_all = true;
@@ -101,6 +102,12 @@ void vapic_sync_out(struct vcpu *v)
         vmcs_write16(GUEST_INTR_STATUS,
                      (uint16_t)(((svi > 0 ? svi : 0) << 8) | (rvi > 0 ? rvi : 0)));
         /* Level-triggered vectors (TMR) exit on EOI, for the I/O APIC. */
+        uint32_t any = 0;
+        for (unsigned i = 0; i < 8; i++)
+                any |= a->tmr[i];
+        if (!any && !v->eoi_exit_any)
+                goto done;
+        v->eoi_exit_any = any != 0;
         for (unsigned i = 0; i < 4; i++) {
                 uint64_t bits = a->tmr[2 * i] | ((uint64_t)a->tmr[2 * i + 1] << 32);
                 if (bits != v->eoi_exit[i]) {
@@ -109,6 +116,7 @@ void vapic_sync_out(struct vcpu *v)
                                            __builtin_return_address(0));
                 }
         }
+done:
         v->vapic_live = true;
 }
 
@@ -163,13 +171,43 @@ void vapic_apic_base_changed(struct vcpu *v)
         }
 }
 
+/* An IPI that cannot reach the sender itself touches nothing of the
+ * sender's APIC that the live page holds (IRR, ISR, TPR): sent without a
+ * sync, so the sender goes back on the fast path.  Only the timer, which
+ * the model brings up to date on any access, may raise an interrupt here:
+ * it is posted (vapic_post).  False: not such an IPI. */
+static bool send_ipi_live(struct vcpu *v, uint32_t *page)
+{
+        struct lapic *a = &v->lapic;
+        uint32_t lo = page[LAPIC_REG_ICR_LO / 4], hi = page[LAPIC_REG_ICR_HI / 4];
+        unsigned shorthand = (lo >> 18) & 3;
+        bool logical = lo & BIT(11);
+        if (!v->vapic_live || !lapic_mmio_enabled(a) || shorthand == LAPIC_SH_SELF ||
+            shorthand == LAPIC_SH_ALL ||
+            (shorthand == LAPIC_SH_NONE && lapic_matches_dest(a, hi >> 24, logical)))
+                return false;
+        uint64_t now = vcpu_tsc(v);
+        uint32_t fired = a->timer_irqs;
+        struct lapic_effects fx;
+        lapic_mmio_write(a, LAPIC_REG_ICR_HI, hi, now, NULL);
+        lapic_mmio_write(a, LAPIC_REG_ICR_LO, lo, now, &fx);
+        if (a->timer_irqs != fired)
+                vapic_post(v, (uint8_t)lapic_timer_vector(a));
+        lapic_vapic_export_reg(a, page, LAPIC_REG_ICR_LO);
+        lapic_vapic_export_reg(a, page, LAPIC_REG_ESR);
+        irq_lapic_effects(v, &fx);
+        return true;
+}
+
 void vapic_apic_write(struct vcpu *v, uint32_t offset)
 {
         uint32_t *page = vapic_page(v);
+        offset &= 0xff0;
+        if (offset == LAPIC_REG_ICR_LO && send_ipi_live(v, page))
+                return;
         struct lapic *a = vcpu_lapic(v);
         uint64_t now = vcpu_tsc(v);
         struct lapic_effects fx;
-        offset &= 0xff0;
         /* The CPU stores ICR_HI writes in the page without an exit (SDM
          * 29.4.3.2): the destination of an ICR_LO write is there. */
         if (offset == LAPIC_REG_ICR_LO)
@@ -180,7 +218,6 @@ void vapic_apic_write(struct vcpu *v, uint32_t offset)
         if (offset == LAPIC_REG_SVR || !lapic_vapic_export_reg(a, page, offset))
                 v->vapic_export_all = true;
         lapic_vapic_export_reg(a, page, LAPIC_REG_ESR);
-        lapic_vapic_export_reg(a, page, LAPIC_REG_ICR_HI);
         irq_lapic_effects(v, &fx);
 }
 

@@ -554,6 +554,7 @@ static const uint8_t fast_kind[64] = {
         [EXIT_RDMSR] = FAST_LOCKED,         [EXIT_WRMSR] = FAST_LOCKED,
         [EXIT_EPT_VIOLATION] = FAST_LOCKED, [EXIT_CR_ACCESS] = FAST_LOCKED,
         [EXIT_WBINVD] = FAST_LOCKED,        [EXIT_INVD] = FAST_LOCKED,
+        [EXIT_APIC_WRITE] = FAST_LOCKED,
 };
 
 /* The exit fast path, called by vmx_exit_entry with the guest's registers

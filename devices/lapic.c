@@ -149,9 +149,11 @@ static bool vec_test(const uint32_t *r, uint8_t v)
 
 static int vec_highest(const uint32_t *r)
 {
-        for (int i = 7; i >= 0; i--)
-                if (r[i])
-                        return i * 32 + 31 - __builtin_clz(r[i]);
+        for (int i = 3; i >= 0; i--) {
+                uint64_t w = ((uint64_t)r[2 * i + 1] << 32) | r[2 * i];
+                if (w)
+                        return i * 64 + 63 - __builtin_clzll(w);
+        }
         return -1;
 }
 
