@@ -43,19 +43,26 @@ void vapic_release_vm(struct vm *vm)
         vm->apic_access_mapped = false;
 }
 
+/* This vCPU's "virtualize APIC accesses" follows the VM's mapping. */
+static void update_apic_access(struct vcpu *v)
+{
+        uint32_t proc2 = vmcs_read32(SECONDARY_VM_EXEC_CONTROL) & ~PROC2_VIRT_APIC_ACCESS;
+        v->apic_access = v->vm->apic_access_mapped;
+        if (v->apic_access) {
+                proc2 |= PROC2_VIRT_APIC_ACCESS;
+                vmcs_write64(APIC_ACCESS_ADDR, v->vm->apic_access_page);
+        }
+        vmcs_write32(SECONDARY_VM_EXEC_CONTROL, proc2);
+}
+
 void vapic_setup_vcpu(struct vcpu *v)
 {
         struct vm *vm = v->vm;
         if (!v->vapic || !vm->apic_access_page)
                 return;
-        uint32_t proc2 = vmcs_read32(SECONDARY_VM_EXEC_CONTROL);
-        proc2 |= PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY;
-        if (vm->apic_access_mapped) {
-                proc2 |= PROC2_VIRT_APIC_ACCESS;
-                vmcs_write64(APIC_ACCESS_ADDR, vm->apic_access_page);
-                v->apic_access = true;
-        }
-        vmcs_write32(SECONDARY_VM_EXEC_CONTROL, proc2);
+        vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmcs_read32(SECONDARY_VM_EXEC_CONTROL) |
+                                                    PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY);
+        update_apic_access(v);
         vmcs_write16(GUEST_INTR_STATUS, 0);
         vmcs_write64(EOI_EXIT_BITMAP0, 0);
         vmcs_write64(EOI_EXIT_BITMAP1, 0);
@@ -87,6 +94,8 @@ void vapic_sync_out(struct vcpu *v)
 {
         struct lapic *a = &v->lapic;
         uint32_t *page = vapic_page(v);
+        if (v->apic_access != v->vm->apic_access_mapped)
+                update_apic_access(v);
         if (v->vapic_export_all) {
                 lapic_vapic_export_all(a, page);
                 v->vapic_export_all = false;
@@ -134,41 +143,50 @@ void vapic_reset(struct vcpu *t)
         t->vapic_export_all = true;
 }
 
+static bool xapic_default(const struct vcpu *v)
+{
+        const struct lapic *a = &v->lapic;
+        return lapic_mmio_enabled(a) && lapic_base_address(a) == LAPIC_DEFAULT_BASE;
+}
+
 void vapic_apic_base_changed(struct vcpu *v)
 {
         struct vm *vm = v->vm;
         v->vapic_export_all = true;
-        const struct lapic *a = &v->lapic;
-        bool xapic_default = lapic_mmio_enabled(a) && lapic_base_address(a) == LAPIC_DEFAULT_BASE;
-        if (xapic_default)
+        if (!vm->apic_access_page)
                 return;
-        if (vm->apic_access_mapped) {
-                /* The xAPIC page at 0xfee00000 is this vCPU's no more: from
-                 * now on it is decoded per vCPU on EPT violations
-                 * (irq_mmio_region), where the APIC's mode and address are
+        bool all = true;
+        for (unsigned i = 0; i < vm->nvcpus; i++)
+                all &= xapic_default(&vm->vcpus[i]);
+        if (all == vm->apic_access_mapped)
+                return;
+        if (all) {
+                /* Every vCPU is back in xAPIC mode at 0xfee00000. */
+                if (ept_map_ram(&vm->ept, LAPIC_DEFAULT_BASE, vm->apic_access_page, PAGE_SIZE))
+                        return; /* no memory for a table: accesses keep exiting */
+        } else {
+                /* The page at 0xfee00000 is not every vCPU's APIC: from now
+                 * on it is decoded per vCPU on EPT violations
+                 * (irq_mmio_region), where each APIC's mode and address are
                  * known. */
                 if (!pt_unmap_page(&vm->ept.pt, LAPIC_DEFAULT_BASE))
                         panic("vm %s: the APIC-access page was not mapped", vm->cfg.name);
-                vm->apic_access_mapped = false;
-                ept_invalidate(&vm->ept);
-                for (unsigned i = 0; i < vm->nvcpus; i++) {
-                        struct vcpu *o = &vm->vcpus[i];
-                        if (o == v)
-                                continue;
-                        o->needs_flush = true;
-                        __atomic_store_n(&o->irq_dirty, true, __ATOMIC_RELAXED);
-                        if (o->cpu != v->cpu)
-                                smp_kick(o->cpu);
-                }
-                log_line(
-                    "vm %s: vCPU %u left xAPIC mode at 0x%llx: xAPIC accesses exit from now on",
-                    vm->cfg.name, v->index, (unsigned long long)LAPIC_DEFAULT_BASE);
         }
-        if (v->apic_access) {
-                vmcs_write32(SECONDARY_VM_EXEC_CONTROL,
-                             vmcs_read32(SECONDARY_VM_EXEC_CONTROL) & ~PROC2_VIRT_APIC_ACCESS);
-                v->apic_access = false;
+        vm->apic_access_mapped = all;
+        ept_invalidate(&vm->ept);
+        /* Each vCPU's CPU flushes its cached translations and switches its
+         * own "virtualize APIC accesses" control (vapic_sync_out). */
+        for (unsigned i = 0; i < vm->nvcpus; i++) {
+                struct vcpu *o = &vm->vcpus[i];
+                if (o == v)
+                        continue;
+                o->needs_flush = true;
+                __atomic_store_n(&o->irq_dirty, true, __ATOMIC_RELAXED);
+                if (o->cpu != v->cpu)
+                        smp_kick(o->cpu);
         }
+        log_line("vm %s: xAPIC page accesses %s (vCPU %u's IA32_APIC_BASE)", vm->cfg.name,
+                 all ? "virtualized again" : "exit from now on", v->index);
 }
 
 /* An IPI that cannot reach the sender itself touches nothing of the

@@ -566,33 +566,46 @@ static const uint8_t fast_kind[64] = {
  * timer value" exit control, so the timer counts on across these exits.
  * Another CPU that sets irq_dirty, stops the VM or wants the CPU also
  * kicks it (an IPI: an external-interrupt exit, which is slow-path work). */
+/* After a fast-path handler: re-enter now, or let vcpu_run's slow path
+ * run first.  A handler that stops the VM, halts or yields returns
+ * EXIT_YIELD or sets irq_dirty (vm_stop does, for every vCPU). */
+static inline int fast_done(struct vcpu *v, enum exit_action a)
+{
+        if (a == EXIT_CONTINUE && !__atomic_load_n(&v->irq_dirty, __ATOMIC_RELAXED) &&
+            rdtsc() < v->event_tsc)
+                return RUN_RESUME;
+        v->fast_action = (uint8_t)a;
+        return RUN_EXIT_DONE;
+}
+
+/* The fast path's handlers that need vm->lock. */
+static inline __attribute__((always_inline)) int fast_exit_locked(struct vcpu *v, uint32_t reason)
+{
+        struct vm *vm = v->vm;
+        spin_lock(&vm->lock);
+        sync_tpr(v);
+        /* Instruction exits never interrupt an event's delivery (SDM 27.2.4). */
+        if (reason == EXIT_EPT_VIOLATION)
+                reinject_vectoring_event(v);
+        int r = fast_done(v, exit_handlers[reason](v));
+        spin_unlock(&vm->lock);
+        return r;
+}
+
 static int fast_exit(struct guest_regs *regs)
 {
         uint32_t reason = vmcs_read32(VM_EXIT_REASON);
-        if (reason >= 64 || fast_kind[reason] == FAST_NO)
+        if (reason >= 64)
                 return RUN_EXIT; /* also an entry failure (bit 31) */
+        unsigned kind = fast_kind[reason];
+        if (kind == FAST_NO)
+                return RUN_EXIT;
         struct vcpu *v =
             (struct vcpu *)(void *)((char *)regs - __builtin_offsetof(struct vcpu, regs));
-        struct vm *vm = v->vm;
         v->exits_by_reason[reason]++;
-        bool locked = fast_kind[reason] == FAST_LOCKED;
-        if (locked) {
-                spin_lock(&vm->lock);
-                sync_tpr(v);
-                /* Instruction exits never interrupt an event's delivery
-                 * (SDM 27.2.4). */
-                if (reason == EXIT_EPT_VIOLATION)
-                        reinject_vectoring_event(v);
-        }
-        enum exit_action a = exit_handlers[reason](v);
-        v->fast_action = (uint8_t)a;
-        /* A handler that stops the VM, halts or yields returns EXIT_YIELD
-         * or sets irq_dirty (vm_stop does, for every vCPU). */
-        bool resume = a == EXIT_CONTINUE && !__atomic_load_n(&v->irq_dirty, __ATOMIC_RELAXED) &&
-                      rdtsc() < v->event_tsc;
-        if (locked)
-                spin_unlock(&vm->lock);
-        return resume ? RUN_RESUME : RUN_EXIT_DONE;
+        if (kind == FAST_LOCKED)
+                return fast_exit_locked(v, reason);
+        return fast_done(v, exit_handlers[reason](v));
 }
 
 /* Without the saved preemption timer every entry re-arms it: no fast path. */

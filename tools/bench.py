@@ -40,6 +40,8 @@ NAMES = {
     "out_uart": "OUT to the UART (scratch register)",
     "rdmsr_pat": "RDMSR IA32_PAT",
     "vmcall": "VMCALL (version hypercall)",
+    "tpr_read": "xAPIC TPR read (MOV from 0xfee00080)",
+    "eoi": "xAPIC EOI write, nothing in service",
     "tsc_deadline": "TSC-deadline timer armed to fire at once, to its handler's EOI",
 }
 # Measured under vtvisor only (bare Bochs has no VMX: VMCALL is #UD there).

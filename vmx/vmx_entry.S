@@ -110,7 +110,9 @@ vmx_exit_entry:
         movq %rax, R(7)(%rdi)
         /* The fast path (RSP = HOST_RSP, aligned; %rdi = regs).  CR2 is
          * still the guest's: the fast path never changes it (injecting a
-         * #PF, which sets regs->cr2, always takes the slow path). */
+         * #PF, which sets regs->cr2, always takes the slow path).  RBP
+         * holds the guest's value: zero, so a backtrace stops here. */
+        xorl %ebp, %ebp
         call *8(%rsp)
         movq (%rsp), %rdi
         cmpl $1, %eax

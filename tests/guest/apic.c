@@ -213,6 +213,9 @@ static void x2apic(void)
 static void tpr_blocks(void)
 {
         apic_wr(REG_TPR, 0x70);
+        /* PPR is never read from the virtual-APIC page: an APIC-access
+         * exit where the CPU virtualizes the others (core/vapic.h). */
+        expect_eq32("ppr-follows-tpr", apic_rd(0xa0), 0x70);
         __asm__ volatile("sti");
         apic_wr(0x300, (1u << 18) | VEC_TPR); /* ICR: self, fixed */
         for (int i = 0; i < 1000; i++)
@@ -246,6 +249,19 @@ static void disable_enable(void)
                            try_wrmsr(MSR_APIC_BASE, base | (1ull << phys)), VEC_GP);
                 expect_eq64("apic-base-unchanged", rdmsr64(MSR_APIC_BASE), base);
         }
+}
+
+/* An LVT keeps only its writable bits (SDM Figure 11-8: LINT0's vector,
+ * delivery mode, polarity, trigger mode and mask); delivery status and
+ * remote IRR read 0.  With APIC-register virtualization the write exits
+ * after the CPU stored it in the virtual-APIC page and the read does not:
+ * vtvisor must have put the model's value back there. */
+static void lvt_bits(void)
+{
+        apic_wr(0x350, 0xffffffff);
+        expect_eq32("lvt-lint0-writable-bits", apic_rd(0x350), 0x0001a7ff);
+        apic_wr(0x350, 0x10000);
+        expect_eq32("lvt-lint0-masked-again", apic_rd(0x350), 0x10000);
 }
 
 /* A reserved xAPIC register (0x3f0, say) reads 0, ignores writes and sets
@@ -308,6 +324,7 @@ void guest_main(void)
         tpr_blocks();
         disable_enable();
         reserved_register();
+        lvt_bits();
         crystal_clock();
         oneshot();
         periodic();

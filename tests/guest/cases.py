@@ -34,6 +34,8 @@ from pathlib import Path
 HASWELL = "corei7_haswell_4770"
 SKYLAKE = "corei7_skylake_x"
 SANDY = "corei7_sandy_bridge_2600k"
+# TPR shadow, but no APIC-register virtualization or virtual-interrupt delivery.
+IVY = "corei7_ivy_bridge_3770k"
 
 # Where tools/get-guest-linux.sh keeps the Debian kernel and initramfs.
 GUEST_CACHE = os.environ.get("VTVISOR_CACHE", "/var/cache/vtvisor")
@@ -540,7 +542,30 @@ CASES = [
                                      "apic-svr-reset-after-reenable",
                                      "apic-base-above-maxphyaddr-gp", "apic-reserved-reads-zero",
                                      "apic-reserved-write-ignored", "apic-esr-illegal-register",
-                                     "apic-timer-at-crystal-rate"),
+                                     "apic-timer-at-crystal-rate", "ppr-follows-tpr",
+                                     "lvt-lint0-writable-bits", "lvt-lint0-masked-again")
+        # APIC virtualization (core/vapic.h) on this CPU model; the xAPIC
+        # page stops being virtualized while the APIC is disabled and is
+        # again once it is back at 0xfee00000.
+        + [r"VMX APIC virtualization: TPR shadow yes, APIC accesses yes, x2APIC mode yes, "
+           r"register virtualization yes, virtual-interrupt delivery yes",
+           r"vm apic: xAPIC page accesses exit from now on",
+           r"vm apic: xAPIC page accesses virtualized again"],
+        stopped={"apic": CLEAN},
+        timeout=60,
+    ),
+    # The same on a CPU without APIC-register virtualization and
+    # virtual-interrupt delivery: the TPR shadow, injection and MMIO exits.
+    dict(
+        name="apic-tpr-shadow-only",
+        modules=["apic.elf name=apic ram=8M"],
+        cpu=IVY,
+        expect=[ok("apic")] + passes("apic", "tpr-holds-back", "tpr-lowered-delivers",
+                                     "oneshot-fires-wakes-hlt", "deadline-delivered-after-sti",
+                                     "uart-thre-irq-routed", "x2apic-self-ipi", "ppr-follows-tpr",
+                                     "lvt-lint0-writable-bits")
+        + [r"register virtualization no, virtual-interrupt delivery no"],
+        reject=[r"FAIL", r"xAPIC page accesses"],
         stopped={"apic": CLEAN},
         timeout=60,
     ),
