@@ -259,8 +259,8 @@ static bool string_element(struct vcpu *v, uint64_t gva, uint8_t *buf, unsigned 
 /* INS/OUTS (SDM Vol. 2B).  The exit gives the first element's linear
  * address (segment applied); the address size comes from the
  * instruction-information field (IA32_VMX_BASIC[54]), else from CS. */
-static enum exit_action handle_string_io(struct vcpu *v, uint64_t q, unsigned size, bool in,
-                                         uint16_t port)
+static __attribute__((noinline)) enum exit_action
+handle_string_io(struct vcpu *v, uint64_t q, unsigned size, bool in, uint16_t port)
 {
         bool rep = (q >> 5) & 1;
         unsigned asize;

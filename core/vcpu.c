@@ -531,9 +531,12 @@ static void start_from_sipi(struct vcpu *v)
 }
 
 /* The guest may have moved its TPR through CR8 without an exit: the model
- * takes it from the virtual-APIC page. */
+ * takes it from the virtual-APIC page.  (With virtual-interrupt delivery
+ * vapic_sync_in does, whenever vtvisor looks at the model.) */
 static inline void sync_tpr(struct vcpu *v)
 {
+        if (v->vid)
+                return;
         if (v->vapic && v->vapic[VAPIC_TPR] != v->vapic_tpr) {
                 v->vapic_tpr = v->vapic[VAPIC_TPR];
                 lapic_set_tpr(&v->lapic, v->vapic_tpr);
