@@ -21,6 +21,7 @@ import argparse
 import datetime
 import os
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -280,6 +281,41 @@ def check(cpu):
     return 1 if failed else 0
 
 
+# ---- History: one line per --record, so a change's effect stays visible ----
+
+HISTORY_HEAD = "## History"
+HISTORY_KEEP = 12
+HISTORY_COLS = ["cpuid", "out_uart", "rdmsr_pat", "vmcall", "tsc_deadline"]
+
+
+def history(paths, linux_ratio):
+    """The history table: the lines already in docs/benchmarks.md plus this run's."""
+    old = []
+    if DOC.exists():
+        text = DOC.read_text()
+        at = text.find(HISTORY_HEAD)
+        if at >= 0:
+            old = [line for line in text[at:].splitlines()[1:]
+                   if line.startswith("| 20")]
+    try:
+        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "?"
+    ratio = f"{linux_ratio:.3f}" if linux_ratio is not None else "-"
+    new = (f"| {datetime.date.today().isoformat()} | {commit} | "
+           + " | ".join(str(paths.get(name, "-")) for name in HISTORY_COLS)
+           + f" | {ratio} |")
+    lines = (old + [new])[-HISTORY_KEEP:]
+    return ["", HISTORY_HEAD, "",
+            "vtvisor path lengths (instructions) and the Debian 1-CPU ratio from each "
+            f"recorded run, oldest first (the last {HISTORY_KEEP} are kept; the commit is "
+            "the tree measured):", "",
+            "| date | commit | CPUID | OUT (UART) | RDMSR PAT | VMCALL | TSC deadline "
+            "| Debian vtvisor/bare |",
+            "|---|---|---:|---:|---:|---:|---:|---:|"] + lines
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true",
@@ -302,12 +338,15 @@ def main():
     hv = measure(args.cpu, bare=False)
     bare = measure(args.cpu, bare=True)
     rows = []
+    paths = {}
+    linux_ratio = None
     for name, label in NAMES.items():
         # Subtract the empty rdtsc;rdtsc pair from each side, then bare from vtvisor.
         hv_n = hv[name][0] - hv["empty"][0]
         # The instruction's own count on bare Bochs: 1 for VMCALL (never run bare).
         bare_n = bare[name][0] - bare["empty"][0] if name in bare else 1
         rows.append((label, hv_n, bare_n, hv_n - bare_n, hv[name][1], hv[name][2]))
+        paths[name] = hv_n - bare_n
 
     today = datetime.date.today().isoformat()
     table = [f"Path lengths on Bochs {args.cpu}, {today} (instructions; median of 201)", "",
@@ -338,6 +377,8 @@ def main():
             hv_i, hv_s, vm_start = boot_linux(args.cpu, bare=False, cpus=cpus)
             bare_i, bare_s, _ = boot_linux(args.cpu, bare=True, cpus=cpus)
             what = "one CPU" if cpus == 1 else f"{cpus} CPUs ({cpus} vCPUs under vtvisor)"
+            if cpus == 1:
+                linux_ratio = hv_i / bare_i
             table += ["", f"Debian {LINUX_CMDLINE!r} kernel entry to /init, same kernel, "
                       f"initrd and command line, 256 MiB, {what}:", "",
                       "| run | instructions (Bochs TSC) | wall seconds |", "|---|---:|---:|",
@@ -371,7 +412,8 @@ def main():
             "115,200 baud on every console byte; under vtvisor the guest's UART takes\n"
             "bytes at once while the VM's share of the console ring has room\n"
             "(core/console.c), so its boot log costs fewer instructions, and the\n"
-            "ratio can be below 1.\n\n" + "\n".join(table) + "\n")
+            "ratio can be below 1.\n\n" + "\n".join(table + history(paths, linux_ratio))
+            + "\n")
         print(f"written to {DOC.relative_to(REPO)}")
 
 
