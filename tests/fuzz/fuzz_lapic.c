@@ -8,7 +8,8 @@
  *
  *   u8   operation (bits 3:0, see ops below); bit 4 picks APIC 1 instead
  *        of APIC 0; bit 5 makes an MMIO offset or MSR number raw rather
- *        than a register
+ *        than a register; bit 6 adds a virtual-APIC page round trip
+ *        afterwards (vapic_round_trip)
  *   u8   argument (vector, TPR, register index)
  *   u16  offset / MSR selector
  *   u64  value
@@ -75,6 +76,85 @@ static int highest(const uint32_t *r)
 static bool test_bit(const uint32_t *r, int v)
 {
         return (r[v >> 5] >> (v & 31)) & 1;
+}
+
+/* What VMX APIC virtualization does with the model (core/vapic.c): export
+ * to a virtual-APIC page, let a "CPU" deliver, EOI, change the TPR and
+ * take a self IPI in the page as SDM 29.1-29.2 describe, while a "device"
+ * accepts a vector into the (stale) model, then import.  The model must
+ * end up exactly as the page and the device left it.  Bits of arg pick
+ * the CPU's actions; val gives vectors. */
+static uint32_t vpage[1024];
+
+static int page_highest(const uint32_t *page, uint32_t base)
+{
+        for (int i = 7; i >= 0; i--) {
+                uint32_t w = page[base / 4 + 4 * i];
+                if (w)
+                        return i * 32 + 31 - __builtin_clz(w);
+        }
+        return -1;
+}
+
+static void page_set(uint32_t base, int v, bool on)
+{
+        uint32_t *w = &vpage[base / 4 + 4 * (v >> 5)];
+        *w = on ? *w | (1u << (v & 31)) : *w & ~(1u << (v & 31));
+}
+
+static void vapic_round_trip(struct lapic *a, uint8_t arg, uint64_t val)
+{
+        memset(vpage, 0xa5, sizeof(vpage));
+        lapic_vapic_export_all(a, vpage);
+        for (uint32_t i = 0; i < 8; i++) {
+                CHECK(vpage[LAPIC_REG_IRR / 4 + 4 * i] == a->irr[i]);
+                CHECK(vpage[LAPIC_REG_ISR / 4 + 4 * i] == a->isr[i]);
+                CHECK(vpage[LAPIC_REG_TMR / 4 + 4 * i] == a->tmr[i]);
+        }
+        CHECK(vpage[LAPIC_REG_TPR / 4] == a->tpr);
+        CHECK(vpage[LAPIC_REG_PPR / 4] == 0xa5a5a5a5u); /* never exported */
+        /* The CPU, in guest mode. */
+        int rvi = page_highest(vpage, LAPIC_REG_IRR);
+        int svi = page_highest(vpage, LAPIC_REG_ISR);
+        uint32_t tpr = vpage[LAPIC_REG_TPR / 4] & 0xff;
+        uint32_t ppr =
+            (svi >= 0 && (uint32_t)(svi & 0xf0) > (tpr & 0xf0)) ? (uint32_t)svi & 0xf0 : tpr;
+        if ((arg & 1) && rvi >= 16 && (uint32_t)(rvi & 0xf0) > (ppr & 0xf0)) {
+                page_set(LAPIC_REG_IRR, rvi, false);
+                page_set(LAPIC_REG_ISR, rvi, true);
+        }
+        if ((arg & 2) && (svi = page_highest(vpage, LAPIC_REG_ISR)) >= 0)
+                page_set(LAPIC_REG_ISR, svi, false);
+        if (arg & 4)
+                vpage[LAPIC_REG_TPR / 4] = arg & 0xf0;
+        /* Self-IPI virtualization: an xAPIC ICR write, which reaches the
+         * page only in xAPIC mode (vtvisor maps the APIC-access page only
+         * then); a guest sends it with its APIC software-enabled. */
+        uint8_t self = (uint8_t)val;
+        if ((arg & 8) && self >= 16 && a->mode == LAPIC_MODE_XAPIC && (a->svr & LAPIC_SVR_ENABLE))
+                page_set(LAPIC_REG_IRR, self, true);
+        /* A device or another vCPU meanwhile. */
+        uint32_t fresh[8] = { 0 };
+        uint8_t dev = (uint8_t)(val >> 8);
+        bool took = false;
+        if ((arg & 16) && dev >= 16 && a->mode != LAPIC_MODE_DISABLED &&
+            (a->svr & LAPIC_SVR_ENABLE)) {
+                lapic_accept(a, dev, false);
+                fresh[dev >> 5] |= 1u << (dev & 31);
+                took = true;
+        }
+        uint32_t want_irr[8], want_isr[8];
+        for (uint32_t i = 0; i < 8; i++) {
+                want_irr[i] = vpage[LAPIC_REG_IRR / 4 + 4 * i] | fresh[i];
+                want_isr[i] = vpage[LAPIC_REG_ISR / 4 + 4 * i];
+        }
+        lapic_vapic_import(a, vpage, fresh);
+        CHECK(memcmp(a->irr, want_irr, sizeof(want_irr)) == 0);
+        CHECK(memcmp(a->isr, want_isr, sizeof(want_isr)) == 0);
+        CHECK(lapic_get_tpr(a) == (vpage[LAPIC_REG_TPR / 4] & 0xff));
+        if (took)
+                CHECK(test_bit(a->irr, dev));
+        CHECK(lapic_highest_in_service(a) == highest(a->isr));
 }
 
 static uint8_t ref_ppr(const struct lapic *a)
@@ -551,6 +631,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 default:
                         break;
                 }
+                if (op & 0x40)
+                        vapic_round_trip(a, arg, val);
                 check_apic(&apics[0], now);
                 check_apic(&apics[1], now);
                 now = add_sat64(now, step);
