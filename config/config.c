@@ -246,6 +246,14 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
                         }
                         vtv_memcpy(cfg->disk_for, val, vlen);
                         cfg->disk_for[vlen] = '\0';
+                } else if (key_is(tok, klen, "module-for")) {
+                        if (!valid_name(val, vlen)) {
+                                vtv_snprintf(err, errlen, "module-for '%.*s' is not a VM name",
+                                             (int)vlen, val);
+                                return err;
+                        }
+                        vtv_memcpy(cfg->module_for, val, vlen);
+                        cfg->module_for[vlen] = '\0';
                 } else if (key_is(tok, klen, "readonly")) {
                         if (vlen == 3 && !vtv_strncmp(val, "yes", 3))
                                 cfg->disk_readonly = true;
@@ -314,7 +322,7 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
                         vtv_snprintf(err, errlen,
                                      "unknown option '%.*s' (known: name, type, ram, vcpus, cpus, "
                                      "on-reset, unmapped, network, mac, initrd-for, disk-for, "
-                                     "readonly, selftest, "
+                                     "module-for, readonly, selftest, "
                                      "and -- before the guest command line)",
                                      (int)klen, tok);
                         return err;

@@ -59,6 +59,9 @@ struct vm_config {
          * configuration, disk_readonly is its disk's.) */
         char disk_for[VM_NAME_MAX];
         bool disk_readonly;
+        /* Set on a module that is not a VM but a boot module of multiboot
+         * VM module_for (its command line is what follows "--"). */
+        char module_for[VM_NAME_MAX];
         /* network=: a virtio-net device on the virtual switch of this name
          * (empty: none); mac=, or derived from the VM's name. */
         char network[VM_NAME_MAX];

@@ -201,6 +201,12 @@ static void start_other_cpus(void)
         log_line("%u CPU(s) in VMX root operation", ncpus_online);
 }
 
+/* A module that belongs to another VM rather than being one. */
+static bool module_of_vm(const struct vm_config *c)
+{
+        return c->initrd_for[0] || c->disk_for[0] || c->module_for[0];
+}
+
 /* Places every VM's vCPUs on the CPUs (config/placement.c) and builds the
  * VMs that could be placed.  Returns how many were built. */
 static size_t create_vms(void)
@@ -210,7 +216,7 @@ static size_t create_vms(void)
         struct vm_source *vms[BOOTINFO_MAX_MODULES];
         unsigned n = 0;
         for (size_t i = 0; i < nsources; i++) {
-                if (sources[i].id < 0 || sources[i].cfg.initrd_for[0] || sources[i].cfg.disk_for[0])
+                if (sources[i].id < 0 || module_of_vm(&sources[i].cfg))
                         continue;
                 vms[n] = &sources[i];
                 want[n++] = (struct placement_vm){ sources[i].cfg.name, sources[i].cfg.vcpus,
@@ -257,23 +263,31 @@ static void sources_from_module_lines(void)
                         src->id = -1;
                 }
         }
-        /* Initrd and disk modules belong to the VM they name, wherever
-         * they stand. */
+        /* Initrd, disk and boot modules belong to the VM they name,
+         * wherever they stand. */
         for (size_t i = 0; i < bootinfo.nmodules; i++) {
                 struct vm_source *rd = &sources[i];
-                bool disk = rd->cfg.disk_for[0];
-                const char *name = disk ? rd->cfg.disk_for : rd->cfg.initrd_for;
+                bool disk = rd->cfg.disk_for[0], bootmod = rd->cfg.module_for[0];
+                const char *name = disk      ? rd->cfg.disk_for
+                                   : bootmod ? rd->cfg.module_for
+                                             : rd->cfg.initrd_for;
+                const char *key = disk ? "disk-for" : bootmod ? "module-for" : "initrd-for";
                 if (rd->id < 0 || !name[0])
                         continue;
                 struct vm_source *owner = NULL;
                 for (size_t j = 0; j < bootinfo.nmodules; j++) {
-                        if (sources[j].id >= 0 && !sources[j].cfg.initrd_for[0] &&
-                            !sources[j].cfg.disk_for[0] && !vtv_strcmp(sources[j].cfg.name, name))
+                        if (sources[j].id >= 0 && !module_of_vm(&sources[j].cfg) &&
+                            !vtv_strcmp(sources[j].cfg.name, name))
                                 owner = &sources[j];
                 }
                 if (!owner)
-                        log_line("module %zu: refused: %s=%s names no VM", i,
-                                 disk ? "disk-for" : "initrd-for", name);
+                        log_line("module %zu: refused: %s=%s names no VM", i, key, name);
+                else if (bootmod && owner->nmods == VM_MODULES_MAX)
+                        log_line("module %zu: refused: VM %s already has %d boot modules", i, name,
+                                 VM_MODULES_MAX);
+                else if (bootmod)
+                        owner->mods[owner->nmods++] =
+                            (struct mb_module){ rd->image, rd->len, rd->cfg.cmdline };
                 else if (disk && owner->disk.image)
                         log_line("module %zu: refused: VM %s already has a disk", i, name);
                 else if (!disk && owner->initrd)

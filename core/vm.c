@@ -199,11 +199,15 @@ static const char *load_guest(struct vm *vm, struct guest_state *state)
         size_t len = vm->src->len;
         if (vm->src->initrd && vm->cfg.type != GUEST_LINUX)
                 return "an initrd-for= module names it, but only Linux guests take an initrd";
+        if (vm->src->nmods && vm->cfg.type != GUEST_MULTIBOOT)
+                return "a module-for= module names it, but only multiboot guests take boot "
+                       "modules";
         switch (vm->cfg.type) {
         case GUEST_LINUX:
                 return load_linux(vm, state);
         case GUEST_MULTIBOOT:
-                return loader_multiboot(image, len, vm->cfg.cmdline, &vm->mem, state);
+                return loader_multiboot(image, len, vm->cfg.cmdline, vm->src->mods, vm->src->nmods,
+                                        &vm->mem, state);
         default:
                 return loader_flat(image, len, &vm->mem, state);
         }

@@ -23,6 +23,7 @@
 #include "ept/ept.h"
 #include "lib/types.h"
 #include "loaders/guest_state.h"
+#include "loaders/loader_multiboot.h"
 #include "vmx/vmx_defs.h"
 
 #define MAX_VMS         16
@@ -172,6 +173,9 @@ struct vm {
 };
 
 /* What a VM is built from: its configuration and its boot module(s). */
+/* Boot modules one multiboot VM may take (module-for=). */
+#define VM_MODULES_MAX 16
+
 struct vm_source {
         int id; /* module number, for messages */
         struct vm_config cfg;
@@ -180,6 +184,9 @@ struct vm_source {
         const uint8_t *initrd; /* Linux guests: the initrd-for= module, or NULL */
         size_t initrd_len;
         struct vdev_disk disk; /* the disk-for= (disk =) module; image NULL: none */
+        /* Multiboot guests: the module-for= modules, in module order. */
+        struct mb_module mods[VM_MODULES_MAX];
+        size_t nmods;
 };
 
 /* Builds a VM whose vCPU i runs on physical CPU vcpu_cpu[i].  On failure prints why (naming the VM)

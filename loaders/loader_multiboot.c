@@ -29,7 +29,7 @@ bool loader_multiboot_detect(const uint8_t *image, size_t len)
 /* The kernel may use [1 MiB, RAM end); the information area and stack sit
  * below 0x8000, so a kernel there would overwrite them. */
 static const char *place(struct guest_mem *mem, uint64_t dst, uint64_t memsz, const uint8_t *src,
-                         uint64_t filesz)
+                         uint64_t filesz, uint64_t *end)
 {
         if (filesz > memsz)
                 return "a segment's file size exceeds its memory size";
@@ -41,11 +41,13 @@ static const char *place(struct guest_mem *mem, uint64_t dst, uint64_t memsz, co
                 return "the kernel does not fit in the VM's RAM (raise ram=)";
         vtv_memcpy(p, src, filesz);
         vtv_memset(p + filesz, 0, memsz - filesz);
+        if (dst + memsz > *end)
+                *end = dst + memsz;
         return NULL;
 }
 
 static const char *load_aout(const uint8_t *image, size_t len, size_t hdr_off,
-                             struct guest_mem *mem, uint32_t *entry)
+                             struct guest_mem *mem, uint32_t *entry, uint64_t *end)
 {
         if (hdr_off + 32 > len)
                 return "the multiboot header is truncated";
@@ -64,7 +66,7 @@ static const char *load_aout(const uint8_t *image, size_t len, size_t hdr_off,
         uint64_t memsz = bss_end ? (uint64_t)bss_end - load_addr : filesz;
         if (bss_end && memsz < filesz)
                 return "bss_end_addr is below load_end_addr";
-        const char *err = place(mem, load_addr, memsz, image + file_off, filesz);
+        const char *err = place(mem, load_addr, memsz, image + file_off, filesz, end);
         if (err)
                 return err;
         if (*entry < load_addr || *entry >= load_addr + memsz)
@@ -76,7 +78,7 @@ static const char *load_aout(const uint8_t *image, size_t len, size_t hdr_off,
 #define PT_LOAD 1
 
 static const char *load_elf(const uint8_t *image, size_t len, struct guest_mem *mem,
-                            uint32_t *entry)
+                            uint32_t *entry, uint64_t *end)
 {
         if (len < 52 || get32(image) != 0x464c457f)
                 return "not an ELF file and no a.out addresses in the multiboot header";
@@ -103,7 +105,7 @@ static const char *load_elf(const uint8_t *image, size_t len, struct guest_mem *
                         continue;
                 if ((uint64_t)off + filesz > len)
                         return "an ELF segment extends past the end of the file";
-                const char *err = place(mem, paddr, memsz, image + off, filesz);
+                const char *err = place(mem, paddr, memsz, image + off, filesz, end);
                 if (err)
                         return err;
                 loaded++;
@@ -121,15 +123,56 @@ static const char *load_elf(const uint8_t *image, size_t len, struct guest_mem *
         return NULL;
 }
 
-static void write_info(struct guest_mem *mem, const char *cmdline)
+/* The modules after the kernel (which ends at kernel_end), page by page,
+ * their list and command lines below the stack.  Everything is checked
+ * before anything is written, so a refusal leaves the information area
+ * alone. */
+static const char *load_modules(struct guest_mem *mem, const struct mb_module *mods, size_t n,
+                                uint64_t kernel_end)
+{
+        if (n > MB_MODS_MAX)
+                return "more than 64 modules for one multiboot kernel";
+        uint64_t at = ALIGN_UP(kernel_end, PAGE_SIZE), text = MB_MODS_CMDLINES;
+        for (size_t i = 0; i < n; i++) {
+                text += vtv_strlen(mods[i].cmdline ? mods[i].cmdline : "") + 1;
+                if (text > MB_MODS_CMDLINES_END)
+                        return "the modules' command lines are longer than 7 KiB together";
+                /* Above 4 GiB no 32-bit field could say where it is. */
+                if (!guest_mem_ptr(mem, at, mods[i].len ? mods[i].len : 1) ||
+                    at + mods[i].len > 0xffffffffULL)
+                        return "the modules do not fit in the VM's RAM after the kernel (raise "
+                               "ram=)";
+                at = ALIGN_UP(at + mods[i].len, PAGE_SIZE);
+        }
+        uint8_t *list = guest_mem_ptr(mem, MB_MODS_ADDR, MB_MODS_MAX * 16);
+        at = ALIGN_UP(kernel_end, PAGE_SIZE);
+        text = MB_MODS_CMDLINES;
+        for (size_t i = 0; i < n; i++) {
+                const char *cl = mods[i].cmdline ? mods[i].cmdline : "";
+                size_t cl_len = vtv_strlen(cl) + 1;
+                vtv_memcpy(guest_mem_ptr(mem, text, cl_len), cl, cl_len);
+                vtv_memcpy(guest_mem_ptr(mem, at, mods[i].len ? mods[i].len : 1), mods[i].data,
+                           mods[i].len);
+                /* mod_start, mod_end (the first byte after it), string. */
+                put32(list + 16 * i, (uint32_t)at);
+                put32(list + 16 * i + 4, (uint32_t)(at + mods[i].len));
+                put32(list + 16 * i + 8, (uint32_t)text);
+                put32(list + 16 * i + 12, 0);
+                text += cl_len;
+                at = ALIGN_UP(at + mods[i].len, PAGE_SIZE);
+        }
+        return NULL;
+}
+
+static void write_info(struct guest_mem *mem, const char *cmdline, size_t nmods)
 {
         uint8_t *info = guest_mem_ptr(mem, MB_INFO_ADDR, 116);
         vtv_memset(info, 0, 116);
         put32(info + 4, MB_LOW_RAM_END / 1024);
         put32(info + 8, (uint32_t)((mem->size - MiB(1)) / 1024));
         put32(info + 16, MB_CMDLINE_ADDR);
-        put32(info + 20, 0); /* no modules */
-        put32(info + 24, 0);
+        put32(info + 20, (uint32_t)nmods);
+        put32(info + 24, nmods ? MB_MODS_ADDR : 0);
 
         char *name = guest_mem_ptr(mem, MB_LOADER_NAME_ADDR, 8);
         vtv_memcpy(name, "vtvisor", 8);
@@ -162,7 +205,8 @@ static void write_info(struct guest_mem *mem, const char *cmdline)
 }
 
 const char *loader_multiboot(const uint8_t *image, size_t len, const char *cmdline,
-                             struct guest_mem *mem, struct guest_state *state)
+                             const struct mb_module *mods, size_t nmods, struct guest_mem *mem,
+                             struct guest_state *state)
 {
         long off = find_header(image, len);
         if (off < 0)
@@ -178,12 +222,16 @@ const char *loader_multiboot(const uint8_t *image, size_t len, const char *cmdli
                        "(flag bits 3-15)";
 
         uint32_t entry = 0;
-        const char *err = (flags & MB_FLAG_AOUT) ? load_aout(image, len, (size_t)off, mem, &entry)
-                                                 : load_elf(image, len, mem, &entry);
+        uint64_t end = 0;
+        const char *err = (flags & MB_FLAG_AOUT)
+                              ? load_aout(image, len, (size_t)off, mem, &entry, &end)
+                              : load_elf(image, len, mem, &entry, &end);
+        if (!err)
+                err = load_modules(mem, mods, nmods, end);
         if (err)
                 return err;
 
-        write_info(mem, cmdline);
+        write_info(mem, cmdline, nmods);
         guest_state_flat32(state, 0x08, 0x10);
         state->rip = entry;
         state->gpr[RAX] = MB_BOOTLOADER_MAGIC;

@@ -10,13 +10,17 @@
 #define MB_SEARCH_LIMIT     8192
 
 /* Guest-physical layout of what the loader writes besides the kernel. */
-#define MB_INFO_ADDR        0x1000
-#define MB_LOADER_NAME_ADDR 0x1100
-#define MB_CMDLINE_ADDR     0x1200
-#define MB_MMAP_ADDR        0x1400
-#define MB_STACK_TOP        0x8000
-#define MB_KERNEL_MIN       0x100000 /* kernels load at or above 1 MiB */
-#define MB_LOW_RAM_END      0x9f000  /* low RAM reported as usable */
+#define MB_INFO_ADDR         0x1000
+#define MB_LOADER_NAME_ADDR  0x1100
+#define MB_CMDLINE_ADDR      0x1200
+#define MB_MMAP_ADDR         0x1400
+#define MB_MODS_ADDR         0x2000 /* the module list, 16 bytes per module */
+#define MB_MODS_CMDLINES     0x2400 /* their command lines, up to MB_MODS_CMDLINES_END */
+#define MB_MODS_CMDLINES_END 0x4000
+#define MB_MODS_MAX          64
+#define MB_STACK_TOP         0x8000
+#define MB_KERNEL_MIN        0x100000 /* kernels load at or above 1 MiB */
+#define MB_LOW_RAM_END       0x9f000  /* low RAM reported as usable */
 
 #define MB_INFO_MEMORY      BIT(0)
 #define MB_INFO_CMDLINE     BIT(2)
@@ -27,10 +31,23 @@
 /* True when image has a valid multiboot header in its first 8 KiB. */
 bool loader_multiboot_detect(const uint8_t *image, size_t len);
 
+/* A boot module for the kernel (Multiboot Specification 3.3: mods_count,
+ * mods_addr): its bytes and its command line. */
+struct mb_module {
+        const uint8_t *data;
+        size_t len;
+        const char *cmdline;
+};
+
 /* Loads the kernel, writes the information structure (memory map for a RAM
- * of mem->size bytes, command line, boot loader name "vtvisor") and fills
- * the entry state.  Returns NULL or what is wrong with the image. */
+ * of mem->size bytes, command line, boot loader name "vtvisor", the
+ * modules) and fills the entry state.  The nmods modules (at most
+ * MB_MODS_MAX) are copied in order, each starting on a page boundary,
+ * after the highest byte the kernel occupies; their list sits at
+ * MB_MODS_ADDR and their command lines after it.  Returns NULL or what is
+ * wrong with the image or the modules. */
 const char *loader_multiboot(const uint8_t *image, size_t len, const char *cmdline,
-                             struct guest_mem *mem, struct guest_state *state);
+                             const struct mb_module *mods, size_t nmods, struct guest_mem *mem,
+                             struct guest_state *state);
 
 #endif

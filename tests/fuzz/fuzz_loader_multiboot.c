@@ -28,6 +28,9 @@
 #define FILL    0xcc
 #define INFO_LO MB_INFO_ADDR
 #define INFO_HI (MB_MMAP_ADDR + 3 * 24)
+/* With modules: their list and command lines too. */
+#define MODS_LO MB_MODS_ADDR
+#define MODS_HI MB_MODS_CMDLINES_END
 
 static uint8_t *ram;
 static uint8_t fill_block[64 * 1024];
@@ -116,7 +119,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         long hdr = find_header(img, len);
         CHECK(loader_multiboot_detect(img, len) == (hdr >= 0));
-        const char *err = loader_multiboot(img, len, cmdline, &mem, &st);
+        /* 0-2 modules cut from the command line's bytes (the input format
+         * stays the one of the seeds), with command lines "m0", "m1". */
+        struct mb_module mods[2];
+        size_t nmods = clen % 3;
+        for (size_t i = 0; i < nmods; i++)
+                mods[i] =
+                    (struct mb_module){ (const uint8_t *)cmdline + i, clen - i, i ? "m1" : "m0" };
+        const char *err = loader_multiboot(img, len, cmdline, mods, nmods, &mem, &st);
         if (hdr < 0 || ram_size < MiB(2))
                 CHECK(err != NULL);
         if (err) {
@@ -157,7 +167,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 const uint8_t *info = ram + MB_INFO_ADDR;
                 CHECK(get32(info + 4) == 0x9f000 / 1024);
                 CHECK(get32(info + 8) == (ram_size - MiB(1)) / 1024);
-                CHECK(get32(info + 20) == 0 && get32(info + 44) == 72);
+                CHECK(get32(info + 20) == nmods && get32(info + 44) == 72);
+                /* Modules: after every segment, page-aligned, in order, with
+                 * their bytes and command lines. */
+                uint64_t kend = 0;
+                for (size_t i = 0; i < n; i++)
+                        kend = MAX(kend, s[i].dst + s[i].memsz);
+                uint64_t prev_end = kend;
+                for (size_t i = 0; i < nmods; i++) {
+                        const uint8_t *e = ram + get32(info + 24) + 16 * i;
+                        uint32_t ms = get32(e), me = get32(e + 4);
+                        CHECK(get32(info + 24) == MB_MODS_ADDR);
+                        CHECK(ms % 4096 == 0 && ms >= prev_end && me - ms == mods[i].len);
+                        CHECK(range_within(ms, mods[i].len, 0, ram_size));
+                        CHECK(memcmp(ram + ms, mods[i].data, mods[i].len) == 0);
+                        CHECK(strcmp((const char *)ram + get32(e + 8), mods[i].cmdline) == 0);
+                        prev_end = me;
+                }
+                if (nmods)
+                        memset(ram + MODS_LO, FILL, MODS_HI - MODS_LO);
                 const char *c = (const char *)ram + get32(info + 16);
                 size_t room = MB_MMAP_ADDR - MB_CMDLINE_ADDR;
                 CHECK(memchr(c, 0, room) != NULL);

@@ -390,6 +390,33 @@ CASES = [
         + passes("mb1", "mem-upper", "mmap-entries"),
         stopped={"mb1": CLEAN},
     ),
+    # Boot modules (module-for=): placed after the kernel, in module-line
+    # order, each with the command line after its own "--".
+    dict(
+        name="multiboot-modules",
+        modules=["multiboot.elf name=mb ram=8M -- expect-ram=8M expect-mods=3",
+                 f"{REPO_DIR}/tests/guest/data/module-a.txt module-for=mb -- a.txt first=1",
+                 f"{REPO_DIR}/tests/guest/data/module-b.txt module-for=mb",
+                 f"{REPO_DIR}/tests/guest/data/module-a.txt module-for=mb -- again"],
+        expect=[ok("mb"),
+                line("mb", 'multiboot: module 0 cmdline "a.txt first=1" bytes 22 '
+                           'begins "vtvisor boot module A."'),
+                line("mb", 'multiboot: module 1 cmdline "" bytes 9000 begins "' + "b" * 23 + '"'),
+                line("mb", 'multiboot: module 2 cmdline "again" bytes 22 '
+                           'begins "vtvisor boot module A."')]
+        + passes("mb", "flag-mods", "mods-count", "mods-list-in-info-area", "mods-placed"),
+        stopped={"mb": CLEAN},
+    ),
+    # A module for a VM that takes none: that VM is refused, the others run.
+    dict(
+        name="multiboot-module-refused",
+        modules=["hello.elf name=flat type=flat",
+                 f"{REPO_DIR}/tests/guest/data/module-a.txt module-for=flat",
+                 "multiboot.elf name=mb ram=8M -- expect-ram=8M"],
+        expect=[r"vm flat: .*a module-for= module names it, but only multiboot guests take boot "
+                r"modules", ok("mb")],
+        stopped={"mb": CLEAN},
+    ),
     # No "--" and no ram=: empty command line, default 16 MiB.
     dict(
         name="multiboot-defaults",

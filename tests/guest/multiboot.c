@@ -5,7 +5,11 @@
  * It prints the command line as  multiboot: cmdline "..."  for the runner
  * to compare with what the case passed after "--".
  * "expect-ram=SIZE" on the command line gives the RAM size the VM was
- * configured with (default 16M). */
+ * configured with (default 16M); "expect-mods=N" the number of boot
+ * modules (default 0), each of which must lie page-aligned above the
+ * kernel, inside RAM, apart from the others, with its command line in the
+ * information area; each is printed as
+ *   multiboot: module I cmdline "..." bytes N begins "..."  */
 #include "guest.h"
 
 static volatile uint32_t loaded_data = 0x13579bdf;
@@ -25,6 +29,44 @@ static void check_string(const char *name, uint32_t addr)
         }
         uint32_t len = (uint32_t)gstrlen((const char *)addr);
         report(name, in_info_area(addr, len + 1));
+}
+
+struct mb_mod {
+        uint32_t start, end, string, reserved;
+};
+
+static void check_modules(const struct mb_info *mbi, uint64_t ram)
+{
+        char buf[16];
+        uint64_t want = 0;
+        if (cmdline_value("expect-mods", buf, sizeof(buf)) && !parse_number(buf, &want))
+                report("expect-mods-parses", false);
+        expect_eq32("mods-count", mbi->mods_count, (uint32_t)want);
+        if (!mbi->mods_count)
+                return;
+        if (!report("mods-list-in-info-area", in_info_area(mbi->mods_addr, mbi->mods_count * 16)))
+                return;
+        const struct mb_mod *m = (const struct mb_mod *)mbi->mods_addr;
+        /* Past the kernel's last byte (its .bss is last). */
+        uint32_t prev_end = (uint32_t)(uintptr_t)(zeroed_bss + sizeof(zeroed_bss));
+        bool placed = true;
+        for (uint32_t i = 0; i < mbi->mods_count; i++) {
+                check_string("mod-string-in-info-area", m[i].string);
+                if (m[i].start & 0xfff || m[i].start < prev_end || m[i].end < m[i].start ||
+                    m[i].end > ram)
+                        placed = false;
+                char head[24];
+                uint32_t n = 0;
+                for (; n < sizeof(head) - 1 && m[i].start + n < m[i].end; n++) {
+                        char c = ((const char *)m[i].start)[n];
+                        head[n] = c >= ' ' && c < 127 ? c : '.';
+                }
+                head[n] = 0;
+                gprintf("multiboot: module %u cmdline \"%s\" bytes %u begins \"%s\"\n", i,
+                        (const char *)m[i].string, m[i].end - m[i].start, head);
+                prev_end = m[i].end;
+        }
+        report("mods-placed", placed);
 }
 
 static void check_mmap(const struct mb_info *mbi, uint64_t ram)
@@ -94,9 +136,6 @@ void guest_main(void)
         report("flag-cmdline", (mbi->flags & MB_INFO_CMDLINE) != 0);
         report("flag-mmap", (mbi->flags & MB_INFO_MMAP) != 0);
         report("flag-boot-loader-name", (mbi->flags & MB_INFO_LOADER) != 0);
-        if (mbi->flags & MB_INFO_MODS)
-                expect_eq32("mods-count", mbi->mods_count, 0);
-
         uint64_t ram = 16u << 20;
         char buf[32];
         if (cmdline_value("expect-ram", buf, sizeof(buf)) && !parse_number(buf, &ram))
@@ -119,4 +158,7 @@ void guest_main(void)
         }
         if (mbi->flags & MB_INFO_MMAP)
                 check_mmap(mbi, ram);
+        report("flag-mods", (mbi->flags & MB_INFO_MODS) != 0);
+        if (mbi->flags & MB_INFO_MODS)
+                check_modules(mbi, ram);
 }

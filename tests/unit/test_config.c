@@ -234,6 +234,11 @@ START_TEST(device_options)
         ck_assert_str_eq(err, "readonly 'true' is unknown (use yes or no)");
         ck_assert_ptr_nonnull(parse("disk-for=a/b"));
         ck_assert_str_eq(err, "disk-for 'a/b' is not a VM name");
+        ck_assert_ptr_null(parse("module-for=kern -- file.txt arg"));
+        ck_assert_str_eq(cfg.module_for, "kern");
+        ck_assert_str_eq(cfg.cmdline, "file.txt arg");
+        ck_assert_ptr_nonnull(parse("module-for=a/b"));
+        ck_assert_str_eq(err, "module-for 'a/b' is not a VM name");
         ck_assert_ptr_nonnull(parse("network="));
         ck_assert_ptr_nonnull(parse("mac=03:00:00:00:00:01"));
         ck_assert_str_eq(err, "mac '03:00:00:00:00:01' must be six hex bytes with colons, "

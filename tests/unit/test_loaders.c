@@ -125,7 +125,7 @@ START_TEST(multiboot_elf_entry_state_and_info)
 {
         size_t len = build_elf(3, 0x100000, 0x100000, 0x100020);
         memset(ram + 0x100100, 0xaa, 0x100); /* must become bss zeros */
-        ck_assert_ptr_null(loader_multiboot(img, len, "console=x y", &mem, &st));
+        ck_assert_ptr_null(loader_multiboot(img, len, "console=x y", NULL, 0, &mem, &st));
         ck_assert_mem_eq(ram + 0x100000, img + 0x1000, 0x100);
         ck_assert_uint_eq(ram[0x100150], 0);
         ck_assert_x64_eq(st.rip, 0x100020);
@@ -160,10 +160,65 @@ START_TEST(multiboot_elf_entry_state_and_info)
 }
 END_TEST
 
+START_TEST(multiboot_modules)
+{
+        /* The kernel occupies [0x100000, 0x103000): modules follow it on
+         * page boundaries, in order, listed with their command lines. */
+        size_t len = build_elf(0, 0x100000, 0x100000, 0x100020);
+        static const uint8_t a[] = "first module", b[5000] = { 1, 2, 3 };
+        struct mb_module mods[3] = {
+                { a, sizeof(a), "a.bin x=1" },
+                { b, sizeof(b), NULL },
+                { a, 0, "empty" },
+        };
+        ck_assert_ptr_null(loader_multiboot(img, len, "k", mods, 3, &mem, &st));
+        ck_assert_uint_eq(get32(MB_INFO_ADDR + 20), 3);
+        uint32_t list = get32(MB_INFO_ADDR + 24);
+        ck_assert_uint_eq(list, MB_MODS_ADDR);
+        const uint32_t start[3] = { 0x103000, 0x104000, 0x106000 };
+        for (uint32_t i = 0; i < 3; i++) {
+                ck_assert_x64_eq(get32(list + 16 * i), start[i]);
+                ck_assert_x64_eq(get32(list + 16 * i + 4), start[i] + mods[i].len);
+                ck_assert_uint_eq(get32(list + 16 * i + 12), 0);
+                ck_assert_mem_eq(ram + start[i], mods[i].data, mods[i].len);
+        }
+        ck_assert_str_eq((char *)ram + get32(list + 8), "a.bin x=1");
+        ck_assert_str_eq((char *)ram + get32(list + 16 + 8), "");
+        ck_assert_str_eq((char *)ram + get32(list + 32 + 8), "empty");
+        ck_assert_uint_ge(get32(list + 8), MB_MODS_CMDLINES);
+        ck_assert_uint_lt(get32(list + 32 + 8), MB_MODS_CMDLINES_END);
+}
+END_TEST
+
+START_TEST(multiboot_modules_refused)
+{
+        size_t len = build_elf(0, 0x100000, 0x100000, 0x100020);
+        static uint8_t big[RAM];
+        static char longline[8000];
+        memset(longline, 'x', sizeof(longline) - 1);
+        struct mb_module too_big = { big, RAM - 0x100000, "big" };
+        struct mb_module long_cl = { big, 1, longline };
+        struct mb_module many[MB_MODS_MAX + 1];
+        for (size_t i = 0; i < MB_MODS_MAX + 1; i++)
+                many[i] = (struct mb_module){ big, 1, "m" };
+        memset(ram, 0xa5, 0x10000);
+        const char *e = loader_multiboot(img, len, "k", &too_big, 1, &mem, &st);
+        ck_assert_ptr_nonnull(e);
+        ck_assert(strstr(e, "raise ram=") != NULL);
+        ck_assert_ptr_nonnull(loader_multiboot(img, len, "k", &long_cl, 1, &mem, &st));
+        ck_assert_ptr_nonnull(loader_multiboot(img, len, "k", many, MB_MODS_MAX + 1, &mem, &st));
+        /* A refusal writes nothing below 1 MiB: no information, no list. */
+        for (size_t i = 0; i < 0x10000; i++)
+                ck_assert_uint_eq(ram[i], 0xa5);
+        ck_assert_ptr_null(loader_multiboot(img, len, "k", many, MB_MODS_MAX, &mem, &st));
+        ck_assert_uint_eq(get32(MB_INFO_ADDR + 20), MB_MODS_MAX);
+}
+END_TEST
+
 START_TEST(multiboot_entry_translated_from_virtual)
 {
         size_t len = build_elf(0, 0x200000, 0xc0200000, 0xc0200020);
-        ck_assert_ptr_null(loader_multiboot(img, len, "", &mem, &st));
+        ck_assert_ptr_null(loader_multiboot(img, len, "", NULL, 0, &mem, &st));
         ck_assert_x64_eq(st.rip, 0x200020);
 }
 END_TEST
@@ -184,18 +239,18 @@ START_TEST(multiboot_aout_kludge)
         img[0x80] = 0xf4;
         img[0x1ff] = 0x77;
         img[0x200] = 0x99; /* beyond load_end: not loaded */
-        ck_assert_ptr_null(loader_multiboot(img, 0x400, "", &mem, &st));
+        ck_assert_ptr_null(loader_multiboot(img, 0x400, "", NULL, 0, &mem, &st));
         ck_assert_x64_eq(st.rip, 0x300080);
         ck_assert_uint_eq(ram[0x300080], 0xf4);
         ck_assert_uint_eq(ram[0x3001ff], 0x77);
         ck_assert_uint_eq(ram[0x300200], 0);
         /* Entry outside the image. */
         put32(h + 28, 0x400000);
-        ck_assert_ptr_nonnull(loader_multiboot(img, 0x400, "", &mem, &st));
+        ck_assert_ptr_nonnull(loader_multiboot(img, 0x400, "", NULL, 0, &mem, &st));
         /* load_end beyond the file. */
         put32(h + 28, 0x300080);
         put32(h + 20, 0x310000);
-        ck_assert_ptr_nonnull(loader_multiboot(img, 0x400, "", &mem, &st));
+        ck_assert_ptr_nonnull(loader_multiboot(img, 0x400, "", NULL, 0, &mem, &st));
 }
 END_TEST
 
@@ -204,44 +259,45 @@ START_TEST(multiboot_refusals)
         size_t len;
         const char *e;
 
-        ck_assert_ptr_nonnull(loader_multiboot(img, sizeof(img), "", &mem, &st)); /* no header */
+        ck_assert_ptr_nonnull(
+            loader_multiboot(img, sizeof(img), "", NULL, 0, &mem, &st)); /* no header */
 
         len = build_elf(1u << 2, 0x100000, 0x100000, 0x100020); /* video required */
-        e = loader_multiboot(img, len, "", &mem, &st);
+        e = loader_multiboot(img, len, "", NULL, 0, &mem, &st);
         ck_assert_ptr_nonnull(e);
         ck_assert_ptr_nonnull(strstr(e, "video"));
 
         len = build_elf(1u << 5, 0x100000, 0x100000, 0x100020); /* unknown required bit */
-        ck_assert_ptr_nonnull(loader_multiboot(img, len, "", &mem, &st));
+        ck_assert_ptr_nonnull(loader_multiboot(img, len, "", NULL, 0, &mem, &st));
 
         len = build_elf(0, 0x8000, 0x8000, 0x8020); /* below 1 MiB */
-        e = loader_multiboot(img, len, "", &mem, &st);
+        e = loader_multiboot(img, len, "", NULL, 0, &mem, &st);
         ck_assert_ptr_nonnull(e);
         ck_assert_ptr_nonnull(strstr(e, "below 1 MiB"));
 
         len = build_elf(0, RAM - 0x1000, RAM - 0x1000, RAM - 0x1000); /* memsz past RAM end */
-        e = loader_multiboot(img, len, "", &mem, &st);
+        e = loader_multiboot(img, len, "", NULL, 0, &mem, &st);
         ck_assert_ptr_nonnull(e);
         ck_assert_ptr_nonnull(strstr(e, "RAM"));
 
         len = build_elf(0, 0x100000, 0x100000, 0x900000); /* entry outside segments */
-        ck_assert_ptr_nonnull(loader_multiboot(img, len, "", &mem, &st));
+        ck_assert_ptr_nonnull(loader_multiboot(img, len, "", NULL, 0, &mem, &st));
 
         len = build_elf(0, 0x100000, 0x100000, 0x100020);
         put32(img + 52 + 16, 0x4000); /* filesz > memsz */
-        ck_assert_ptr_nonnull(loader_multiboot(img, len, "", &mem, &st));
+        ck_assert_ptr_nonnull(loader_multiboot(img, len, "", NULL, 0, &mem, &st));
 
         len = build_elf(0, 0x100000, 0x100000, 0x100020);
         put32(img + 52 + 4, 0xfffff000); /* offset beyond the file */
-        ck_assert_ptr_nonnull(loader_multiboot(img, len, "", &mem, &st));
+        ck_assert_ptr_nonnull(loader_multiboot(img, len, "", NULL, 0, &mem, &st));
 
         len = build_elf(0, 0x100000, 0x100000, 0x100020);
         img[4] = 2; /* ELF64 */
-        ck_assert_ptr_nonnull(loader_multiboot(img, len, "", &mem, &st));
+        ck_assert_ptr_nonnull(loader_multiboot(img, len, "", NULL, 0, &mem, &st));
 
         len = build_elf(0, 0x100000, 0x100000, 0x100020);
         put16(img + 44, 200); /* program headers past the end */
-        ck_assert_ptr_nonnull(loader_multiboot(img, len, "", &mem, &st));
+        ck_assert_ptr_nonnull(loader_multiboot(img, len, "", NULL, 0, &mem, &st));
 }
 END_TEST
 
@@ -251,7 +307,7 @@ START_TEST(multiboot_long_cmdline_truncated_safely)
         char line[0x400];
         memset(line, 'c', sizeof(line) - 1);
         line[sizeof(line) - 1] = '\0';
-        ck_assert_ptr_null(loader_multiboot(img, len, line, &mem, &st));
+        ck_assert_ptr_null(loader_multiboot(img, len, line, NULL, 0, &mem, &st));
         size_t room = MB_MMAP_ADDR - MB_CMDLINE_ADDR;
         ck_assert_uint_eq(strlen((char *)ram + MB_CMDLINE_ADDR), room - 1);
         ck_assert_uint_eq(get32(MB_MMAP_ADDR), 20); /* the map is intact */
@@ -268,6 +324,8 @@ int main(void)
         tcase_add_test(tc, multiboot_detect);
         tcase_add_test(tc, multiboot_elf_entry_state_and_info);
         tcase_add_test(tc, multiboot_entry_translated_from_virtual);
+        tcase_add_test(tc, multiboot_modules);
+        tcase_add_test(tc, multiboot_modules_refused);
         tcase_add_test(tc, multiboot_aout_kludge);
         tcase_add_test(tc, multiboot_refusals);
         tcase_add_test(tc, multiboot_long_cmdline_truncated_safely);
