@@ -1201,6 +1201,24 @@ HOSTILE_CASES = [
     hostile_finishing("storm", 13, ["storm-cpuid-stable", "storm-self-ipis-delivered",
                                     "storm-absent-targets-nothing-delivered",
                                     "storm-attacker-survived"], args="cpuid=500000", cpus=2),
+    # 20,000 MOV-family instructions of random form (prefixes, ModRM forms,
+    # displacements, sizes) at the I/O APIC, local APIC (not its ICR), ECAM
+    # and unbacked memory, some straddling a page's end, faults caught;
+    # then one form vtvisor does not emulate, which stops the attacker with
+    # a line naming it.  A fixed seed keeps the run the same each time.
+    dict(
+        name="hostile-mmio",
+        modules=[companion(12),
+                 "attack.elf name=atk ram=4M -- attack=mmio delay=8 rounds=20000 seed=20261202"],
+        expect=companion_ok(12) + [ticked_during("atk", "mmio")]
+        + passes("atk", "mmio-unbacked-all-ones", "mmio-lock-mov-ud"),
+        reject=HOSTILE_REJECT,
+        stopped={"companion": CLEAN,
+                 "atk": r".* by an instruction vtvisor cannot emulate \((unsupported|string) "
+                        r"instruction; bytes .*"},
+        order=[(r"^\[atk\] attack mmio: start", line("companion", "companion: tick 12"))],
+        timeout=60,
+    ),
     # Spins with interrupts off for ever on the companion's CPU: the
     # companion must still tick and finish; then the operator stops the
     # spinner from the vtvisor> prompt (nothing else would end the run).

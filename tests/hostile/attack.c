@@ -25,6 +25,15 @@
  *   storm     cpuid=N CPUID exits (default 1000000), a self-IPI storm
  *             (ipis=N, default 20000), INIT/SIPI/NMI IPIs to every APIC ID
  *             that does not exist.
+ *   mmio      rounds=N instructions of the forms vtvisor emulates (the MOV
+ *             family) with random prefixes, ModRM forms, displacements,
+ *             sizes and immediates, at random offsets of the I/O APIC page,
+ *             the local APIC page (not its ICR), the PCI ECAM window and
+ *             unbacked memory above RAM, some straddling a page's end; each
+ *             runs from a buffer and may fault (#UD for LOCK, ...), which is
+ *             caught.  Unbacked memory must read all ones after it.  Then
+ *             one instruction of another form (read-modify-write, string,
+ *             ...) at the I/O APIC: vtvisor stops the VM naming it.
  *   cli-spin  spins for ever with interrupts off.
  *   cli-hlt   halts with interrupts off (vtvisor stops the VM).
  * seed=N seeds the random values (default: the TSC; printed). */
@@ -474,6 +483,188 @@ static void attack_insn(void)
         gprintf("attack insn: tried %u\n", tried);
 }
 
+/* ---- mmio ---- */
+
+/* One generated instruction runs from gen_code with EAX, EDX, EBX, ESI and
+ * EDI at the target and ECX small (a REP count); a fault resumes at
+ * mmio_recover, which restores the stack and the callee-saved registers. */
+static uint8_t gen_code[64] __attribute__((aligned(16)));
+uint32_t mmio_saved_esp;
+void mmio_run(uint32_t target);
+__asm__(".text\n"
+        ".global mmio_run\n"
+        "mmio_run:\n\t"
+        "pushl %ebp\n\tpushl %ebx\n\tpushl %esi\n\tpushl %edi\n\t"
+        "movl %esp, mmio_saved_esp\n\t"
+        "movl 20(%esp), %ebx\n\t"
+        "movl %ebx, %eax\n\tmovl %ebx, %edx\n\tmovl %ebx, %esi\n\tmovl %ebx, %edi\n\t"
+        "movl $3, %ecx\n\t"
+        "movl $mmio_recover, g_recover\n\t"
+        "call gen_code\n"
+        "mmio_recover:\n\t"
+        "movl $0, g_recover\n\t"
+        "movl mmio_saved_esp, %esp\n\t"
+        "cld\n\t"
+        "popl %edi\n\tpopl %esi\n\tpopl %ebx\n\tpopl %ebp\n\t"
+        "ret\n");
+
+/* The forms vtvisor emulates on MMIO (emulate/insn_decode.h: the MOV
+ * family), with a ModRM memory operand: one or two opcode bytes, the size
+ * of an immediate that follows (4: imm16/32 by operand size), and the
+ * ModRM reg field (8: any register, else the /digit). */
+struct mmio_op {
+        uint8_t op[2], len, imm, reg;
+};
+static const struct mmio_op mmio_movs[] = {
+        { { 0x88 }, 1, 0, 8 },       { { 0x89 }, 1, 0, 8 },       { { 0x8a }, 1, 0, 8 },
+        { { 0x8b }, 1, 0, 8 },       { { 0xc6 }, 1, 1, 0 },       { { 0xc7 }, 1, 4, 0 },
+        { { 0x0f, 0xb6 }, 2, 0, 8 }, { { 0x0f, 0xb7 }, 2, 0, 8 }, { { 0x0f, 0xbe }, 2, 0, 8 },
+        { { 0x0f, 0xbf }, 2, 0, 8 }, { { 0xc6 }, 1, 1, 3 }, /* C6 /3: #UD */
+};
+/* Forms it does not emulate (read-modify-write, bit tests, exchanges,
+ * CMPXCHG, SETcc, CLFLUSH ...): the VM is stopped with a line naming the
+ * instruction's bytes. */
+static const struct mmio_op mmio_others[] = {
+        { { 0x01 }, 1, 0, 8 },       { { 0x03 }, 1, 0, 8 },       { { 0x09 }, 1, 0, 8 },
+        { { 0x31 }, 1, 0, 8 },       { { 0x39 }, 1, 0, 8 },       { { 0x85 }, 1, 0, 8 },
+        { { 0x87 }, 1, 0, 8 },       { { 0x81 }, 1, 4, 8 },       { { 0x83 }, 1, 1, 8 },
+        { { 0xf7 }, 1, 0, 3 },       { { 0xff }, 1, 0, 0 },       { { 0xd1 }, 1, 0, 4 },
+        { { 0x0f, 0xab }, 2, 0, 8 }, { { 0x0f, 0xba }, 2, 1, 5 }, { { 0x0f, 0xb1 }, 2, 0, 8 },
+        { { 0x0f, 0xc1 }, 2, 0, 8 }, { { 0x0f, 0x94 }, 2, 0, 0 }, { { 0x0f, 0xae }, 2, 0, 7 },
+};
+
+/* String operations (no ModRM): MOVS, CMPS, STOS, LODS, SCAS. */
+static const uint8_t mmio_string_ops[] = { 0xa4, 0xa5, 0xa6, 0xa7, 0xaa,
+                                           0xab, 0xac, 0xad, 0xae, 0xaf };
+/* Operand size, LOCK (#UD on MOV), segment overrides (all flat); for the
+ * other forms also REP and REPNE, the last two.  (REP on a MOV is
+ * reserved, SDM Vol. 2 2.1.1: vtvisor refuses to emulate it.) */
+static const uint8_t mmio_prefixes[] = {
+        0x66, 0xf0, 0x2e, 0x3e, 0x26, 0x36, 0x64, 0x65, 0xf3, 0xf2
+};
+
+/* A register for the reg field or r/m base: not ESP, EBP or ECX. */
+static uint8_t mmio_reg(void)
+{
+        static const uint8_t r[] = { 0, 2, 3, 6, 7 };
+        return r[rnd() % 5];
+}
+
+/* One instruction of table ops (n entries) into p, then RET; *moffs_at
+ * gets where a moffs address goes (0: none). */
+static void mmio_gen(uint8_t *p, const struct mmio_op *ops, uint32_t nops, bool strings,
+                     uint32_t *moffs_at)
+{
+        uint32_t n = 0;
+        *moffs_at = 0;
+        bool opsize16 = false;
+        for (uint32_t k = rnd() % 3; k; k--) {
+                p[n] = mmio_prefixes[rnd() % (sizeof(mmio_prefixes) - (strings ? 0 : 2))];
+                opsize16 |= p[n++] == 0x66;
+        }
+        if (strings && rnd() % 2 == 0) {
+                p[n++] = mmio_string_ops[rnd() % sizeof(mmio_string_ops)];
+        } else if (!strings && rnd() % 16 == 0) {
+                /* MOV with a 32-bit absolute address (moffs, A0-A3). */
+                p[n++] = (uint8_t)(0xa0 + (rnd() & 3));
+                *moffs_at = n;
+                n += 4;
+        } else {
+                const struct mmio_op *o = &ops[rnd() % nops];
+                for (unsigned b = 0; b < o->len; b++)
+                        p[n++] = o->op[b];
+                uint8_t reg = o->reg == 8 ? mmio_reg() : o->reg;
+                uint8_t mod = (uint8_t)(rnd() % 3), rm = mmio_reg();
+                p[n++] = (uint8_t)((mod << 6) | (reg << 3) | rm);
+                if (mod == 1)
+                        p[n++] = (uint8_t)(rnd() & 0x7f);
+                else if (mod == 2)
+                        for (int b = 0; b < 4; b++)
+                                p[n++] = (uint8_t)(b ? 0 : rnd() & 0xff);
+                /* imm16 instead of imm32 under the operand-size prefix. */
+                for (unsigned b = 0; b < (o->imm == 4 && opsize16 ? 2u : o->imm); b++)
+                        p[n++] = (uint8_t)rnd();
+        }
+        p[n] = 0xc3; /* ret */
+}
+
+static uint32_t mmio_target(uint32_t ram)
+{
+        uint32_t target;
+        switch (rnd() & 3) {
+        case 0:
+                target = IOAPIC + (rnd() & 0xff0) + (rnd() & 15);
+                break;
+        case 1: /* not the ICR: an INIT or STARTUP to itself would end it */
+                target = APIC + (rnd() & 0xff0);
+                if (target - APIC >= REG_ICR_LO && target - APIC <= REG_ICR_HI + 0xf)
+                        target = APIC + REG_ID;
+                target += rnd() & 15;
+                break;
+        case 2:
+                target = ECAM + (rnd() & 0xffff0) + (rnd() & 15);
+                break;
+        default: /* unbacked, just above RAM (or straddling into it) */
+                target = ram + (rnd() & 0xfff) - (rnd() & 1 ? 2 : 0);
+                break;
+        }
+        /* Straddle the page's end now and then. */
+        if (rnd() % 8 == 0)
+                target = (target | 0xfff) - (rnd() & 3);
+        return target;
+}
+
+static void mmio_run_one(uint32_t target)
+{
+        fault_arm();
+        mmio_run(target);
+}
+
+static void attack_mmio(void)
+{
+        uint32_t rounds = cmdline_number("rounds", 20000);
+        uint32_t ram = ram_end();
+        gprintf("attack mmio: start: %u MOV-family instructions of random form at the I/O "
+                "APIC, local APIC, ECAM and unbacked memory, then one it cannot emulate\n",
+                rounds);
+        uint32_t tried = 0, faulted = 0, ones_bad = 0;
+        uint32_t by_vector[32] = { 0 };
+        for (uint32_t r = 0; r < rounds; r++) {
+                uint32_t target = mmio_target(ram), moffs;
+                mmio_gen(gen_code, mmio_movs, sizeof(mmio_movs) / sizeof(mmio_movs[0]), false,
+                         &moffs);
+                for (int b = 0; moffs && b < 4; b++)
+                        gen_code[moffs + b] = (uint8_t)(target >> (8 * b));
+                mmio_run_one(target);
+                tried++;
+                if (g_fault_vector != VEC_NONE) {
+                        faulted++;
+                        if (g_fault_vector >= 0 && g_fault_vector < 32)
+                                by_vector[g_fault_vector]++;
+                }
+        }
+        /* Unbacked memory still reads all ones and ignores writes. */
+        for (uint32_t k = 0; k < 64; k++) {
+                volatile uint32_t *u = (volatile uint32_t *)(ram + 0x1000 + (rnd() & 0xffc));
+                *u = rnd();
+                if (*u != 0xffffffffu)
+                        ones_bad++;
+        }
+        gprintf("attack mmio: faults %u (#UD %u, #GP %u, #PF %u, #AC %u)\n", faulted, by_vector[6],
+                by_vector[13], by_vector[14], by_vector[17]);
+        report("mmio-unbacked-all-ones", ones_bad == 0);
+        report("mmio-lock-mov-ud", by_vector[6] > 0);
+        gprintf("attack mmio: tried %u\n", tried);
+        /* Then a form vtvisor does not emulate, at a device page: the VM is
+         * stopped with a line that names it. */
+        uint32_t moffs;
+        mmio_gen(gen_code, mmio_others, sizeof(mmio_others) / sizeof(mmio_others[0]), true, &moffs);
+        gprintf("attack mmio: unsupported: %02x %02x %02x %02x\n", gen_code[0], gen_code[1],
+                gen_code[2], gen_code[3]);
+        mmio_run_one(IOAPIC + 0x10);
+        report("mmio-unsupported-not-stopped", false);
+}
+
 /* ---- storm ---- */
 
 static volatile uint32_t self_received;
@@ -597,6 +788,8 @@ void guest_main(void)
                 attack_insn();
         else if (!gstrcmp(name, "storm"))
                 attack_storm();
+        else if (!gstrcmp(name, "mmio"))
+                attack_mmio();
         else if (!gstrcmp(name, "cli-spin"))
                 attack_cli_spin();
         else if (!gstrcmp(name, "cli-hlt"))
