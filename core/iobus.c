@@ -51,8 +51,8 @@ static void uart_out(struct vm *vm, uint16_t offset, uint8_t v)
                 vm->uart_activity = rdtsc(); /* for partial lines (vm_poll_console) */
                 uart_sync_tx(vm);            /* a printing guest moves the line along */
         }
-        vuart_write(&vm->uart, offset, v);
-        iobus_uart_update_irq(vm);
+        if (vuart_write(&vm->uart, offset, v))
+                iobus_uart_update_irq(vm);
 }
 
 static const struct io_range ranges[] = {

@@ -574,7 +574,9 @@ static const uint8_t fast_kind[64] = {
  * EXIT_YIELD or sets irq_dirty (vm_stop does, for every vCPU). */
 static inline int fast_done(struct vcpu *v, enum exit_action a)
 {
-        if (a == EXIT_CONTINUE && !__atomic_load_n(&v->irq_dirty, __ATOMIC_RELAXED) &&
+        _Static_assert(EXIT_CONTINUE == 0, "fast_done tests action and flag at once");
+        /* EXIT_CONTINUE is 0: one test for both. */
+        if (((unsigned)a | __atomic_load_n(&v->irq_dirty, __ATOMIC_RELAXED)) == 0 &&
             rdtsc() < v->event_tsc)
                 return RUN_RESUME;
         v->fast_action = (uint8_t)a;
@@ -597,7 +599,9 @@ static inline __attribute__((always_inline)) int fast_exit_locked(struct vcpu *v
 
 static int fast_exit(struct guest_regs *regs)
 {
-        uint32_t reason = vmcs_read32(VM_EXIT_REASON);
+        /* (A failed VMREAD here is reported without its caller: the caller
+         * is vmx_exit_entry.) */
+        uint32_t reason = (uint32_t)vmcs_read_checked(VM_EXIT_REASON, NULL);
         if (reason >= 64)
                 return RUN_EXIT; /* also an entry failure (bit 31) */
         unsigned kind = fast_kind[reason];

@@ -165,12 +165,13 @@ void vuart_set_tx_busy(struct vuart *u, bool busy)
         u->tx_busy = busy;
 }
 
-void vuart_write(struct vuart *u, unsigned offset, uint8_t value)
+bool vuart_write(struct vuart *u, unsigned offset, uint8_t value)
 {
         switch (offset) {
         case REG_RBR_THR:
                 if (u->lcr & LCR_DLAB) {
                         u->dll = value;
+                        return false;
                 } else {
                         if (u->mcr & MCR_LOOP)
                                 vuart_receive(u, value);
@@ -184,6 +185,7 @@ void vuart_write(struct vuart *u, unsigned offset, uint8_t value)
         case REG_IER:
                 if (u->lcr & LCR_DLAB) {
                         u->dlm = value;
+                        return false;
                 } else {
                         /* Enabling THRE with an empty holding register raises
                          * the interrupt at once, as on a real 16550. */
@@ -201,14 +203,15 @@ void vuart_write(struct vuart *u, unsigned offset, uint8_t value)
                 break;
         case REG_LCR:
                 u->lcr = value;
-                break;
+                return false;
         case REG_MCR:
                 u->mcr = value & 0x1f;
                 break;
         case REG_SCR:
                 u->scr = value;
-                break;
+                return false;
         default:
-                break; /* LSR and MSR are read-only */
+                return false; /* LSR and MSR are read-only */
         }
+        return true;
 }

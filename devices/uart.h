@@ -39,7 +39,10 @@ struct vuart {
 
 void vuart_init(struct vuart *u, uart_line_fn sink, void *ctx);
 uint8_t vuart_read(struct vuart *u, unsigned offset);
-void vuart_write(struct vuart *u, unsigned offset, uint8_t value);
+/* Returns whether the write may have changed the interrupt line
+ * (vuart_irq_asserted): false for the scratch, line-control and divisor
+ * registers and the read-only ones. */
+bool vuart_write(struct vuart *u, unsigned offset, uint8_t value);
 /* Emits a pending partial line (e.g. when the VM stops, or when the guest
  * has paused in the middle of a line, like a shell prompt). */
 void vuart_flush(struct vuart *u);

@@ -130,7 +130,10 @@ static void do_write(struct vuart *u, unsigned off, uint8_t v)
         bool dlab = sh.lcr & 0x80;
         if (off == 0 && !dlab && !(sh.mcr & 0x10))
                 sh.written++; /* before the write: it may emit a line */
-        vuart_write(u, off, v);
+        bool irq_before = vuart_irq_asserted(u);
+        /* A write that says it leaves the interrupt line alone does. */
+        if (!vuart_write(u, off, v))
+                CHECK(vuart_irq_asserted(u) == irq_before);
         switch (off) {
         case 0:
                 if (dlab)

@@ -106,6 +106,31 @@ START_TEST(scratch_and_iir)
 }
 END_TEST
 
+/* A write vuart_write says cannot change the interrupt line does not:
+ * every register, with interrupts enabled and OUT2 set, DLAB on and off. */
+START_TEST(write_says_when_the_irq_may_change)
+{
+        static const uint8_t vals[] = { 0x00, 0xff, 0x5a, 0x0f, 0x80 };
+        for (unsigned dlab = 0; dlab < 2; dlab++)
+                for (unsigned off = 0; off < 8; off++)
+                        for (unsigned k = 0; k < sizeof(vals); k++) {
+                                vuart_init(&u, sink, NULL);
+                                vuart_write(&u, 4, 0x08); /* OUT2 */
+                                vuart_write(&u, 1, 0x0f); /* every interrupt */
+                                vuart_write(&u, 3, dlab ? 0x83 : 0x03);
+                                bool before = vuart_irq_asserted(&u);
+                                bool may = vuart_write(&u, off, vals[k]);
+                                if (!may)
+                                        ck_assert_msg(vuart_irq_asserted(&u) == before,
+                                                      "offset %u value 0x%x dlab %u", off, vals[k],
+                                                      dlab);
+                        }
+        vuart_write(&u, 3, 0x03);
+        ck_assert(!vuart_write(&u, 7, 1)); /* scratch */
+        ck_assert(vuart_write(&u, 1, 0));  /* IER */
+}
+END_TEST
+
 START_TEST(loopback_modem_status)
 {
         ck_assert_uint_eq(vuart_read(&u, 6), 0xb0);
@@ -217,6 +242,7 @@ int main(void)
         tcase_add_test(tc, long_lines_are_cut_not_overflowed);
         tcase_add_test(tc, lsr_reports_empty_transmitter);
         tcase_add_test(tc, divisor_latch);
+        tcase_add_test(tc, write_says_when_the_irq_may_change);
         tcase_add_test(tc, scratch_and_iir);
         tcase_add_test(tc, loopback_modem_status);
         tcase_add_test(tc, bad_offsets_are_harmless);
