@@ -113,7 +113,7 @@ static __attribute__((noinline)) struct cpuid_regs tsc_leaf(void)
         return (struct cpuid_regs){ den, num, (uint32_t)clock_crystal_hz(), 0 };
 }
 
-/* The host's highest basic leaf, read once. */
+/* The host's highest basic and extended leaves, read once. */
 static uint32_t host_max_leaf(void)
 {
         static uint32_t max;
@@ -122,12 +122,37 @@ static uint32_t host_max_leaf(void)
         return max;
 }
 
+static uint32_t host_max_ext_leaf(void)
+{
+        static uint32_t max;
+        if (!max)
+                max = cpuid(0x80000000u, 0).eax;
+        return max;
+}
+
+void exit_cpuid_limits(struct vcpu *v)
+{
+        v->cpuid_max = (v->misc_enable_flip & MISC_LIMIT_CPUID_MAX) ? 2
+                       : host_max_leaf() > FREQ_LEAF                ? host_max_leaf()
+                                                                    : FREQ_LEAF;
+}
+
 static enum exit_action handle_cpuid(struct vcpu *v)
 {
         uint32_t leaf = (uint32_t)v->regs.gpr[RAX], sub = (uint32_t)v->regs.gpr[RCX];
         struct cpuid_regs r = { 0, 0, 0, 0 };
 
-        if (leaf >= HV_LEAF_BASE && leaf < HV_LEAF_BASE + 0x100) {
+        /* A leaf above the highest basic or extended one (as leaf 0 and
+         * leaf 0x80000000 report them) returns the highest basic leaf's
+         * data (SDM Vol. 2A, CPUID); the hypervisor leaves are vtvisor's. */
+        bool hv = false;
+        if (__builtin_expect(leaf > v->cpuid_max, 0)) {
+                hv = leaf >= HV_LEAF_BASE && leaf < HV_LEAF_BASE + 0x100;
+                if (!hv && (leaf < 0x80000000u || leaf > host_max_ext_leaf()))
+                        leaf = v->cpuid_max;
+        }
+
+        if (hv) {
                 if (leaf == HV_LEAF_BASE)
                         r = (struct cpuid_regs){ HV_LEAF_BASE, HV_SIG_EBX, HV_SIG_ECX, HV_SIG_EDX };
         } else if (leaf == TSC_LEAF) {
@@ -137,16 +162,13 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                 uint32_t mhz = (uint32_t)(tsc_hz() / 1000000);
                 r = (struct cpuid_regs){ mhz, mhz, mhz, 0 };
         } else if (leaf < 0x80000000u && host_max_leaf() < leaf) {
-                /* Beyond the basic leaves: zeros (not the CPU's "highest leaf"
-                 * data, which would contradict leaf 0 as vtvisor reports it). */
+                /* Leaves the host lacks below vtvisor's highest (0x15 and
+                 * 0x16 are its own): reserved, zeros. */
         } else {
                 r = cpuid(leaf, sub);
                 switch (leaf) {
                 case 0:
-                        if (r.eax < FREQ_LEAF)
-                                r.eax = FREQ_LEAF;
-                        if (v->misc_enable_flip & MISC_LIMIT_CPUID_MAX)
-                                r.eax = 2;
+                        r.eax = v->cpuid_max;
                         break;
                 case 1:
                         r.ecx &= ~(uint32_t)L1_ECX_HIDDEN;

@@ -11,6 +11,10 @@ enum exit_action {
 
 enum exit_action exit_dispatch(struct vcpu *v, uint32_t basic_reason);
 
+/* Sets v->cpuid_max, the highest basic CPUID leaf v sees: at vCPU set-up
+ * and when IA32_MISC_ENABLE's "limit CPUID maxval" changes. */
+void exit_cpuid_limits(struct vcpu *v);
+
 /* The handler table exit_dispatch uses, for the fast path (vcpu.c), which
  * calls only reasons it knows have a handler. */
 typedef enum exit_action (*exit_handler_fn)(struct vcpu *v);

@@ -1,5 +1,6 @@
 #include "core/msr.h"
 #include "core/vapic.h"
+#include "core/exit.h"
 #include "arch/x86/cpu.h"
 #include "core/irq.h"
 #include "lib/log.h"
@@ -285,6 +286,7 @@ bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
                         break;
                 uint64_t now = (val & MISC_ENABLE_RW) | (MISC_ENABLE_VALUE & ~MISC_ENABLE_RW);
                 v->misc_enable_flip = now ^ MISC_ENABLE_VALUE;
+                exit_cpuid_limits(v);
                 return true;
         }
         case MSR_IA32_BIOS_SIGN_ID:   /* cleared before CPUID leaf 1 by the */

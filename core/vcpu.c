@@ -253,6 +253,7 @@ const char *vcpu_init(struct vcpu *v, struct vm *vm, unsigned index, const struc
                 v->vapic = hpa_to_hva(page);
         }
         v->xcr0 = 1; /* x87 only, as after RESET */
+        exit_cpuid_limits(v);
 
         *(uint32_t *)hpa_to_hva(v->vmcs) = VMX_BASIC_REVISION(vmx_caps.basic);
         if (vmclear(v->vmcs) != VMX_OK || vmptrld(v->vmcs) != VMX_OK)

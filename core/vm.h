@@ -76,6 +76,7 @@ struct vcpu {
          * guest's TSC (vcpu_tsc). */
         uint64_t tsc_offset;
         uint64_t misc_enable_flip; /* IA32_MISC_ENABLE bits changed (core/msr.c) */
+        uint32_t cpuid_max;        /* its highest basic CPUID leaf (exit_cpuid_limits) */
         struct lapic lapic;
         struct mmio_region lapic_region; /* its xAPIC page, where the guest put it */
         uint64_t slice_end;              /* TSC at which this vCPU's time slice ends */

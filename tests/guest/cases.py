@@ -156,7 +156,19 @@ CASES = [
         modules=["cpuid.elf name=cpuid ram=8M"],
         expect=[ok("cpuid")]
         + passes("cpuid", "hypervisor-bit", "vmx-hidden", "hv-max-leaf", "hv-signature-ebx",
-                 "hv-signature-ecx", "hv-signature-edx"),
+                 "hv-signature-ecx", "hv-signature-edx", "walk-stable",
+                 "walk-above-max-is-highest-basic", "hidden-leaf1-ecx", "hidden-leaf7-ecx",
+                 "hidden-leaves-zero", "works-rdtscp", "works-xsave-xgetbv"),
+        stopped={"cpuid": CLEAN},
+    ),
+    # The same walk on Bochs's newest model (PKU, more leaves to hide).
+    dict(
+        name="cpuid-tigerlake",
+        cpu="tigerlake",
+        modules=["cpuid.elf name=cpuid ram=8M"],
+        expect=[ok("cpuid")]
+        + passes("cpuid", "walk-stable", "walk-above-max-is-highest-basic", "hidden-leaf1-ecx",
+                 "hidden-leaf7-ecx", "hidden-leaf7-edx-cet-uintr", "hidden-leaves-zero"),
         stopped={"cpuid": CLEAN},
     ),
     # Multiboot v1 boot of vtvisor; default VM names (vm0, vm1) and type
