@@ -180,6 +180,28 @@ const struct mmio_region *irq_mmio_region(struct vcpu *v, gpa_t gpa)
         return vdev_mmio_region(vm, gpa);
 }
 
+void irq_nmi_button(struct vm *vm, unsigned *nmis, unsigned *fixed)
+{
+        *nmis = *fixed = 0;
+        for (unsigned i = 0; i < vm->nvcpus; i++) {
+                struct vcpu *t = &vm->vcpus[i];
+                uint8_t vec;
+                switch (lapic_lint_asserted(&t->lapic, 1, &vec)) {
+                case LAPIC_LINT_NMI:
+                        t->requests |= VCPU_REQ_NMI;
+                        (*nmis)++;
+                        break;
+                case LAPIC_LINT_FIXED:
+                        vapic_accepted(t, vec);
+                        (*fixed)++;
+                        break;
+                default:
+                        continue;
+                }
+                notify(NULL, t);
+        }
+}
+
 void irq_set_line(struct vm *vm, unsigned pin, bool asserted)
 {
         ioapic_set_irq(&vm->ioapic, pin, asserted);

@@ -22,6 +22,12 @@ void irq_set_line(struct vm *vm, unsigned pin, bool asserted);
  * (not an interrupt) is dropped.  vm->lock held. */
 void irq_msi(struct vm *vm, uint64_t addr, uint32_t data);
 
+/* The VM's NMI button (the operator's `nmi`): LINT1 of every vCPU's local
+ * APIC asserted, as a PC wires its NMI line; each does what its LVT LINT1
+ * entry says (lapic_lint_asserted).  Counts the vCPUs that got an NMI and
+ * a fixed interrupt.  vm->lock held. */
+void irq_nmi_button(struct vm *vm, unsigned *nmis, unsigned *fixed);
+
 /* Handles what a local APIC register write set off (EOI to the I/O APIC,
  * IPIs to the VM's vCPUs, on this CPU or others).  vm->lock held. */
 void irq_lapic_effects(struct vcpu *v, const struct lapic_effects *fx);

@@ -6,6 +6,7 @@
 #include "arch/x86/tsc.h"
 #include "core/console.h"
 #include "core/iobus.h"
+#include "core/irq.h"
 #include "lib/log.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -171,7 +172,24 @@ static void cmd_stats(struct vm *vm)
 }
 
 static const char COMMANDS[] = "help, list, console NAME, stop NAME, restart NAME, start NAME, "
-                               "stats NAME, cpus, exit";
+                               "stats NAME, nmi NAME, cpus, exit";
+
+/* The VM's NMI button: LINT1 of each vCPU (irq_nmi_button). */
+static void cmd_nmi(struct vm *vm)
+{
+        unsigned nmis = 0, fixed = 0;
+        spin_lock(&vm->lock);
+        bool runs = vm->run == VM_RUNNING && !vm->stopped;
+        if (runs)
+                irq_nmi_button(vm, &nmis, &fixed);
+        spin_unlock(&vm->lock);
+        if (!runs)
+                say("nmi %s: not running", vm->cfg.name);
+        else
+                say("nmi %s: LINT1 asserted on %u vCPU(s): %u NMI(s), %u fixed interrupt(s), the "
+                    "rest masked",
+                    vm->cfg.name, vm->nvcpus, nmis, fixed);
+}
 
 static void cmd_help(void)
 {
@@ -182,6 +200,7 @@ static void cmd_help(void)
         say("start NAME    build a stopped VM again");
         say("stats NAME    VM NAME's exits by reason, interrupts injected, its virtio devices' "
             "counters");
+        say("nmi NAME      press VM NAME's NMI button: LINT1 of each vCPU's local APIC");
         say("cpus          each physical CPU and the vCPUs placed on it");
         say("exit          back to the console of the VM with the keyboard (also Ctrl-A c)");
 }
@@ -264,6 +283,9 @@ static void execute(char *text)
         } else if (!vtv_strcmp(cmd, "stats")) {
                 if ((vm = named(cmd, arg)) != NULL)
                         cmd_stats(vm);
+        } else if (!vtv_strcmp(cmd, "nmi")) {
+                if ((vm = named(cmd, arg)) != NULL)
+                        cmd_nmi(vm);
         } else {
                 say("unknown command '%s'; commands: %s", cmd, COMMANDS);
         }

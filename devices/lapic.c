@@ -1103,3 +1103,24 @@ int lapic_timer_vector(const struct lapic *a)
         uint32_t lvt = a->lvt[LVT_TIMER];
         return (lvt & LAPIC_LVT_MASKED) ? -1 : (int)(lvt & LAPIC_LVT_VECTOR);
 }
+
+enum lapic_lint_action lapic_lint_asserted(struct lapic *a, unsigned pin, uint8_t *vector)
+{
+        *vector = 0;
+        if (pin > 1 || a->mode == LAPIC_MODE_DISABLED)
+                return LAPIC_LINT_NONE;
+        uint32_t lvt = a->lvt[pin ? LVT_LINT1 : LVT_LINT0];
+        if (lvt & LAPIC_LVT_MASKED)
+                return LAPIC_LINT_NONE;
+        switch ((lvt & LAPIC_LVT_DELIVERY_MASK) >> 8) {
+        case LAPIC_DM_FIXED:
+                /* Vectors 0-15: ESR "received illegal vector" (lapic_accept). */
+                *vector = lvt & LAPIC_LVT_VECTOR;
+                lapic_accept(a, *vector, false);
+                return *vector >= 16 ? LAPIC_LINT_FIXED : LAPIC_LINT_NONE;
+        case LAPIC_DM_NMI:
+                return LAPIC_LINT_NMI;
+        default:
+                return LAPIC_LINT_NONE;
+        }
+}

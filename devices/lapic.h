@@ -347,6 +347,14 @@ bool lapic_vapic_export_reg(const struct lapic *a, uint32_t *page, uint32_t offs
  * last export, which the CPU never saw).  Returns how many of the exported
  * IRR vectors the CPU delivered. */
 unsigned lapic_vapic_import(struct lapic *a, const uint32_t *page, const uint32_t fresh[8]);
+/* A LINT pin (0 or 1) asserted, edge-triggered, e.g. LINT1 by a PC's NMI
+ * button: what its LVT entry says happens (SDM 11.5.1).  A fixed delivery
+ * mode puts the vector (also in *vector) into IRR here (as lapic_accept); NMI is the
+ * caller's to deliver; a masked entry, a disabled APIC (hardware or, for
+ * all but NMI, software: SDM 11.4.7.2), and ExtINT, SMI and INIT (no 8259,
+ * no SMM, no INIT from a pin on this platform) do nothing. */
+enum lapic_lint_action { LAPIC_LINT_NONE, LAPIC_LINT_FIXED, LAPIC_LINT_NMI };
+enum lapic_lint_action lapic_lint_asserted(struct lapic *a, unsigned pin, uint8_t *vector);
 /* The timer's vector, or -1 when its LVT is masked. */
 int lapic_timer_vector(const struct lapic *a);
 /* The highest vector in ISR, or -1. */

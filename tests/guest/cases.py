@@ -985,6 +985,19 @@ CASES = [
         stopped={"smp": CLEAN},
         timeout=90,
     ),
+    # The operator's `nmi NAME` (the VM's NMI button): LINT1 of each vCPU's
+    # local APIC, wired for NMI by the guest, delivers one NMI to each.
+    dict(
+        name="nmi-button",
+        cpus=2,
+        modules=["smp.elf name=smp vcpus=2 -- cpus=2 nmi-button"],
+        script=[(r"^\[smp\] smp: press the NMI button", "\x01cnmi smp\r")],
+        expect=[ok("smp"), r"nmi smp: LINT1 asserted on 2 vCPU\(s\): 2 NMI\(s\), 0 fixed"]
+        + passes("smp", "lint1-wired-for-nmi", "lint1-nmi-cpu0", "lint1-nmi-cpu1",
+                 "lint1-nmi-once-cpu0", "lint1-nmi-once-cpu1"),
+        stopped={"smp": CLEAN},
+        timeout=90,
+    ),
     # Both vCPUs on one physical CPU.
     dict(
         name="smp-shared-cpu",

@@ -36,6 +36,7 @@
 #define REG_ICR_LO    0x300
 #define REG_ICR_HI    0x310
 #define REG_LVT_LINT0 0x350
+#define REG_LVT_LINT1 0x360
 #define MSR_APIC_BASE 0x1b
 #define MSR_X2_ID     0x802
 #define MSR_X2_EOI    0x80b
@@ -970,6 +971,38 @@ static void tlb_tests(void)
         report("tlb-readers-finished", ok);
 }
 
+/* ---- `nmi-button`: the operator's `nmi` asserts LINT1 on every vCPU ---- */
+
+/* Each CPU wires its own LINT1 for NMI, as a PC's firmware does. */
+static void lint1_nmi_here(void)
+{
+        if (x2mode[this_cpu()])
+                wrmsr64(0x835, 4u << 8);
+        else
+                apic_wr(REG_LVT_LINT1, 4u << 8);
+}
+
+static void nmi_button(void)
+{
+        lint1_nmi_here();
+        bool wired = run_on_aps(lint1_nmi_here);
+        report("lint1-wired-for-nmi", wired);
+        uint32_t before[MAX_CPUS];
+        for (unsigned c = 0; c < ncpus; c++)
+                before[c] = nmi_cnt[c];
+        /* The case types `nmi smp` at the vtvisor> prompt on this line. */
+        gprintf("smp: press the NMI button\n");
+        bool all = true;
+        for (unsigned c = 0; c < ncpus; c++) {
+                bool got = wait_ge(&nmi_cnt[c], before[c] + 1, 20 * WAIT_US);
+                report(nm("lint1-nmi-cpu", c, ""), got);
+                all &= got;
+        }
+        /* One press, one NMI each. */
+        for (unsigned c = 0; all && c < ncpus; c++)
+                expect_eq32(nm("lint1-nmi-once-cpu", c, ""), nmi_cnt[c], before[c] + 1);
+}
+
 /* ---- Main ---- */
 
 static void patch_nmi_gate(void)
@@ -1094,6 +1127,11 @@ void guest_main(void)
         }
         if (cmdline_has_word("bench")) {
                 bench();
+                finish();
+                return;
+        }
+        if (cmdline_has_word("nmi-button")) {
+                nmi_button();
                 finish();
                 return;
         }

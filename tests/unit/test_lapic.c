@@ -1722,6 +1722,33 @@ START_TEST(x2apic_msrs_fault_outside_x2apic_mode)
 }
 END_TEST
 
+START_TEST(lint_pins)
+{
+        uint8_t vec;
+        /* Masked at reset: nothing. */
+        ck_assert_int_eq(lapic_lint_asserted(&a, 1, &vec), LAPIC_LINT_NONE);
+        sw_enable();
+        wr(LAPIC_REG_LVT_LINT1, LAPIC_DM_NMI << 8); /* the PC's NMI wiring */
+        ck_assert_int_eq(lapic_lint_asserted(&a, 1, &vec), LAPIC_LINT_NMI);
+        ck_assert_int_eq(lapic_highest_requested(&a), -1);
+        wr(LAPIC_REG_LVT_LINT0, 0x45); /* fixed, vector 0x45 */
+        ck_assert_int_eq(lapic_lint_asserted(&a, 0, &vec), LAPIC_LINT_FIXED);
+        ck_assert_uint_eq(vec, 0x45);
+        ck_assert(irr_test(0x45));
+        wr(LAPIC_REG_LVT_LINT0, 0x0005); /* fixed, illegal vector */
+        ck_assert_int_eq(lapic_lint_asserted(&a, 0, &vec), LAPIC_LINT_NONE);
+        ck_assert_uint_eq(esr() & LAPIC_ESR_RECV_ILLEGAL_VECTOR, LAPIC_ESR_RECV_ILLEGAL_VECTOR);
+        wr(LAPIC_REG_LVT_LINT0, LAPIC_DM_EXTINT << 8); /* no 8259 */
+        ck_assert_int_eq(lapic_lint_asserted(&a, 0, &vec), LAPIC_LINT_NONE);
+        wr(LAPIC_REG_LVT_LINT1, (LAPIC_DM_NMI << 8) | LAPIC_LVT_MASKED);
+        ck_assert_int_eq(lapic_lint_asserted(&a, 1, &vec), LAPIC_LINT_NONE);
+        ck_assert_int_eq(lapic_lint_asserted(&a, 2, &vec), LAPIC_LINT_NONE);
+        /* Hardware-disabled: nothing. */
+        msr_wr(MSR_LAPIC_APIC_BASE, LAPIC_DEFAULT_BASE);
+        ck_assert_int_eq(lapic_lint_asserted(&a, 1, &vec), LAPIC_LINT_NONE);
+}
+END_TEST
+
 START_TEST(x2apic_registers)
 {
         lapic_init(&a, APIC_ID, true, TSC_HZ, BUS_HZ);
@@ -1999,6 +2026,7 @@ int main(void)
         tcase_add_loop_test(tc, x2apic_msr_rules, 0, ARRAY_SIZE(x2_msr_cases));
         tcase_add_test(tc, x2apic_msrs_fault_outside_x2apic_mode);
         tcase_add_test(tc, x2apic_registers);
+        tcase_add_test(tc, lint_pins);
         tcase_add_test(tc, x2apic_eoi_and_isr_msrs);
         tcase_add_test(tc, mmio_ignored_in_x2apic_mode);
         tcase_add_loop_test(tc, apic_base_transitions, 0, ARRAY_SIZE(base_cases));
