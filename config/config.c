@@ -230,30 +230,19 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
                         if (parse_cpus(val, vlen, &cfg->cpu_mask, err, errlen))
                                 return err;
                         cfg->cpus_given = true;
-                } else if (key_is(tok, klen, "initrd-for")) {
+                } else if (key_is(tok, klen, "initrd-for") || key_is(tok, klen, "disk-for") ||
+                           key_is(tok, klen, "module-for")) {
+                        /* A module that belongs to the VM it names. */
+                        char *dst = tok[0] == 'i'   ? cfg->initrd_for
+                                    : tok[0] == 'd' ? cfg->disk_for
+                                                    : cfg->module_for;
                         if (!valid_name(val, vlen)) {
-                                vtv_snprintf(err, errlen, "initrd-for '%.*s' is not a VM name",
-                                             (int)vlen, val);
+                                vtv_snprintf(err, errlen, "%.*s '%.*s' is not a VM name", (int)klen,
+                                             tok, (int)vlen, val);
                                 return err;
                         }
-                        vtv_memcpy(cfg->initrd_for, val, vlen);
-                        cfg->initrd_for[vlen] = '\0';
-                } else if (key_is(tok, klen, "disk-for")) {
-                        if (!valid_name(val, vlen)) {
-                                vtv_snprintf(err, errlen, "disk-for '%.*s' is not a VM name",
-                                             (int)vlen, val);
-                                return err;
-                        }
-                        vtv_memcpy(cfg->disk_for, val, vlen);
-                        cfg->disk_for[vlen] = '\0';
-                } else if (key_is(tok, klen, "module-for")) {
-                        if (!valid_name(val, vlen)) {
-                                vtv_snprintf(err, errlen, "module-for '%.*s' is not a VM name",
-                                             (int)vlen, val);
-                                return err;
-                        }
-                        vtv_memcpy(cfg->module_for, val, vlen);
-                        cfg->module_for[vlen] = '\0';
+                        vtv_memcpy(dst, val, vlen);
+                        dst[vlen] = '\0';
                 } else if (key_is(tok, klen, "readonly")) {
                         if (vlen == 3 && !vtv_strncmp(val, "yes", 3))
                                 cfg->disk_readonly = true;
