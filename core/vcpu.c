@@ -419,11 +419,17 @@ uint64_t vcpu_xcr0_supported(void)
         return fpu_xcr0_supported();
 }
 
+uint64_t vcpu_rip_wrap(uint64_t old, uint64_t rip)
+{
+        if (((rip ^ old) >> 32) && !(vmcs_read32(GUEST_CS_AR_BYTES) & AR_L))
+                rip &= 0xffffffffULL;
+        return rip;
+}
+
 #define PENDING_DBG_BS BIT(14) /* single step (SDM Table 25-4) */
 
-void vcpu_finish_rf_tf(struct vcpu *v, uint64_t rflags)
+void vcpu_finish_rf_tf(uint64_t rflags)
 {
-        UNUSED(v);
         /* The instruction completed as on the CPU: RF is cleared, and with
          * TF set the single-step #DB follows it (pending debug exception
          * BS, which the CPU delivers after VM entry, SDM 27.3.1.4 /

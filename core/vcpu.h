@@ -26,33 +26,42 @@ void vcpu_put(struct vcpu *v);
 void vcpu_run(struct vcpu *v);
 
 /* RF and TF after an emulated instruction (vcpu_advance_rip). */
-void vcpu_finish_rf_tf(struct vcpu *v, uint64_t rflags);
+void vcpu_finish_rf_tf(uint64_t rflags);
+/* The next RIP when an instruction at old may have stepped across 4 GiB:
+ * outside 64-bit mode the instruction pointer wraps at 32 bits. */
+uint64_t vcpu_rip_wrap(uint64_t old, uint64_t rip);
+
+/* Instructions are at most 15 bytes long (SDM Vol. 2 2.3.11). */
+#define VCPU_INSN_MAX 15
 
 /* Completes an instruction vtvisor emulated, whose length it decoded itself
  * (the exit instruction length is not saved for EPT violations, SDM
  * 27.2.5): advances RIP; inline, as every instruction exit ends here. */
-static inline void vcpu_advance_rip(struct vcpu *v, unsigned length)
+static inline void vcpu_advance_rip(struct vcpu *v, uint64_t length)
 {
-        uint64_t old = vmcs_readnat(GUEST_RIP), rip = old + length;
-        /* Outside 64-bit mode the instruction pointer wraps at 32 bits
-         * (only a step across 4 GiB needs CS to tell). */
-        if (((rip ^ old) >> 32) && !(vmcs_read32(GUEST_CS_AR_BYTES) & AR_L))
-                rip &= 0xffffffffULL;
-        vmcs_writenat(GUEST_RIP, rip);
+        /* Every emulated instruction ends here: these VMCS accesses name no
+         * caller if they fail (the panic's backtrace does). */
+        uint64_t old = vmcs_read_checked(GUEST_RIP, NULL), rip = old + length;
+        /* Only an instruction (length <= 15) that starts in the last 15
+         * bytes below a 4 GiB boundary can step across it. */
+        if (__builtin_expect((uint32_t)old > 0xffffffffu - VCPU_INSN_MAX, 0))
+                rip = vcpu_rip_wrap(old, rip);
+        vmcs_write_checked(GUEST_RIP, rip, NULL);
         /* The emulated instruction ends any STI or MOV SS blocking (SDM 26.3.1.5). */
-        uint32_t intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+        uint32_t intr = (uint32_t)vmcs_read_checked(GUEST_INTERRUPTIBILITY_INFO, NULL);
         if (intr & 3)
-                vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~3u);
-        uint64_t rflags = vmcs_readnat(GUEST_RFLAGS);
+                vmcs_write_checked(GUEST_INTERRUPTIBILITY_INFO, intr & ~3u, NULL);
+        uint64_t rflags = vmcs_read_checked(GUEST_RFLAGS, NULL);
         if (rflags & (RFLAGS_RF | RFLAGS_TF))
-                vcpu_finish_rf_tf(v, rflags);
+                vcpu_finish_rf_tf(rflags);
 }
 
 /* Completes the exiting instruction: advances RIP by its length.  Only
  * handlers that fully emulated the instruction call this. */
 static inline void vcpu_skip_instruction(struct vcpu *v)
 {
-        vcpu_advance_rip(v, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+        /* VMREAD of a 32-bit field clears the upper bits: no cast needed. */
+        vcpu_advance_rip(v, vmcs_read_checked(VM_EXIT_INSTRUCTION_LEN, NULL));
 }
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error);
 static inline void vcpu_inject_gp(struct vcpu *v)
@@ -76,7 +85,7 @@ void vcpu_set_gpr(struct vcpu *v, unsigned index, uint64_t value);
 static inline unsigned vcpu_cpl(struct vcpu *v)
 {
         UNUSED(v);
-        return (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
+        return ((uint32_t)vmcs_read_checked(GUEST_SS_AR_BYTES, NULL) >> 5) & 3;
 }
 /* The guest's view of CR0/CR4 (with the read shadows applied). */
 uint64_t vcpu_guest_cr0(struct vcpu *v);
