@@ -113,27 +113,19 @@ static __attribute__((noinline)) struct cpuid_regs tsc_leaf(void)
         return (struct cpuid_regs){ den, num, (uint32_t)clock_crystal_hz(), 0 };
 }
 
-/* The host's highest basic and extended leaves, read once. */
-static uint32_t host_max_leaf(void)
+/* The host's highest basic (range 0) or extended (range 1) leaf, read once. */
+static uint32_t host_max(unsigned range)
 {
-        static uint32_t max;
-        if (!max)
-                max = cpuid(0, 0).eax;
-        return max;
-}
-
-static uint32_t host_max_ext_leaf(void)
-{
-        static uint32_t max;
-        if (!max)
-                max = cpuid(0x80000000u, 0).eax;
-        return max;
+        static uint32_t max[2];
+        if (!max[range])
+                max[range] = cpuid(range ? 0x80000000u : 0, 0).eax;
+        return max[range];
 }
 
 void exit_cpuid_limits(struct vcpu *v)
 {
         v->cpuid_max = (v->misc_enable_flip & MISC_LIMIT_CPUID_MAX) ? 2
-                       : host_max_leaf() > FREQ_LEAF                ? host_max_leaf()
+                       : host_max(0) > FREQ_LEAF                    ? host_max(0)
                                                                     : FREQ_LEAF;
 }
 
@@ -148,7 +140,7 @@ static enum exit_action handle_cpuid(struct vcpu *v)
         bool hv = false;
         if (__builtin_expect(leaf > v->cpuid_max, 0)) {
                 hv = leaf >= HV_LEAF_BASE && leaf < HV_LEAF_BASE + 0x100;
-                if (!hv && (leaf < 0x80000000u || leaf > host_max_ext_leaf()))
+                if (!hv && (leaf < 0x80000000u || leaf > host_max(1)))
                         leaf = v->cpuid_max;
         }
 
@@ -161,7 +153,7 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                 /* Base and maximum frequency in MHz: the TSC's. */
                 uint32_t mhz = (uint32_t)(tsc_hz() / 1000000);
                 r = (struct cpuid_regs){ mhz, mhz, mhz, 0 };
-        } else if (leaf < 0x80000000u && host_max_leaf() < leaf) {
+        } else if (leaf < 0x80000000u && host_max(0) < leaf) {
                 /* Leaves the host lacks below vtvisor's highest (0x15 and
                  * 0x16 are its own): reserved, zeros. */
         } else {

@@ -221,8 +221,7 @@ static bool tsc_deadline_live(struct vcpu *v, uint64_t val)
                 note_refused(v, "write", MSR_LAPIC_TSC_DEADLINE, val);
                 return false;
         }
-        if (a->timer_irqs != fired)
-                vapic_post(v, (uint8_t)lapic_timer_vector(a));
+        vapic_post_timer(v, fired);
         uint64_t due = lapic_timer_deadline(a); /* guest TSC */
         if (due != UINT64_MAX && due - v->tsc_offset < v->event_tsc)
                 v->irq_dirty = true; /* arm_preemption_timer, on the slow path */

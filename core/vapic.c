@@ -69,7 +69,6 @@ void vapic_setup_vcpu(struct vcpu *v)
         vmcs_write64(EOI_EXIT_BITMAP2, 0);
         vmcs_write64(EOI_EXIT_BITMAP3, 0);
         vtv_memset(v->eoi_exit, 0, sizeof(v->eoi_exit));
-        v->eoi_exit_any = false;
         v->vid = true;
         v->vapic_live = false;
         v->vapic_export_all = true;
@@ -110,14 +109,13 @@ void vapic_sync_out(struct vcpu *v)
         int rvi = lapic_highest_requested(a), svi = lapic_highest_in_service(a);
         vmcs_write16(GUEST_INTR_STATUS,
                      (uint16_t)(((svi > 0 ? svi : 0) << 8) | (rvi > 0 ? rvi : 0)));
-        /* Level-triggered vectors (TMR) exit on EOI, for the I/O APIC. */
-        uint32_t any = 0;
+        /* Level-triggered vectors (TMR) exit on EOI, for the I/O APIC.
+         * Usually there are none, in TMR nor in the bitmap: nothing to do. */
+        uint32_t tmr_any = 0;
         for (unsigned i = 0; i < 8; i++)
-                any |= a->tmr[i];
-        if (!any && !v->eoi_exit_any)
-                goto done;
-        v->eoi_exit_any = any != 0;
-        for (unsigned i = 0; i < 4; i++) {
+                tmr_any |= a->tmr[i];
+        bool bitmap_any = (v->eoi_exit[0] | v->eoi_exit[1] | v->eoi_exit[2] | v->eoi_exit[3]) != 0;
+        for (unsigned i = 0; (tmr_any || bitmap_any) && i < 4; i++) {
                 uint64_t bits = a->tmr[2 * i] | ((uint64_t)a->tmr[2 * i + 1] << 32);
                 if (bits != v->eoi_exit[i]) {
                         v->eoi_exit[i] = bits;
@@ -125,7 +123,6 @@ void vapic_sync_out(struct vcpu *v)
                                            __builtin_return_address(0));
                 }
         }
-done:
         v->vapic_live = true;
 }
 
@@ -209,8 +206,7 @@ static bool send_ipi_live(struct vcpu *v, uint32_t *page)
         struct lapic_effects fx;
         lapic_mmio_write(a, LAPIC_REG_ICR_HI, hi, now, NULL);
         lapic_mmio_write(a, LAPIC_REG_ICR_LO, lo, now, &fx);
-        if (a->timer_irqs != fired)
-                vapic_post(v, (uint8_t)lapic_timer_vector(a));
+        vapic_post_timer(v, fired);
         lapic_vapic_export_reg(a, page, LAPIC_REG_ICR_LO);
         lapic_vapic_export_reg(a, page, LAPIC_REG_ESR);
         irq_lapic_effects(v, &fx);

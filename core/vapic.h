@@ -68,6 +68,14 @@ static inline void vapic_accepted(struct vcpu *t, uint8_t vector)
  * without the slow path (the timer's, vcpu_tsc_deadline_written). */
 void vapic_post(struct vcpu *v, uint8_t vector);
 
+/* Posts the timer's vector if the timer fired (lapic timer_irqs moved
+ * past `before`) during a model call made with the page live. */
+static inline void vapic_post_timer(struct vcpu *v, uint32_t before)
+{
+        if (v->lapic.timer_irqs != before)
+                vapic_post(v, (uint8_t)lapic_timer_vector(&v->lapic));
+}
+
 /* t's APIC was reset (INIT): the page's contents no longer count. */
 void vapic_reset(struct vcpu *t);
 /* v's IA32_APIC_BASE changed (mode or address). */

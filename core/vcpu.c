@@ -300,6 +300,19 @@ void vcpu_destroy(struct vcpu *v)
         }
 }
 
+/* Drops this CPU's cached translations of v's VM when they may be stale:
+ * an earlier VM had this VPID or EPT root (SDM 28.4.3), or another vCPU
+ * changed the EPT (vapic.c). */
+static void flush_if_needed(struct vcpu *v)
+{
+        if (!v->needs_flush)
+                return;
+        if (invept(INVEPT_SINGLE_CONTEXT, v->vm->ept.eptp) != VMX_OK ||
+            invvpid(INVVPID_SINGLE_CONTEXT, v->vpid) != VMX_OK)
+                panic("INVEPT/INVVPID for vm %s failed", v->vm->cfg.name);
+        v->needs_flush = false;
+}
+
 void vcpu_load(struct vcpu *v)
 {
         if (vmptrld(v->vmcs) != VMX_OK)
@@ -308,14 +321,7 @@ void vcpu_load(struct vcpu *v)
                 setup_host_cpu_state();
                 v->host_state_cpu_valid = true;
         }
-        if (v->needs_flush) {
-                /* This CPU may cache translations of an earlier VM that had
-                 * this VPID or this EPT root (SDM 28.4.3). */
-                if (invept(INVEPT_SINGLE_CONTEXT, v->vm->ept.eptp) != VMX_OK ||
-                    invvpid(INVVPID_SINGLE_CONTEXT, v->vpid) != VMX_OK)
-                        panic("INVEPT/INVVPID for vm %s failed", v->vm->cfg.name);
-                v->needs_flush = false;
-        }
+        flush_if_needed(v);
         fpu_restore(v->xsave_area, v->xcr0);
         wrmsr(MSR_IA32_KERNEL_GS, v->kernel_gs_base);
         wrmsr(MSR_IA32_STAR, v->star);
@@ -567,15 +573,6 @@ static const uint8_t fast_kind[64] = {
         [EXIT_APIC_WRITE] = FAST_LOCKED,
 };
 
-/* The exit fast path, called by vmx_exit_entry with the guest's registers
- * saved and no lock held (docs/architecture.md).  It handles the exit as
- * vcpu_run would, and re-enters the guest at once unless the handler
- * changed what the slow path decides (irq_dirty: an interrupt or event to
- * inject, the APIC timer moved), asked to yield, stopped the VM, or the
- * slice or the next timer event is due.  Only with the "save VMX-preemption
- * timer value" exit control, so the timer counts on across these exits.
- * Another CPU that sets irq_dirty, stops the VM or wants the CPU also
- * kicks it (an IPI: an external-interrupt exit, which is slow-path work). */
 /* After a fast-path handler: re-enter now, or let vcpu_run's slow path
  * run first.  A handler that stops the VM, halts or yields returns
  * EXIT_YIELD or sets irq_dirty (vm_stop does, for every vCPU). */
@@ -604,6 +601,15 @@ static inline __attribute__((always_inline)) int fast_exit_locked(struct vcpu *v
         return r;
 }
 
+/* The exit fast path, called by vmx_exit_entry with the guest's registers
+ * saved and no lock held (docs/architecture.md).  It handles the exit as
+ * vcpu_run would, and re-enters the guest at once unless the handler
+ * changed what the slow path decides (irq_dirty: an interrupt or event to
+ * inject, the APIC timer moved), asked to yield, stopped the VM, or the
+ * slice or the next timer event is due.  Only with the "save VMX-preemption
+ * timer value" exit control, so the timer counts on across these exits.
+ * Another CPU that sets irq_dirty, stops the VM or wants the CPU also
+ * kicks it (an IPI: an external-interrupt exit, which is slow-path work). */
 static int fast_exit(struct guest_regs *regs)
 {
         /* (A failed VMREAD here is reported without its caller: the caller
@@ -653,11 +659,7 @@ void vcpu_run(struct vcpu *v)
                         if (now >= v->slice_end)
                                 break;
                         v->irq_dirty = false;
-                        if (v->needs_flush) {
-                                /* Another vCPU changed the EPT (vapic.c). */
-                                ept_invalidate(&vm->ept);
-                                v->needs_flush = false;
-                        }
+                        flush_if_needed(v);
                         console_drain();
                         vdev_poll(vm);
                         irq_inject(v);

@@ -107,7 +107,6 @@ struct vcpu {
         bool vid, vapic_live, vapic_export_all, apic_access;
         uint32_t vapic_fresh[8];
         uint64_t eoi_exit[4]; /* the EOI-exit bitmap as last written */
-        bool eoi_exit_any;    /* ... and whether any bit is set in it */
 
         /* Exits by basic reason since the VM was built; written by the
          * vCPU's own CPU only (the fast path holds no lock), read by the
