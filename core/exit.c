@@ -122,17 +122,41 @@ static uint32_t host_max(unsigned range)
         return max[range];
 }
 
+/* ---- CPUID answers, per vCPU ----
+ * Most leaves' answers depend only on the host, the VM's shape and this
+ * vCPU's set-up, so each vCPU keeps the answers it gave in a small
+ * direct-mapped table (VCPU_CPUID_CACHE entries), as KVM keeps a vCPU's
+ * CPUID table, and an exit for one of those costs a lookup.  Not kept:
+ * leaf 1 (OSXSAVE follows the guest's CR4, which it writes without an
+ * exit; the APIC bit follows IA32_APIC_BASE) and leaf 0xD (the XSAVE area
+ * sizes follow XCR0).  IA32_MISC_ENABLE's "limit CPUID maxval" changes
+ * leaf 0 and what leaves above the maximum return: exit_cpuid_limits
+ * empties the table.
+ *
+ * An entry holding (leaf, sub) sits in slot cpuid_slot(leaf, sub).  An
+ * empty slot holds a leaf with bit 0 flipped: that pair belongs in another
+ * slot, so no lookup matches it. */
+static void cpuid_forget(struct cpuid_entry *e, uint32_t leaf, uint32_t sub)
+{
+        e->leaf = leaf ^ 1;
+        e->sub = sub;
+}
+
 void exit_cpuid_limits(struct vcpu *v)
 {
         v->cpuid_max = (v->misc_enable_flip & MISC_LIMIT_CPUID_MAX) ? 2
                        : host_max(0) > FREQ_LEAF                    ? host_max(0)
                                                                     : FREQ_LEAF;
+        for (unsigned i = 0; i < VCPU_CPUID_CACHE; i++)
+                cpuid_forget(&v->cpuid_cache[i], i, 0);
 }
 
-static enum exit_action handle_cpuid(struct vcpu *v)
+/* The answer to CPUID(leaf, sub) for v, into *e, which keeps it when the
+ * leaf's answer cannot change until exit_cpuid_limits. */
+static void cpuid_answer(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_entry *e)
 {
-        uint32_t leaf = (uint32_t)v->regs.gpr[RAX], sub = (uint32_t)v->regs.gpr[RCX];
         struct cpuid_regs r = { 0, 0, 0, 0 };
+        uint32_t asked = leaf;
 
         /* A leaf above the highest basic or extended one (as leaf 0 and
          * leaf 0x80000000 report them) returns the highest basic leaf's
@@ -232,12 +256,28 @@ static enum exit_action handle_cpuid(struct vcpu *v)
                         break;
                 }
         }
-        v->regs.gpr[RAX] = r.eax;
-        v->regs.gpr[RBX] = r.ebx;
-        v->regs.gpr[RCX] = r.ecx;
-        v->regs.gpr[RDX] = r.edx;
+        *e = (struct cpuid_entry){ asked, sub, r.eax, r.ebx, r.ecx, r.edx };
+        if (leaf == 1 || leaf == 0xd)
+                cpuid_forget(e, asked, sub);
+}
+
+enum exit_action exit_cpuid_miss(struct vcpu *v)
+{
+        uint32_t leaf = (uint32_t)v->regs.gpr[RAX], sub = (uint32_t)v->regs.gpr[RCX];
+        struct cpuid_entry *e = &v->cpuid_cache[cpuid_slot(leaf, sub)];
+        cpuid_answer(v, leaf, sub, e);
+        /* Not through exit_cpuid: e may not keep this answer. */
+        v->regs.gpr[RAX] = e->eax;
+        v->regs.gpr[RBX] = e->ebx;
+        v->regs.gpr[RCX] = e->ecx;
+        v->regs.gpr[RDX] = e->edx;
         vcpu_skip_instruction(v);
         return EXIT_CONTINUE;
+}
+
+static enum exit_action handle_cpuid(struct vcpu *v)
+{
+        return exit_cpuid(v);
 }
 
 /* ---- I/O instructions (exit qualification: SDM Table 27-5) ---- */

@@ -162,7 +162,7 @@ static __attribute__((noinline)) struct msr_value lapic_read(struct vcpu *v, uin
         return r;
 }
 
-struct msr_value msr_read(struct vcpu *v, uint32_t msr)
+struct msr_value msr_read_local(struct vcpu *v, uint32_t msr)
 {
         struct msr_value r = { 0, true };
         switch (msr) {
@@ -199,12 +199,20 @@ struct msr_value msr_read(struct vcpu *v, uint32_t msr)
                 r.val = vmcs_read64(GUEST_IA32_DEBUGCTL);
                 return r;
         default:
-                if (lapic_owns_msr(msr))
-                        return lapic_read(v, msr);
                 break;
         }
-        note_refused(v, "read", msr, 0);
         r.ok = false;
+        return r;
+}
+
+struct msr_value msr_read(struct vcpu *v, uint32_t msr)
+{
+        struct msr_value r = msr_read_local(v, msr);
+        if (r.ok)
+                return r;
+        if (lapic_owns_msr(msr))
+                return lapic_read(v, msr);
+        note_refused(v, "read", msr, 0);
         return r;
 }
 

@@ -17,6 +17,10 @@ struct msr_value {
         bool ok;
 };
 struct msr_value msr_read(struct vcpu *v, uint32_t msr);
+/* The MSRs whose state only this vCPU's own CPU touches (its VMCS, its
+ * TSC offset, its MISC_ENABLE): read without vm->lock, on the exit fast
+ * path.  ok false for every other MSR, which msr_read serves. */
+struct msr_value msr_read_local(struct vcpu *v, uint32_t msr);
 /* IA32_MISC_ENABLE's "limit CPUID maxval" (clear at reset): set in a
  * vCPU's misc_enable_flip when the guest set it; CPUID leaf 0 then reports 2. */
 #define MISC_LIMIT_CPUID_MAX BIT(22)

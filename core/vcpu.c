@@ -578,9 +578,7 @@ static const uint8_t fast_kind[64] = {
  * EXIT_YIELD or sets irq_dirty (vm_stop does, for every vCPU). */
 static inline int fast_done(struct vcpu *v, enum exit_action a)
 {
-        _Static_assert(EXIT_CONTINUE == 0, "fast_done tests action and flag at once");
-        /* EXIT_CONTINUE is 0: one test for both. */
-        if (((unsigned)a | __atomic_load_n(&v->irq_dirty, __ATOMIC_RELAXED)) == 0 &&
+        if (a == EXIT_CONTINUE && !__atomic_load_n(&v->irq_dirty, __ATOMIC_RELAXED) &&
             rdtsc() < v->event_tsc)
                 return RUN_RESUME;
         v->fast_action = (uint8_t)a;
@@ -623,6 +621,10 @@ static int fast_exit(struct guest_regs *regs)
         struct vcpu *v =
             (struct vcpu *)(void *)((char *)regs - __builtin_offsetof(struct vcpu, regs));
         v->exits_by_reason[reason]++;
+        if (reason == EXIT_CPUID) /* the commonest, inline */
+                return fast_done(v, exit_cpuid(v));
+        if (reason == EXIT_RDMSR && exit_rdmsr_local(v))
+                return fast_done(v, EXIT_CONTINUE);
         if (kind == FAST_LOCKED)
                 return fast_exit_locked(v, reason);
         return fast_done(v, exit_handlers[reason](v));

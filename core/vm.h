@@ -39,6 +39,13 @@ struct guest_regs {
 };
 _Static_assert(sizeof(struct guest_regs) == 17 * 8, "vmx_entry.S layout");
 
+/* One CPUID answer a vCPU keeps (core/exit.c). */
+#define VCPU_CPUID_CACHE 8
+struct cpuid_entry {
+        uint32_t leaf, sub;
+        uint32_t eax, ebx, ecx, edx;
+};
+
 /* A vCPU's run state.  HALTED: HLT with interrupts enabled, woken by an
  * interrupt; HALTED_NOINT: HLT with interrupts disabled, woken only by NMI,
  * INIT or SIPI; WAIT_SIPI: after INIT, as an application processor waits
@@ -77,6 +84,9 @@ struct vcpu {
         uint64_t tsc_offset;
         uint64_t misc_enable_flip; /* IA32_MISC_ENABLE bits changed (core/msr.c) */
         uint32_t cpuid_max;        /* its highest basic CPUID leaf (exit_cpuid_limits) */
+        /* The CPUID answers it gave for leaves that depend on nothing the
+         * guest changes without an exit (core/exit.c, "CPUID answers"). */
+        struct cpuid_entry cpuid_cache[VCPU_CPUID_CACHE];
         struct lapic lapic;
         struct mmio_region lapic_region; /* its xAPIC page, where the guest put it */
         uint64_t slice_end;              /* TSC at which this vCPU's time slice ends */
