@@ -556,23 +556,6 @@ static inline void sync_tpr(struct vcpu *v)
         }
 }
 
-/* The exits the fast path handles: instructions a guest executes often
- * whose handlers finish within the exit.  Anything else (external
- * interrupts, the preemption timer, HLT, windows, ...) is slow-path work.
- * FAST_UNLOCKED: handlers that read and write only this vCPU's own state
- * (its registers, its VMCS, its CPUID view) and so need no vm->lock; a
- * fault they inject sets irq_dirty, which only this CPU reads before it
- * re-enters. */
-enum { FAST_NO, FAST_LOCKED, FAST_UNLOCKED };
-static const uint8_t fast_kind[64] = {
-        [EXIT_CPUID] = FAST_UNLOCKED,       [EXIT_VMCALL] = FAST_UNLOCKED,
-        [EXIT_XSETBV] = FAST_UNLOCKED,      [EXIT_IO_INSTRUCTION] = FAST_LOCKED,
-        [EXIT_RDMSR] = FAST_LOCKED,         [EXIT_WRMSR] = FAST_LOCKED,
-        [EXIT_EPT_VIOLATION] = FAST_LOCKED, [EXIT_CR_ACCESS] = FAST_LOCKED,
-        [EXIT_WBINVD] = FAST_LOCKED,        [EXIT_INVD] = FAST_LOCKED,
-        [EXIT_APIC_WRITE] = FAST_LOCKED,
-};
-
 /* After a fast-path handler: re-enter now, or let vcpu_run's slow path
  * run first.  A handler that stops the VM, halts or yields returns
  * EXIT_YIELD or sets irq_dirty (vm_stop does, for every vCPU). */
@@ -585,8 +568,19 @@ static inline int fast_done(struct vcpu *v, enum exit_action a)
         return RUN_EXIT_DONE;
 }
 
-/* The fast path's handlers that need vm->lock. */
-static inline __attribute__((always_inline)) int fast_exit_locked(struct vcpu *v, uint32_t reason)
+/* The fast path's handlers, one per kind of exit it takes (fast_path
+ * below): each handles the exit and returns fast_done's verdict. */
+
+/* Handlers that read and write only this vCPU's own state (its registers,
+ * its VMCS, its CPUID view) and so need no vm->lock; a fault they inject
+ * sets irq_dirty, which only this CPU reads before it re-enters. */
+static int fast_unlocked(struct vcpu *v, uint32_t reason)
+{
+        return fast_done(v, exit_handlers[reason](v));
+}
+
+/* Handlers that need vm->lock. */
+static int fast_locked(struct vcpu *v, uint32_t reason)
 {
         struct vm *vm = v->vm;
         spin_lock(&vm->lock);
@@ -598,6 +592,35 @@ static inline __attribute__((always_inline)) int fast_exit_locked(struct vcpu *v
         spin_unlock(&vm->lock);
         return r;
 }
+
+/* CPUID, unlocked, its lookup inline. */
+static int fast_cpuid(struct vcpu *v, uint32_t reason)
+{
+        UNUSED(reason);
+        return fast_done(v, exit_cpuid(v));
+}
+
+/* RDMSR: unlocked and inline for an MSR only the vCPU's own state holds,
+ * else locked. */
+static int fast_rdmsr(struct vcpu *v, uint32_t reason)
+{
+        if (exit_rdmsr_local(v))
+                return fast_done(v, EXIT_CONTINUE);
+        return fast_locked(v, reason);
+}
+
+/* The exits the fast path handles: instructions a guest executes often
+ * whose handlers finish within the exit.  Anything else (external
+ * interrupts, the preemption timer, HLT, windows, ...) is slow-path work. */
+typedef int (*fast_handler_fn)(struct vcpu *v, uint32_t reason);
+static const fast_handler_fn fast_path[64] = {
+        [EXIT_CPUID] = fast_cpuid,          [EXIT_VMCALL] = fast_unlocked,
+        [EXIT_XSETBV] = fast_unlocked,      [EXIT_IO_INSTRUCTION] = fast_locked,
+        [EXIT_RDMSR] = fast_rdmsr,          [EXIT_WRMSR] = fast_locked,
+        [EXIT_EPT_VIOLATION] = fast_locked, [EXIT_CR_ACCESS] = fast_locked,
+        [EXIT_WBINVD] = fast_locked,        [EXIT_INVD] = fast_locked,
+        [EXIT_APIC_WRITE] = fast_locked,
+};
 
 /* The exit fast path, called by vmx_exit_entry with the guest's registers
  * saved and no lock held (docs/architecture.md).  It handles the exit as
@@ -615,19 +638,13 @@ static int fast_exit(struct guest_regs *regs)
         uint32_t reason = (uint32_t)vmcs_read_checked(VM_EXIT_REASON, NULL);
         if (reason >= 64)
                 return RUN_EXIT; /* also an entry failure (bit 31) */
-        unsigned kind = fast_kind[reason];
-        if (kind == FAST_NO)
+        fast_handler_fn fn = fast_path[reason];
+        if (!fn)
                 return RUN_EXIT;
         struct vcpu *v =
             (struct vcpu *)(void *)((char *)regs - __builtin_offsetof(struct vcpu, regs));
         v->exits_by_reason[reason]++;
-        if (reason == EXIT_CPUID) /* the commonest, inline */
-                return fast_done(v, exit_cpuid(v));
-        if (reason == EXIT_RDMSR && exit_rdmsr_local(v))
-                return fast_done(v, EXIT_CONTINUE);
-        if (kind == FAST_LOCKED)
-                return fast_exit_locked(v, reason);
-        return fast_done(v, exit_handlers[reason](v));
+        return fn(v, reason);
 }
 
 /* Without the saved preemption timer every entry re-arms it: no fast path. */
