@@ -13,6 +13,8 @@ const char *guest_type_name(enum guest_type t)
                 return "multiboot";
         case GUEST_LINUX:
                 return "linux";
+        case GUEST_MULTIBOOT2:
+                return "multiboot2";
         }
         return "?";
 }
@@ -195,13 +197,15 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
                                 cfg->type = GUEST_FLAT;
                         else if (vlen == 9 && !vtv_strncmp(val, "multiboot", 9))
                                 cfg->type = GUEST_MULTIBOOT;
+                        else if (vlen == 10 && !vtv_strncmp(val, "multiboot2", 10))
+                                cfg->type = GUEST_MULTIBOOT2;
                         else if (vlen == 5 && !vtv_strncmp(val, "linux", 5))
                                 cfg->type = GUEST_LINUX;
                         else {
-                                vtv_snprintf(
-                                    err, errlen,
-                                    "type '%.*s' is unknown (use flat, multiboot or linux)",
-                                    (int)vlen, val);
+                                vtv_snprintf(err, errlen,
+                                             "type '%.*s' is unknown (use flat, multiboot, "
+                                             "multiboot2 or linux)",
+                                             (int)vlen, val);
                                 return err;
                         }
                 } else if (key_is(tok, klen, "ram")) {

@@ -1,5 +1,5 @@
 /* A VM's configuration, parsed from its boot module's command line:
- *   name=NAME type=flat|multiboot|linux ram=SIZE on-reset=restart|stop
+ *   name=NAME type=flat|multiboot|multiboot2|linux ram=SIZE on-reset=restart|stop
  *   vcpus=N cpus=LIST [selftest=bad-guest-state|bad-control]
  *   [-- guest command line]
  *   [network=SWITCH] [mac=02:xx:xx:xx:xx:xx]
@@ -25,7 +25,8 @@
 /* cpus=: physical CPU numbers, as bits of a 64-bit mask. */
 #define VM_CPU_MAX 63
 
-enum guest_type { GUEST_AUTO = 0, GUEST_FLAT, GUEST_MULTIBOOT, GUEST_LINUX };
+/* The order is that of the configuration file's type words (config/vmconfig.c). */
+enum guest_type { GUEST_AUTO = 0, GUEST_FLAT, GUEST_MULTIBOOT, GUEST_LINUX, GUEST_MULTIBOOT2 };
 
 /* What a guest's reset request (reset register, keyboard controller,
  * triple fault) does to its VM. */
@@ -60,7 +61,8 @@ struct vm_config {
         char disk_for[VM_NAME_MAX];
         bool disk_readonly;
         /* Set on a module that is not a VM but a boot module of multiboot
-         * VM module_for (its command line is what follows "--"). */
+         * or multiboot2 VM module_for (its command line is what follows
+         * "--"). */
         char module_for[VM_NAME_MAX];
         /* network=: a virtio-net device on the virtual switch of this name
          * (empty: none); mac=, or derived from the VM's name. */

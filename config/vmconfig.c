@@ -388,7 +388,9 @@ struct vm_seen {
 static void vm_entry(struct ctx *c, const struct toml_node *t, unsigned index, struct vm_seen *seen,
                      uint64_t *ram_used)
 {
-        static const char *const types[] = { "auto", "flat", "multiboot", "linux", NULL };
+        /* Indexed by enum guest_type. */
+        static const char *const types[] = { "auto",  "flat",       "multiboot",
+                                             "linux", "multiboot2", NULL };
         static const char *const reboot[] = { "restart", "stop", NULL };
         static const char *const poweroff[] = { "stop", "restart", NULL };
         static const char *const unmapped[] = { "ones", "stop", NULL };

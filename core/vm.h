@@ -180,10 +180,11 @@ struct vm {
         /* For the operator's list and stats, since this build (vm->lock). */
         uint64_t built_tsc;
         uint64_t irqs_injected;
+        char load_err[160]; /* a loader's formatted refusal, printed after the build */
 };
 
 /* What a VM is built from: its configuration and its boot module(s). */
-/* Boot modules one multiboot VM may take (module-for=). */
+/* Boot modules one multiboot or multiboot2 VM may take (module-for=). */
 #define VM_MODULES_MAX 16
 
 struct vm_source {
@@ -194,7 +195,7 @@ struct vm_source {
         const uint8_t *initrd; /* Linux guests: the initrd-for= module, or NULL */
         size_t initrd_len;
         struct vdev_disk disk; /* the disk-for= (disk =) module; image NULL: none */
-        /* Multiboot guests: the module-for= modules, in module order. */
+        /* Multiboot(2) guests: the module-for= modules, in module order. */
         struct mb_module mods[VM_MODULES_MAX];
         size_t nmods;
 };

@@ -44,11 +44,13 @@ FUZZ_SEED_CMD_fw_acpi  := $(BUILD)/unit/test_fw_acpi --write-corpus
 # Small valid inputs in each target's own format (tests/fuzz/seeds.py);
 # tests/fuzz/corpus/NAME/ keeps them too, with the inputs of fixed bugs.
 FUZZ_SEEDS_PY := guest_walk loader_linux uart lapic ioapic rtc pci acpi_pm bootinfo \
-                 loader_multiboot loader_flat
+                 loader_multiboot loader_multiboot2 loader_flat
 $(foreach t,$(FUZZ_SEEDS_PY),$(eval FUZZ_SEED_DEPS_$(t) := tests/fuzz/seeds.py))
 $(foreach t,$(FUZZ_SEEDS_PY),$(eval FUZZ_SEED_CMD_$(t) := python3 tests/fuzz/seeds.py $(t)))
 # Kernel images: the multiboot header must lie in the first 8 KiB.
 FUZZ_OPTS_loader_multiboot := -max_len=20000
+# The multiboot2 header must lie in the first 32 KiB.
+FUZZ_OPTS_loader_multiboot2 := -max_len=40000
 
 .PHONY: fuzz fuzz-build fuzz-long $(addprefix fuzz-run-,$(FUZZ_NAMES)) \
         $(addprefix fuzz-long-run-,$(FUZZ_NAMES)) $(addprefix fuzz-seed-,$(FUZZ_NAMES))

@@ -422,6 +422,74 @@ def loader_multiboot():
     }
 
 
+MB2_MAGIC = 0xE85250D6
+
+
+def mb2_tag(type_, payload=b"", flags=0):
+    t = u16(type_) + u16(flags) + u32(8 + len(payload)) + payload
+    return t + b"\0" * (-len(t) % 8)
+
+
+def mb2_header(tags):
+    body = b"".join(tags) + mb2_tag(0)
+    length = 16 + len(body)
+    return u32(MB2_MAGIC) + u32(0) + u32(length) + u32(-(MB2_MAGIC + length)) + body
+
+
+def mb2_elf(tags=(), elf64=False, paddr=0x100000):
+    """An ELF kernel as tests/unit/test_loader_multiboot2.c makes: one
+    PT_LOAD of 0x400 file bytes at file offset 0x1000, the header there."""
+    img = bytearray(0x1400)
+    if elf64:
+        vaddr = 0xFFFFFFFF80000000 + paddr
+        img[0:7] = b"\x7fELF\x02\x01\x01"
+        struct.pack_into("<HHIQQ", img, 16, 2, 62, 1, vaddr + 0x380, 64)
+        struct.pack_into("<HH", img, 54, 56, 1)
+        struct.pack_into("<IIQQQQQ", img, 64, 1, 7, 0x1000, vaddr, paddr, 0x400, 0x3000)
+    else:
+        img[0:7] = b"\x7fELF\x01\x01\x01"
+        struct.pack_into("<HH", img, 16, 2, 3)
+        struct.pack_into("<II", img, 24, paddr + 0x380, 52)
+        struct.pack_into("<HH", img, 42, 32, 1)
+        struct.pack_into("<IIIIII", img, 52, 1, 0x1000, paddr, paddr, 0x400, 0x3000)
+    h = mb2_header(list(tags))
+    img[0x1000:0x1000 + len(h)] = h
+    img[0x1380] = 0xF4
+    return bytes(img)
+
+
+def mb2_aout(load=0x180000, end_off=0x200, bss=0x1000):
+    img = bytearray(0x400)
+    h = mb2_header([mb2_tag(2, u32(load + 0x40) + u32(load) + u32(load + end_off if end_off else 0)
+                            + u32(load + bss if bss else 0)),
+                    mb2_tag(3, u32(load + 0x80))])
+    img[0x40:0x40 + len(h)] = h
+    img[0x80] = 0xF4
+    return bytes(img)
+
+
+def loader_multiboot2():
+    def seed(cfg, cmdline, image):
+        return u8(cfg) + u8(len(cmdline)) + cmdline + image
+
+    request = mb2_tag(1, b"".join(u32(t) for t in (1, 2, 3, 4, 6, 14, 15, 21)))
+    return {
+        "elf": seed(2 | 8, b"console=x y", mb2_elf([request])),
+        "elf-no-acpi": seed(3, b"", mb2_elf([request])),
+        "elf-acpi-old": seed(4 | 16, b"a", mb2_elf()),
+        "elf64": seed(6 | 8, b"ab", mb2_elf(elf64=True)),
+        "elf-tags": seed(5, b"", mb2_elf([mb2_tag(4, u32(2)), mb2_tag(6),
+                                         mb2_tag(5, u32(0) * 3, flags=1),
+                                         mb2_tag(10, u32(0x100000) * 2 + u32(4096) + u32(0)),
+                                         mb2_tag(3, u32(0x100100))])),
+        "elf-framebuffer": seed(2, b"", mb2_elf([mb2_tag(5, u32(0) * 3)])),
+        "elf-efi": seed(2, b"", mb2_elf([mb2_tag(7), mb2_tag(9, u32(0))])),
+        "aout": seed(2, b"", mb2_aout()),
+        "aout-no-end": seed(3, b"", mb2_aout(end_off=0, bss=0)),
+        "small-ram": seed(0, b"", mb2_elf()),
+    }
+
+
 def loader_flat():
     code = bytes([0xFA, 0xF4, 0x90])
     max_len = 0x9F000 - 0x7C00
@@ -444,6 +512,7 @@ TARGETS = {
     "loader_flat": loader_flat,
     "loader_linux": loader_linux,
     "loader_multiboot": loader_multiboot,
+    "loader_multiboot2": loader_multiboot2,
     "pci": pci,
     "rtc": rtc,
     "uart": uart,

@@ -103,6 +103,14 @@ def passes(vm, *checks):
     return [line(vm, f"PASS: {c}") for c in checks]
 
 
+def fnv1a(data):
+    """FNV-1a (32-bit) of data, as tests/guest/multiboot2.c prints it."""
+    h = 2166136261
+    for b in data:
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return f"0x{h:08x}"
+
+
 def stopped_line(vm):
     return rf"^vtvisor: vm {vm}: stopped: "
 
@@ -419,14 +427,59 @@ CASES = [
         + passes("mb", "flag-mods", "mods-count", "mods-list-in-info-area", "mods-placed"),
         stopped={"mb": CLEAN},
     ),
+    # A multiboot2 kernel (detected: it has no v1 header) with the same kind
+    # of modules and the 64 KiB pattern image, checked byte for byte.
+    dict(
+        name="multiboot2",
+        modules=["multiboot2.elf name=mb2 ram=12M -- expect-ram=12M expect-mods=3 hello world",
+                 f"{REPO_DIR}/tests/guest/data/module-a.txt module-for=mb2 -- a.txt first=1",
+                 "pattern.img module-for=mb2 -- pattern",
+                 f"{REPO_DIR}/tests/guest/data/module-b.txt module-for=mb2"],
+        expect=[ok("mb2"), r"^vtvisor: vm mb2: multiboot2 guest, 12 MiB RAM ",
+                line("mb2", 'multiboot2: cmdline "expect-ram=12M expect-mods=3 hello world"'),
+                line("mb2", 'multiboot2: module 0 cmdline "a.txt first=1" bytes 22 fnv1a '
+                     + fnv1a((REPO_DIR / "tests/guest/data/module-a.txt").read_bytes())),
+                line("mb2", 'multiboot2: module 1 cmdline "pattern" bytes 65536 fnv1a '
+                     + fnv1a(bytes((7 * o + o // 512) & 255 for o in range(65536)))),
+                line("mb2", 'multiboot2: module 2 cmdline "" bytes 9000 fnv1a '
+                     + fnv1a((REPO_DIR / "tests/guest/data/module-b.txt").read_bytes()))]
+        + passes("mb2", "multiboot2-magic", "entry-protected-mode", "entry-paging-off",
+                 "entry-interrupts-off", "entry-not-v86", "data-loaded", "bss-zeroed",
+                 "info-8-byte-aligned", "info-in-info-area", "tags-aligned", "tags-sized",
+                 "end-tag-at-total-size", "reserved-zero", "cmdline-tag", "loader-name-vtvisor",
+                 "meminfo-tag", "mem-lower", "mem-upper", "load-base-1m", "mmap-tag",
+                 "mmap-entry-size", "mmap-entry-version", "mmap-entries", "module-pattern-bytes",
+                 "mods-count", "mods-placed", "acpi-old-tag", "acpi-new-tag",
+                 "acpi-old-checksum", "acpi-new-checksums", "acpi-old-is-new-first-20-bytes",
+                 "acpi-rsdp-is-the-vms", "acpi-xsdt", "acpi-madt"),
+        stopped={"mb2": CLEAN},
+    ),
+    # type= forces a format the file does not have: refused, saying which
+    # header is missing; a header for another architecture (mb2-mips.elf,
+    # guest.mk) is refused too; the smallest RAM still gets ACPI tables.
+    dict(
+        name="multiboot2-refused",
+        modules=["multiboot.elf name=v1only type=multiboot2",
+                 "multiboot2.elf name=v2only type=multiboot",
+                 "mb2-mips.elf name=mips",
+                 "multiboot2.elf name=small ram=2M -- expect-ram=2M"],
+        expect=[r"^vtvisor: vm v1only: refused: no multiboot2 header \(magic 0xE85250D6 with a "
+                r"valid checksum, 8-byte aligned\) in the first 32 KiB",
+                r"^vtvisor: vm v2only: refused: no multiboot header in the first 8 KiB",
+                r"^vtvisor: vm mips: refused: the multiboot2 header's architecture is 4, not 0 "
+                r"\(i386 protected mode\)$",
+                ok("small")] + passes("small", "mem-upper", "mmap-entries", "acpi-madt"),
+        reject=[r"FAIL", r"^\[v1only\]", r"^\[v2only\]", r"^\[mips\]"],
+        stopped={"small": CLEAN},
+    ),
     # A module for a VM that takes none: that VM is refused, the others run.
     dict(
         name="multiboot-module-refused",
         modules=["hello.elf name=flat type=flat",
                  f"{REPO_DIR}/tests/guest/data/module-a.txt module-for=flat",
                  "multiboot.elf name=mb ram=8M -- expect-ram=8M"],
-        expect=[r"vm flat: .*a module-for= module names it, but only multiboot guests take boot "
-                r"modules", ok("mb")],
+        expect=[r"vm flat: .*a module-for= module names it, but only multiboot and multiboot2 "
+                r"guests take boot modules", ok("mb")],
         stopped={"mb": CLEAN},
     ),
     # No "--" and no ram=: empty command line, default 16 MiB.

@@ -1,6 +1,8 @@
 # Guest test programs (see tests/guest/README.md).  `make guests` builds
 #   tests/guest/NAME.c       -> $(BUILD)/guests/NAME.elf  32-bit multiboot v1 kernel,
 #                                                         linked with tests/guest/lib
+#                                                         (multiboot2.c: a multiboot2
+#                                                         kernel, lib/entry_mb2.S)
 #   tests/guest/flat/NAME.S  -> $(BUILD)/guests/NAME.bin  flat 16-bit image for 0x7C00
 # The cases that run them are in tests/guest/cases.py (tools/run_tests.py).
 
@@ -27,7 +29,7 @@ GUEST_BINS       := $(GUEST_NAMES:%=$(GUEST_OUT)/%.elf) $(GUEST_FLAT_NAMES:%=$(G
 
 # The disk image of the virtio case: byte o is (7 o + o / 512) mod 256;
 # the Debian guests' ext4 disk (tools/mkdisk.sh).
-GUEST_DATA       := $(GUEST_OUT)/pattern.img $(GUEST_OUT)/disk.img
+GUEST_DATA       := $(GUEST_OUT)/pattern.img $(GUEST_OUT)/disk.img $(GUEST_OUT)/mb2-mips.elf
 
 guests: $(GUEST_BINS) $(GUEST_DATA)
 
@@ -54,6 +56,18 @@ $(GUEST_OUT)/obj/%.c.o: $(GUEST_DIR)/%.c
 $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj/%.c.o $(GUEST_LIB_OBJS) $(GUEST_DIR)/lib/guest.ld
 	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(GUEST_LIB_OBJS) $<
 
+# The multiboot2 guest: the same library with a multiboot2 header.  Its
+# copy mb2-mips.elf claims architecture 4 (MIPS) with a correct checksum,
+# for the refusal case.
+GUEST_MB2_OBJS := $(GUEST_OUT)/lib/entry_mb2.S.o $(GUEST_OUT)/lib/guest.c.o
+$(GUEST_OUT)/multiboot2.elf: $(GUEST_OUT)/obj/multiboot2.c.o $(GUEST_MB2_OBJS) $(GUEST_DIR)/lib/guest.ld
+	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(GUEST_MB2_OBJS) $<
+
+$(GUEST_OUT)/mb2-mips.elf: $(GUEST_OUT)/multiboot2.elf $(GUEST_DIR)/guest.mk
+	python3 -c 'import struct, sys; d = bytearray(open(sys.argv[1], "rb").read()); \
+		o = d.index(struct.pack("<I", 0xE85250D6)); m, a, n, s = struct.unpack_from("<4I", d, o); \
+		struct.pack_into("<III", d, o + 4, 4, n, -(m + 4 + n) & 0xFFFFFFFF); open(sys.argv[2], "wb").write(d)' $< $@
+
 $(GUEST_OUT)/flat/%.S.o: $(GUEST_DIR)/flat/%.S
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_ASFLAGS) -MMD -MP -c $< -o $@
@@ -63,7 +77,7 @@ $(GUEST_OUT)/%.bin: $(GUEST_OUT)/flat/%.S.o
 	$(GUEST_OBJCOPY) -O binary -j .text $(GUEST_OUT)/flat/$*.elf $@
 
 # Keep the intermediate objects (they carry the dependency files).
-.SECONDARY: $(GUEST_LIB_OBJS) $(GUEST_NAMES:%=$(GUEST_OUT)/obj/%.c.o) \
+.SECONDARY: $(GUEST_LIB_OBJS) $(GUEST_MB2_OBJS) $(GUEST_NAMES:%=$(GUEST_OUT)/obj/%.c.o) \
              $(GUEST_FLAT_NAMES:%=$(GUEST_OUT)/flat/%.S.o)
 
 -include $(wildcard $(GUEST_OUT)/lib/*.d $(GUEST_OUT)/obj/*.d $(GUEST_OUT)/flat/*.d)

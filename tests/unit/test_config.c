@@ -35,6 +35,10 @@ START_TEST(all_options)
         ck_assert_int_eq(cfg.type, GUEST_FLAT);
         ck_assert_x64_eq(cfg.ram_size, 2ULL << 20);
         ck_assert_int_eq(cfg.selftest, SELFTEST_BAD_GUEST_STATE);
+        ck_assert_ptr_null(parse("type=multiboot2"));
+        ck_assert_int_eq(cfg.type, GUEST_MULTIBOOT2);
+        ck_assert_ptr_nonnull(
+            strstr(parse("type=multiboot3"), "unknown (use flat, multiboot, multiboot2 or linux)"));
         ck_assert_ptr_null(parse("ram=4G"));
         ck_assert_x64_eq(cfg.ram_size, 4ULL << 30);
         ck_assert(!cfg.unmapped_stop); /* PC behaviour unless asked */
@@ -260,6 +264,8 @@ START_TEST(type_names)
         ck_assert_str_eq(guest_type_name(GUEST_FLAT), "flat");
         ck_assert_str_eq(guest_type_name(GUEST_MULTIBOOT), "multiboot");
         ck_assert_str_eq(guest_type_name(GUEST_AUTO), "auto");
+        ck_assert_str_eq(guest_type_name(GUEST_MULTIBOOT2), "multiboot2");
+        ck_assert_str_eq(guest_type_name(GUEST_LINUX), "linux");
 }
 END_TEST
 

@@ -155,7 +155,7 @@ START_TEST(value_forms)
                 ck_assert_msg(load_on(text, 4, GiB(8)) == 0, "%s:%s", sizes[i].mem, all_msgs());
                 ck_assert_x64_eq(conf.vms[0].ram_size, sizes[i].bytes);
         }
-        static const char *const types[] = { "auto", "flat", "multiboot", "linux" };
+        static const char *const types[] = { "auto", "flat", "multiboot", "linux", "multiboot2" };
         for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
                 snprintf(text, sizeof(text), VM "type = \"%s\"\n", types[i]);
                 ck_assert_uint_eq(load(text), 0);
@@ -298,7 +298,8 @@ START_TEST(values_out_of_range)
                   "f.toml:2:8: vm #1: name \"abcdefghijklmnopqrstuvwx\" is not a valid VM name; "
                   "use 1 to 23 letters, digits, '-', '_' or '.', e.g. name = \"web-1\"");
         one_error(VM "type = \"elf\"\n", "f.toml:4:8: vm a: type \"elf\" is not known; use "
-                                         "\"auto\", \"flat\", \"multiboot\" or \"linux\"");
+                                         "\"auto\", \"flat\", \"multiboot\", \"linux\" or "
+                                         "\"multiboot2\"");
         one_error(VM "on_reboot = \"halt\"\n",
                   "f.toml:4:13: vm a: on_reboot \"halt\" is not known; use \"restart\" or "
                   "\"stop\"");

@@ -1,8 +1,9 @@
-/* Entry of every multiboot (v1) test guest.
+/* Entry of every multiboot (v1) test guest, and with GUEST_MB2 defined
+ * (entry_mb2.S) of the multiboot2 one: only the header differs.
  *
  * The boot loader (vtvisor, or GRUB when a guest is tried on bare Bochs)
  * enters _start in 32-bit protected mode with paging off, EAX = 0x2BADB002
- * and EBX = the multiboot information.  The stack pointer and GDTR are
+ * (multiboot2: 0x36D76289) and EBX = the multiboot information.  The stack pointer and GDTR are
  * undefined, so the stub records the entry state, sets up its own stack and
  * flat GDT (interrupt gates and IRET load CS from the GDT), then calls
  * guest_start() in guest.c, which never returns. */
@@ -12,10 +13,44 @@
 #define STACK_SIZE     16384
 
         .section .multiboot, "a"
+#ifndef GUEST_MB2
         .align 4
         .long MB_MAGIC
         .long MB_FLAGS
         .long -(MB_MAGIC + MB_FLAGS)
+#else
+/* Multiboot2 Specification 1.0, 3.1: 8-byte aligned header and tags. */
+#define MB2_MAGIC 0xe85250d6
+        .align 8
+mb2_header:
+        .long MB2_MAGIC
+        .long 0                                 /* architecture: i386 */
+        .long mb2_header_end - mb2_header
+        .long -(MB2_MAGIC + (mb2_header_end - mb2_header))
+        .align 8                                /* information request, required */
+        .short 1, 0
+        .long 8 + 4 * 8
+        .long 1, 2, 3, 4, 6, 14, 15, 21
+        .align 8                                /* console flags: EGA text, not required */
+        .short 4, 0
+        .long 12
+        .long 2
+        .align 8                                /* module alignment */
+        .short 6, 0
+        .long 8
+        .align 8                                /* entry address */
+        .short 3, 0
+        .long 12
+        .long _start
+        .align 8                                /* framebuffer, optional: ignored */
+        .short 5, 1
+        .long 20
+        .long 0, 0, 0
+        .align 8                                /* end */
+        .short 0, 0
+        .long 8
+mb2_header_end:
+#endif
 
         .section .text.entry, "ax"
         .code32

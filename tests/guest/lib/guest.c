@@ -11,6 +11,7 @@ uint32_t g_entry_eax, g_entry_ebx, g_entry_eflags, g_entry_cr0;
 uint16_t g_entry_cs;
 const struct mb_info *g_mbi;
 const char *g_cmdline;
+const uint8_t *g_mbi2;
 
 volatile uint32_t g_recover;
 volatile int g_fault_vector;
@@ -478,6 +479,26 @@ void spin(uint32_t n)
         __asm__ volatile("1: decl %0\n\tjnz 1b" : "+r"(n));
 }
 
+/* ---- Multiboot2 ---- */
+
+const struct mb2_tag *mb2_find(uint32_t type, unsigned nth)
+{
+        if (!g_mbi2)
+                return NULL;
+        uint32_t total = *(const uint32_t *)g_mbi2;
+        for (uint32_t off = 8; off + sizeof(struct mb2_tag) <= total;) {
+                const struct mb2_tag *t = (const struct mb2_tag *)(g_mbi2 + off);
+                if (t->size < sizeof(*t) || t->size > total - off)
+                        return NULL;
+                if (t->type == type && nth-- == 0)
+                        return t;
+                if (t->type == MB2_TAG_END)
+                        return NULL;
+                off += (t->size + 7) & ~7u;
+        }
+        return NULL;
+}
+
 /* ---- Start ---- */
 
 void guest_start(void)
@@ -489,6 +510,7 @@ void guest_start(void)
         g_passed = 0;
         g_failed = 0;
         g_mbi = NULL;
+        g_mbi2 = NULL;
         g_cmdline = "";
         idt_init();
         /* Bare Bochs: nobody set the line format and Bochs's UART then
@@ -501,6 +523,11 @@ void guest_start(void)
                 g_mbi = (const struct mb_info *)g_entry_ebx;
                 if ((g_mbi->flags & MB_INFO_CMDLINE) && g_mbi->cmdline)
                         g_cmdline = (const char *)g_mbi->cmdline;
+        } else if (g_entry_eax == MB2_BOOT_MAGIC) {
+                g_mbi2 = (const uint8_t *)g_entry_ebx;
+                const struct mb2_tag *t = mb2_find(MB2_TAG_CMDLINE, 0);
+                if (t && t->size > sizeof(*t))
+                        g_cmdline = (const char *)(t + 1);
         }
 
         /* "delay=N": spin about 2N million instructions first (lets a test

@@ -47,6 +47,22 @@ struct mb_mmap_entry {
         uint32_t type;
 } __attribute__((packed));
 
+/* ---- Multiboot2 information (Multiboot2 Specification 1.0, 3.6) ---- */
+#define MB2_BOOT_MAGIC  0x36d76289u
+#define MB2_TAG_END     0
+#define MB2_TAG_CMDLINE 1
+
+struct mb2_tag {
+        uint32_t type;
+        uint32_t size; /* of the tag with its header, without padding */
+};
+
+/* The multiboot2 information, or NULL when EAX did not hold its magic. */
+extern const uint8_t *g_mbi2;
+/* Its nth (0-based) tag of this type, or NULL; tags are walked only
+ * while they stay inside total_size. */
+const struct mb2_tag *mb2_find(uint32_t type, unsigned nth);
+
 /* ---- State recorded by the entry stub ---- */
 extern uint32_t g_entry_eax, g_entry_ebx, g_entry_eflags, g_entry_cr0;
 extern uint16_t g_entry_cs;
