@@ -268,13 +268,21 @@ void irq_inject(struct vcpu *v)
          * interrupt window. */
         int vec = v->vid ? -1 : lapic_highest_pending(&v->lapic);
         bool want_window = false;
+        /* A single-step trap (after an emulated HLT, say) or a breakpoint
+         * pending from the last instruction comes before an NMI or an
+         * interrupt (SDM 6.9), but a VM entry that injects an event drops
+         * it (SDM 26.6.3): the event waits for its window, which opens
+         * once the CPU has delivered the #DB, as it would on hardware. */
+        bool dbg_pending =
+            vmcs_readnat(GUEST_PENDING_DBG_EXCEPTIONS) & (PENDING_DBG_ENABLED_BP | PENDING_DBG_BS);
 
         /* An NMI IPI: delivered when no other event is being injected and
          * the guest is not still handling an NMI (SDM 6.7.1); otherwise it
          * waits for a later entry. */
         bool want_nmi_window = false;
         if (v->requests & VCPU_REQ_NMI) {
-                bool busy = vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID;
+                bool busy =
+                    dbg_pending || (vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID);
                 if (busy || (vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) &
                              (INTR_BLOCKING_NMI | INTR_BLOCKING_STI_MOVSS))) {
                         /* Held until the guest can take it (its IRET ends
@@ -292,7 +300,7 @@ void irq_inject(struct vcpu *v)
 
         if (vec >= 0) {
                 bool event_pending = vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID;
-                bool can = (vmcs_readnat(GUEST_RFLAGS) & RFLAGS_IF) &&
+                bool can = !dbg_pending && (vmcs_readnat(GUEST_RFLAGS) & RFLAGS_IF) &&
                            !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & INTR_BLOCKING_STI_MOVSS);
                 if (!event_pending && can) {
                         vmcs_write32(VM_ENTRY_INTR_INFO_FIELD,

@@ -432,8 +432,6 @@ uint64_t vcpu_rip_wrap(uint64_t old, uint64_t rip)
         return rip;
 }
 
-#define PENDING_DBG_BS BIT(14) /* single step (SDM Table 25-4) */
-
 void vcpu_finish_rf_tf(uint64_t rflags)
 {
         /* The instruction completed as on the CPU: RF is cleared, and with

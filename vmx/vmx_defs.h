@@ -318,6 +318,11 @@ enum exit_reason {
 #define INTR_INFO_TYPE(i)      ((i) & (7u << 8))
 #define INTR_INFO_VECTOR(i)    ((i)&0xff)
 
+/* Pending debug exceptions (SDM Table 25-4): an enabled data or I/O
+ * breakpoint matched, a single step. */
+#define PENDING_DBG_ENABLED_BP BIT(12)
+#define PENDING_DBG_BS         BIT(14)
+
 /* EPT entry bits (SDM 28.3.2). */
 #define EPT_READ       BIT(0)
 #define EPT_WRITE      BIT(1)

@@ -282,7 +282,19 @@ CASES = [
         name="singlestep",
         modules=["singlestep.elf name=step"],
         expect=[ok("step")] + passes("step", "singlestep-after-cpuid", "singlestep-after-out",
-                                     "singlestep-after-mmio-write"),
+                                     "singlestep-after-mmio-write", "singlestep-after-hlt",
+                                     "singlestep-hlt-db-before-interrupt"),
+        stopped={"step": CLEAN},
+    ),
+    # The same where vtvisor injects interrupts itself (no virtual-interrupt
+    # delivery): the timer's interrupt that ends the HLT waits until the
+    # CPU has delivered the pending single-step #DB.
+    dict(
+        name="singlestep-injected",
+        cpu=IVY,
+        modules=["singlestep.elf name=step"],
+        expect=[ok("step")] + passes("step", "singlestep-after-hlt",
+                                     "singlestep-hlt-db-before-interrupt"),
         stopped={"step": CLEAN},
     ),
     # ---- VMCALL ----

@@ -1,13 +1,33 @@
 /* singlestep: an instruction that vtvisor emulates, executed with
  * EFLAGS.TF set, is followed by the single-step #DB as on hardware: one
  * #DB, its EIP the next instruction, DR6.BS set.  CPUID (an exit the CPU
- * leaves to vtvisor), OUT to a port and a write to an MMIO register (the
- * I/O APIC's index, decoded by vtvisor). */
+ * leaves to vtvisor), OUT to a port, a write to an MMIO register (the
+ * I/O APIC's index, decoded by vtvisor) and HLT: the processor halts with
+ * the trap pending, and the interrupt that wakes it comes after the #DB
+ * (traps on the previous instruction before interrupts, SDM 6.9). */
 #include "guest.h"
 
-#define IOAPIC_INDEX 0xfec00000u
+#define IOAPIC_INDEX  0xfec00000u
+#define APIC          0xfee00000u
+#define APIC_EOI      0xb0
+#define APIC_SVR      0xf0
+#define APIC_LVT_TMR  0x320
+#define APIC_TMR_INIT 0x380
+#define APIC_TMR_DIV  0x3e0
+#define VEC_TIMER     0x40
 
-extern char ss_cpuid_after[], ss_out_after[], ss_mmio_after[];
+extern char ss_cpuid_after[], ss_out_after[], ss_mmio_after[], ss_hlt_after[];
+
+static volatile uint32_t timer_irqs, db_before_timer;
+
+static void timer_hook(uint32_t vector)
+{
+        if (vector != VEC_TIMER)
+                return;
+        timer_irqs++;
+        db_before_timer = g_db_count;
+        *(volatile uint32_t *)(APIC + APIC_EOI) = 0;
+}
 
 #define SET_TF "pushfl\n\torl $0x100, (%%esp)\n\tpopfl\n\t"
 
@@ -58,4 +78,24 @@ void guest_main(void)
                          : "a"(0), "d"(IOAPIC_INDEX)
                          : "memory");
         check("singlestep-after-mmio-write", ss_mmio_after);
+
+        /* HLT with TF and interrupts on, woken by a one-shot APIC timer
+         * interrupt armed to fire well after the HLT. */
+        *(volatile uint32_t *)(APIC + APIC_SVR) = 0x1ff;
+        *(volatile uint32_t *)(APIC + APIC_TMR_DIV) = 0xb; /* divide by 1 */
+        *(volatile uint32_t *)(APIC + APIC_LVT_TMR) = VEC_TIMER;
+        g_irq_hook = timer_hook;
+        arm();
+        *(volatile uint32_t *)(APIC + APIC_TMR_INIT) = 2000000;
+        __asm__ volatile("sti\n\t" SET_TF "hlt\n"
+                         ".global ss_hlt_after\n"
+                         "ss_hlt_after:\n\tcli"
+                         :
+                         :
+                         : "memory");
+        check("singlestep-after-hlt", ss_hlt_after);
+        g_irq_hook = 0;
+        if (!report("singlestep-hlt-db-before-interrupt", timer_irqs == 1 && db_before_timer == 1))
+                gprintf("singlestep: hlt: %u timer interrupts, #DB count %u when it came\n",
+                        timer_irqs, db_before_timer);
 }
