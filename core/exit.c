@@ -267,12 +267,7 @@ enum exit_action exit_cpuid_miss(struct vcpu *v)
         struct cpuid_entry *e = &v->cpuid_cache[cpuid_slot(leaf, sub)];
         cpuid_answer(v, leaf, sub, e);
         /* Not through exit_cpuid: e may not keep this answer. */
-        v->regs.gpr[RAX] = e->eax;
-        v->regs.gpr[RBX] = e->ebx;
-        v->regs.gpr[RCX] = e->ecx;
-        v->regs.gpr[RDX] = e->edx;
-        vcpu_skip_instruction(v);
-        return EXIT_CONTINUE;
+        return exit_cpuid_give(v, e);
 }
 
 static enum exit_action handle_cpuid(struct vcpu *v)

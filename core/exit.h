@@ -30,18 +30,25 @@ static inline unsigned cpuid_slot(uint32_t leaf, uint32_t sub)
 
 enum exit_action exit_cpuid_miss(struct vcpu *v);
 
-static inline __attribute__((always_inline)) enum exit_action exit_cpuid(struct vcpu *v)
+/* Completes the CPUID with the answer in e. */
+static inline __attribute__((always_inline)) enum exit_action
+exit_cpuid_give(struct vcpu *v, const struct cpuid_entry *e)
 {
-        uint32_t leaf = (uint32_t)v->regs.gpr[RAX], sub = (uint32_t)v->regs.gpr[RCX];
-        const struct cpuid_entry *e = &v->cpuid_cache[cpuid_slot(leaf, sub)];
-        if (__builtin_expect(e->leaf != leaf || e->sub != sub, 0))
-                return exit_cpuid_miss(v);
         v->regs.gpr[RAX] = e->eax;
         v->regs.gpr[RBX] = e->ebx;
         v->regs.gpr[RCX] = e->ecx;
         v->regs.gpr[RDX] = e->edx;
         vcpu_skip_instruction(v);
         return EXIT_CONTINUE;
+}
+
+static inline __attribute__((always_inline)) enum exit_action exit_cpuid(struct vcpu *v)
+{
+        uint32_t leaf = (uint32_t)v->regs.gpr[RAX], sub = (uint32_t)v->regs.gpr[RCX];
+        const struct cpuid_entry *e = &v->cpuid_cache[cpuid_slot(leaf, sub)];
+        if (__builtin_expect(e->leaf != leaf || e->sub != sub, 0))
+                return exit_cpuid_miss(v);
+        return exit_cpuid_give(v, e);
 }
 
 /* RDMSR of an MSR only this vCPU's state holds (msr_read_local), for the
