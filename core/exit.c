@@ -8,6 +8,7 @@
 #include "arch/x86/tsc.h"
 #include "core/clock.h"
 #include "core/irq.h"
+#include "lib/bytes.h"
 #include "lib/log.h"
 #include "core/msr.h"
 #include "core/vcpu.h"
@@ -496,6 +497,30 @@ static enum exit_action handle_xsetbv(struct vcpu *v)
 
 /* ---- Control-register accesses (exit qualification: SDM Table 27-3) ---- */
 
+/* PAE paging's four page-directory-pointer-table entries (SDM 4.4.1).  A
+ * MOV to CR0 that vtvisor performs for the guest loads them from the table
+ * CR3 points at, as the CPU would: with EPT, VM entry takes them from the
+ * VMCS (SDM 26.3.2.4).  Memory outside the VM's RAM reads as all ones.
+ * False (#GP) when a present entry has a reserved bit set: bits 2:1, 8:5
+ * and MAXPHYADDR up. */
+static bool load_pdptes(struct vcpu *v, uint64_t cr3)
+{
+        unsigned maxphy = cpuid(0x80000008u, 0).eax & 0xff;
+        uint64_t reserved = ~((1ull << maxphy) - 1) | 0x1e6;
+        const uint8_t *table = vm_gpa_ptr(v->vm, cr3 & 0xffffffe0u, 32);
+        uint64_t e[4];
+        for (unsigned i = 0; i < 4; i++) {
+                e[i] = table ? get64(table + 8 * i) : ~0ull;
+                if ((e[i] & 1) && (e[i] & reserved))
+                        return false;
+        }
+        vmcs_write64(GUEST_PDPTE0, e[0]);
+        vmcs_write64(GUEST_PDPTE1, e[1]);
+        vmcs_write64(GUEST_PDPTE2, e[2]);
+        vmcs_write64(GUEST_PDPTE3, e[3]);
+        return true;
+}
+
 static bool set_cr0(struct vcpu *v, uint64_t val)
 {
         uint64_t old = vcpu_guest_cr0(v);
@@ -507,6 +532,12 @@ static bool set_cr0(struct vcpu *v, uint64_t val)
                 return false;
         if ((val & CR0_PG) && !(old & CR0_PG) && (efer & EFER_LME) &&
             !(vcpu_guest_cr4(v) & CR4_PAE))
+                return false;
+
+        /* PAE paging after the write, and PG, CD or NW changed: the CPU
+         * loads the PDPTEs (SDM Vol. 2B, MOV CR; 4.4.1). */
+        if ((val & CR0_PG) && (vcpu_guest_cr4(v) & CR4_PAE) && !(efer & EFER_LME) &&
+            ((val ^ old) & (CR0_PG | CR0_CD | CR0_NW)) && !load_pdptes(v, vmcs_readnat(GUEST_CR3)))
                 return false;
 
         uint32_t entry = vmcs_read32(VM_ENTRY_CONTROLS);

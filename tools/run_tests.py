@@ -481,8 +481,10 @@ def main(argv=None):
     if cases:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs))
+        # Longest first (by timeout, the cases' own estimate of their
+        # length), so that a long case does not start last and run alone.
         futures = [pool.submit(run_case, c, tally, args.timeout_factor, args.verbose)
-                   for c in cases]
+                   for c in sorted(cases, key=lambda c: -c["timeout"])]
         try:
             for f in futures:
                 try:

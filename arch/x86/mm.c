@@ -85,10 +85,18 @@ static const struct pt_format host_format = {
         .large_levels = 1u << 1,
 };
 
+/* Where the host page tables lie (the boot log names it). */
+static hpa_t host_tables_lo = ~(hpa_t)0, host_tables_hi;
+
 static uint64_t host_alloc_table(void *ctx)
 {
         UNUSED(ctx);
-        return mm_alloc_pages(1, PAGE_SIZE);
+        hpa_t pa = mm_alloc_pages(1, PAGE_SIZE);
+        if (pa && pa < host_tables_lo)
+                host_tables_lo = pa;
+        if (pa && pa + PAGE_SIZE > host_tables_hi)
+                host_tables_hi = pa + PAGE_SIZE;
+        return pa;
 }
 
 static void *host_phys_to_virt(void *ctx, uint64_t pa)
@@ -142,4 +150,7 @@ void paging_init(const struct bootinfo *bi)
         log_line("host paging: identity map up to 0x%llx, image text R-X, rodata R--, data RW- "
                  "(%zu tables)",
                  (unsigned long long)top, pt_count_tables(&pt));
+        log_line("image at host 0x%llx-0x%llx, page tables at 0x%llx-0x%llx",
+                 (unsigned long long)img, (unsigned long long)img_end,
+                 (unsigned long long)host_tables_lo, (unsigned long long)host_tables_hi);
 }

@@ -1164,7 +1164,7 @@ def companion(ticks):
 
 def companion_ok(ticks):
     return [ok("companion"), line("companion", f"companion: tick {ticks}")] + passes(
-        "companion", "companion-ticked", "companion-ram-intact")
+        "companion", "companion-ticked", "companion-ram-intact", "companion-debug-registers-kept")
 
 
 def ticked_during(vm, attack):
@@ -1243,15 +1243,6 @@ def hostile_gpa(name, probes):
 HOSTILE_CASES = [
     hostile_gpa("hostile-gpa", HOSTILE_GPA[0]),
     hostile_gpa("hostile-gpa-2", HOSTILE_GPA[1]),
-    # Every MSR index of 0x0-0x1fff and 0xc0000000-0xc0001fff: RDMSR and
-    # five WRMSRs each (about 98,000 exits).
-    # FINDING (2026-12-02, not fixed here): this case FAILS with a PANIC.
-    # core/msr.c note_refused() reads logged[id][i] for i < nlogged[id],
-    # and nlogged[id] reaches MSR_LOG_LIMIT + 1 = 17, so GCC drops the
-    # "nlogged[id] > MSR_LOG_LIMIT" return: from the 18th distinct refused
-    # MSR on, every refused index the guest names is stored past logged[]
-    # into vtvisor's .bss (the `cpus` array behind it), and the log limit
-    # never holds.  Expected once fixed: everything below, no PANIC.
     # gpa, as vtvisor answers by default (unmapped = "ones"): one attacker
     # sweeps every 2 MiB from its RAM's end to 4 GiB, reading (all ones) or
     # writing and reading back (dropped: all ones again).
@@ -1273,6 +1264,8 @@ HOSTILE_CASES = [
         stopped={"companion": CLEAN, "atk": CLEAN},
         timeout=120,
     ),
+    # Every MSR index of 0x0-0x1fff and 0xc0000000-0xc0001fff: RDMSR and
+    # five WRMSRs each (about 98,000 exits).
     hostile_finishing("msr", 12, ["msr-refused-with-gp-only", "msr-vmx-capabilities-hidden",
                                   "msr-feature-control-vmx-off", "msr-attacker-survived"]),
     # Every port in three widths, IN and OUT (about 390,000 exits).
@@ -1286,7 +1279,8 @@ HOSTILE_CASES = [
                       args="rounds=3000"),
     # Exit and IPI storms; attacker and companion on a CPU each.  500,000
     # CPUID exits, not the 10^7 nor the 10^6 first tried: with 10^6
-    # this 2-CPU case ran past 60 s on a loaded machine.  20,000 self-IPIs;
+    # this 2-CPU case ran past 60 s on a loaded machine (hostile-cpuid-storm
+    # does the 10^7 on one CPU).  20,000 self-IPIs;
     # INIT, SIPI and NMI to the 254 APIC IDs that do not exist.
     hostile_finishing("storm", 13, ["storm-cpuid-stable", "storm-self-ipis-delivered",
                                     "storm-absent-targets-nothing-delivered",
@@ -1337,6 +1331,110 @@ HOSTILE_CASES = [
                  "atk": r"halted with interrupts disabled at rip (<<hlt>>|<<next>>)"},
         order=[(stopped_line("atk"), line("companion", "companion: tick 8"))],
         timeout=60,
+    ),
+    # The exit storm: 10^7 CPUID exits, eight leaves in turn, on
+    # the companion's CPU (one CPU for both): every answer the same as the
+    # first, the companion ticking all along (220 ticks outlast the storm
+    # by about a tenth).  The slowest case: about 3.5 minutes under Bochs.
+    dict(hostile_finishing("cpuid-storm", 220,
+                           ["cpuid-storm-stable", "cpuid-storm-attacker-survived"], timeout=600),
+         order=[(r"^\[atk\] attack cpuid-storm: start", r"^\[companion\] companion: tick 1$"),
+                (line("atk", "attack cpuid-storm: tried 10000000"),
+                 line("companion", "companion: tick 220"))]),
+    # Fixed IPIs to itself (its APIC ID, the self and all-including-self
+    # shorthands, its logical ID, lowest priority), an illegal vector, 100
+    # NMIs to its own APIC ID (each taken by its NMI handler), STARTUP and
+    # INIT level de-assert (both ignored), then INIT: its only vCPU waits
+    # for a STARTUP nobody can send, and vtvisor stops the VM saying so.
+    dict(
+        name="hostile-self-ipi",
+        modules=[companion(12), "attack.elf name=atk ram=4M -- attack=self-ipi delay=8"],
+        expect=companion_ok(12) + [line("atk", "attack self-ipi: INIT to itself now")]
+        + passes("atk", *(f"self-ipi-{k}" for k in (
+            "fixed-physical", "fixed-shorthand-self", "fixed-all-including-self", "fixed-logical",
+            "lowest-priority-physical", "illegal-vector-refused", "nmi-taken",
+            "startup-and-deassert-ignored"))),
+        reject=HOSTILE_REJECT + [r"^\[atk\] DONE"],
+        stopped={"companion": CLEAN,
+                 "atk": r"every vCPU halted with interrupts disabled or waits for SIPI, and no "
+                        r"other can wake one"},
+        order=[(stopped_line("atk"), line("companion", "companion: tick 12"))],
+        timeout=60,
+    ),
+    # An empty IDT and a #UD: a triple fault, which stops the attacker
+    # alone while the companion ticks on.
+    dict(
+        name="hostile-triple-fault",
+        modules=[companion(8), "attack.elf name=atk ram=4M -- attack=triple-fault delay=8"],
+        capture={"ud2": r"^\[atk\] attack triple-fault: start: an empty IDT, then ud2 at "
+                        r"0x([0-9a-f]+)$"},
+        expect=companion_ok(8),
+        reject=HOSTILE_REJECT,
+        stopped={"companion": CLEAN, "atk": r"triple fault at rip <<ud2>>"},
+        order=[(stopped_line("atk"), line("companion", "companion: tick 8"))],
+        timeout=60,
+    ),
+    # A reset loop: every boot counts itself in CMOS RAM (which survives
+    # a reset; its RAM does not: vtvisor rebuilds the VM) and resets again,
+    # through the keyboard controller and 0xCF9 in turn; the 17th reset
+    # within 5 s stops it.  The companion ticks through.
+    dict(
+        name="hostile-reset-loop",
+        modules=[companion(12),
+                 "attack.elf name=atk ram=4M on-reset=restart -- attack=reset-loop"],
+        expect=companion_ok(12)
+        + [line("atk", "attack reset-loop: boot 17, marker 0x00000000")]
+        + passes("atk", "reset-loop-ram-rebuilt"),
+        reject=HOSTILE_REJECT + [r"attack reset-loop: boot 18"],
+        stopped={"companion": CLEAN,
+                 "atk": r"reset storm: more than 16 guest resets within 5 s \(the last through "
+                        r"keyboard controller reset\); stopped rather than rebuilt again"},
+        order=[(r"^\[companion\] companion: tick 1$", r"^\[atk\] attack reset-loop: boot 17,"),
+               (stopped_line("atk"), line("companion", "companion: tick 12"))],
+        timeout=60,
+    ),
+    # MOV to CR3 with paging off, DR0-DR3/DR7 (breakpoints on itself fire;
+    # set at the companion's addresses they stay the attacker's and the
+    # companion's own DR0-DR3 stay its), RDPMC, LGDT/LIDT outside RAM,
+    # INVPCID, WBINVD, INVD, LOCK MOV CR0.
+    hostile_finishing("privileged", 12, [
+        "privileged-cr3-paging-off-loads", "privileged-dr0-execute-breakpoint",
+        "privileged-dr1-write-breakpoint", "privileged-debug-registers-kept",
+        "privileged-rdpmc-gp", "privileged-lgdt-lidt-outside-ram",
+        "privileged-invpcid-as-cpuid-says", "privileged-wbinvd-invd-no-fault",
+        "privileged-lock-mov-cr0-ud", "privileged-attacker-survived"]),
+    # Guest-physical addresses above 4 GiB through PAE paging: every power
+    # of two from 4 GiB to MAXPHYADDR (and the last word of its 2 MiB and
+    # the 2 MiB below the next), 5,000 random ones (seed fixed), each read
+    # (all ones) and written (dropped); a PDE with any bit from MAXPHYADDR
+    # to 63 set: #PF with RSVD.  Then (cr0-exit) PAE paging on again with
+    # another PDPT by a CR0 write that exits (it also flips NE): vtvisor
+    # loads the PDPTEs as the CPU would (it did not until 2026-12-03: the
+    # attacker read through stale ones).
+    hostile_finishing("gpa-high", 12, ["gpa-high-pae-window-works",
+                                       "gpa-high-reads-all-ones-writes-dropped",
+                                       "gpa-high-above-maxphyaddr-reserved-pf",
+                                       "gpa-high-pae-by-exiting-cr0-write"],
+                      args="samples=5000 seed=20261203 cr0-exit"),
+    # vtvisor's own image and page tables at their host-physical addresses
+    # (the boot log names them; the image is linked at 1 MiB, the tables
+    # follow the modules): the attacker (2 MiB of RAM) finds its own RAM,
+    # not vtvisor's multiboot2 header, at 1 MiB, and every page from its
+    # RAM's end to 64 MiB (the rest of the image, the tables) reads all
+    # ones and drops writes.
+    dict(
+        name="hostile-hvimage",
+        modules=[companion(12),
+                 "attack.elf name=atk ram=2M -- attack=hvimage delay=8 image=0x100000 "
+                 "to=0x4000000 seed=20261203"],
+        expect=companion_ok(12) + [ok("atk"), ticked_during("atk", "hvimage"),
+                                   r"^vtvisor: image at host 0x100000-0x[0-9a-f]{6,7}, page "
+                                   r"tables at 0x([2-9a-f][0-9a-f]{5}|[1-3][0-9a-f]{6})-"
+                                   r"0x([2-9a-f][0-9a-f]{5}|[1-3][0-9a-f]{6})$"]
+        + passes("atk", "hvimage-not-vtvisor-header", "hvimage-all-ones-writes-dropped"),
+        reject=HOSTILE_REJECT,
+        stopped={"companion": CLEAN, "atk": CLEAN},
+        timeout=120,
     ),
 ]
 

@@ -10,7 +10,11 @@
  *   companion-ticked      every tick printed and no gap longer than
  *                         gap-limit=N million TSC ticks (default 40): the
  *                         attacker beside it did not starve it;
- *   companion-ram-intact  every word of the pattern still holds.
+ *   companion-ram-intact  every word of the pattern still holds;
+ *   companion-debug-registers-kept
+ *                         DR0-DR3, set to its own values at the start
+ *                         (with DR7 disabling them), and DR7 still hold
+ *                         them: another VM's debug registers do not leak.
  * RAM size: ram=SIZE on the command line, else the multiboot memory map. */
 #include "guest.h"
 
@@ -66,6 +70,28 @@ static uint32_t verify(uint32_t start, uint32_t end)
         return bad;
 }
 
+#define DR_VALUE(n) (0xc0de0000u + (n)*0x100u)
+
+static void dr_set(void)
+{
+        __asm__ volatile("movl %0, %%dr0\n\tmovl %1, %%dr1\n\tmovl %2, %%dr2\n\tmovl %3, %%dr3"
+                         :
+                         : "r"(DR_VALUE(0)), "r"(DR_VALUE(1)), "r"(DR_VALUE(2)), "r"(DR_VALUE(3)));
+}
+
+static bool dr_kept(void)
+{
+        uint32_t d0, d1, d2, d3, d7;
+        __asm__ volatile("movl %%dr0, %0\n\tmovl %%dr1, %1\n\tmovl %%dr2, %2\n\t"
+                         "movl %%dr3, %3\n\tmovl %%dr7, %4"
+                         : "=r"(d0), "=r"(d1), "=r"(d2), "=r"(d3), "=r"(d7));
+        bool ok = d0 == DR_VALUE(0) && d1 == DR_VALUE(1) && d2 == DR_VALUE(2) &&
+                  d3 == DR_VALUE(3) && (d7 & 0xff) == 0;
+        if (!ok)
+                gprintf("companion: DR0-3 0x%x 0x%x 0x%x 0x%x DR7 0x%x\n", d0, d1, d2, d3, d7);
+        return ok;
+}
+
 void guest_main(void)
 {
         uint32_t end = ram_end();
@@ -78,6 +104,7 @@ void guest_main(void)
                 gprintf("companion: RAM end 0x%08x, image end 0x%08x\n", end, start);
                 return;
         }
+        dr_set();
         fill(LOW_START, LOW_END);
         fill(start, end);
         gprintf("companion: pattern in 0x%05x-0x%05x and 0x%08x-0x%08x (%u KiB)\n", LOW_START,
@@ -95,4 +122,5 @@ void guest_main(void)
         uint32_t bad = verify(LOW_START, LOW_END) + verify(start, end);
         gprintf("companion: %u changed words\n", bad);
         report("companion-ram-intact", bad == 0);
+        report("companion-debug-registers-kept", dr_kept());
 }
