@@ -4,6 +4,7 @@
 #define VTV_LOADERS_LOADER_MULTIBOOT_H
 
 #include "loaders/guest_state.h"
+#include "loaders/kernel_image.h"
 
 #define MB_HEADER_MAGIC     0x1badb002u
 #define MB_BOOTLOADER_MAGIC 0x2badb002u
@@ -19,8 +20,8 @@
 #define MB_MODS_CMDLINES_END 0x4000
 #define MB_MODS_MAX          64
 #define MB_STACK_TOP         0x8000
-#define MB_KERNEL_MIN        0x100000 /* kernels load at or above 1 MiB */
-#define MB_LOW_RAM_END       0x9f000  /* low RAM reported as usable */
+#define MB_KERNEL_MIN        KERNEL_IMAGE_MIN /* kernels load at or above 1 MiB */
+#define MB_LOW_RAM_END       0x9f000          /* low RAM reported as usable */
 
 #define MB_INFO_MEMORY      BIT(0)
 #define MB_INFO_CMDLINE     BIT(2)

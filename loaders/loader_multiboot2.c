@@ -2,6 +2,7 @@
 #include "lib/bytes.h"
 #include "lib/printf.h"
 #include "lib/string.h"
+#include "loaders/kernel_image.h"
 
 /* Messages that name a number are formatted into the caller's p->err. */
 #define FAIL(...) (vtv_snprintf(p->err, sizeof(p->err), __VA_ARGS__), (const char *)p->err)
@@ -23,17 +24,10 @@ struct mb2_header {
         uint32_t entry;
 };
 
-/* Returns the header's offset, or -1. */
 static long find_header(const uint8_t *image, size_t len)
 {
-        size_t limit = MIN(len, (size_t)MB2_SEARCH_LIMIT);
-        for (size_t off = 0; off + HDR_FIXED <= limit; off += TAG_ALIGN) {
-                uint32_t magic = get32(image + off), arch = get32(image + off + 4),
-                         hlen = get32(image + off + 8), sum = get32(image + off + 12);
-                if (magic == MB2_HEADER_MAGIC && (uint32_t)(magic + arch + hlen + sum) == 0)
-                        return (long)off;
-        }
-        return -1;
+        return kernel_image_find_header(image, len, MB2_SEARCH_LIMIT, TAG_ALIGN, MB2_HEADER_MAGIC,
+                                        HDR_FIXED / 4);
 }
 
 bool loader_multiboot2_detect(const uint8_t *image, size_t len)
@@ -192,139 +186,34 @@ static const char *parse_tags(const uint8_t *image, size_t end, struct mb2_param
         }
 }
 
-/* The kernel may use [1 MiB, RAM end): the information and the stack sit
- * below 0x8000, the ACPI tables in the BIOS area. */
-static const char *place(struct guest_mem *mem, uint64_t dst, uint64_t memsz, const uint8_t *src,
-                         uint64_t filesz, uint64_t *lo, uint64_t *hi)
+/* The address tag (spec 3.1.5) with the entry address tag, load_addr
+ * 0xFFFFFFFF meaning that the file is loaded from its start; else the ELF
+ * file, entered at the entry address tag's address when there is one. */
+static const char *load_kernel(const struct mb2_params *p, const struct mb2_header *h,
+                               struct guest_mem *mem, struct kernel_image *k)
 {
-        if (filesz > memsz)
-                return "a segment's file size exceeds its memory size";
-        if (dst < MB2_KERNEL_MIN)
-                return "the kernel loads below 1 MiB, where vtvisor puts the multiboot2 "
-                       "information and the ACPI tables";
-        if (dst + memsz > BIT(32))
-                return "the kernel loads above 4 GiB";
-        uint8_t *ptr = guest_mem_ptr(mem, dst, memsz);
-        if (!ptr)
-                return "the kernel does not fit in the VM's RAM (raise ram=)";
-        vtv_memcpy(ptr, src, filesz);
-        vtv_memset(ptr + filesz, 0, memsz - filesz);
-        *lo = MIN(*lo, dst);
-        *hi = MAX(*hi, dst + memsz);
-        return NULL;
-}
-
-/* The address tag (spec 3.1.5): the file from the header's offset minus
- * (header_addr - load_addr) goes to load_addr, up to load_end_addr (0: the
- * whole file), then zeros up to bss_end_addr (0: none).  load_addr
- * 0xFFFFFFFF: the file is loaded from its start. */
-static const char *load_aout(const struct mb2_params *p, const struct mb2_header *h,
-                             struct guest_mem *mem, uint64_t *lo, uint64_t *hi)
-{
+        if (!h->has_address) {
+                if (!kernel_image_is_elf(p->image, p->len))
+                        return "not an ELF file and no address tag in the multiboot2 header";
+                return kernel_image_load_elf(p->image, p->len, true,
+                                             h->has_entry ? &h->entry : NULL, mem, k);
+        }
         if (!h->has_entry)
                 return "the multiboot2 header has an address tag but no entry address tag";
-        uint64_t load_addr = h->load_addr, file_off;
+        struct kernel_aout a = {
+                .header_off = h->off,
+                .header_addr = h->header_addr,
+                .load_addr = h->load_addr,
+                .load_end = h->load_end,
+                .bss_end = h->bss_end,
+                .entry = h->entry,
+        };
         if (h->load_addr == 0xffffffffu) {
                 if (h->header_addr < h->off)
                         return "the address tag's header_addr lies below the file's start";
-                load_addr = h->header_addr - h->off;
-                file_off = 0;
-        } else {
-                if (load_addr > h->header_addr || h->header_addr - load_addr > h->off)
-                        return "the address tag's load_addr lies before the file's start (or "
-                               "after header_addr)";
-                file_off = h->off - (h->header_addr - load_addr);
+                a.load_addr = (uint32_t)(h->header_addr - h->off);
         }
-        uint64_t filesz = p->len - file_off;
-        if (h->load_end) {
-                if (h->load_end < load_addr)
-                        return "the address tag's load_end_addr is below load_addr";
-                filesz = h->load_end - load_addr;
-                if (filesz > p->len - file_off)
-                        return "the image is shorter than the address tag's load_end_addr says";
-        }
-        uint64_t memsz = filesz;
-        if (h->bss_end) {
-                if (h->bss_end < load_addr + filesz)
-                        return "the address tag's bss_end_addr is below load_end_addr";
-                memsz = h->bss_end - load_addr;
-        }
-        if (memsz == 0)
-                return "the address tag describes nothing to load";
-        return place(mem, load_addr, memsz, p->image + file_off, filesz, lo, hi);
-}
-
-#define EM_386    3
-#define EM_X86_64 62
-#define PT_LOAD   1
-
-/* ELF32 or ELF64 program headers, loaded by physical address (spec
- * 3.1.3); the ELF entry, a virtual address, translated through the
- * segment that holds it.  *entry: the entry address tag's, checked to lie
- * in a segment, or the ELF's. */
-static const char *load_elf(const struct mb2_params *p, const struct mb2_header *h,
-                            struct guest_mem *mem, uint64_t *entry, uint64_t *lo, uint64_t *hi)
-{
-        const uint8_t *img = p->image;
-        size_t len = p->len;
-        if (len < 52 || get32(img) != 0x464c457f)
-                return "not an ELF file and no address tag in the multiboot2 header";
-        bool elf64 = img[4] == 2;
-        if ((img[4] != 1 && img[4] != 2) || img[5] != 1)
-                return "the ELF file is not 32- or 64-bit little-endian";
-        if (get16(img + 18) != (elf64 ? EM_X86_64 : EM_386))
-                return elf64 ? "the 64-bit ELF file is not for x86-64"
-                             : "the 32-bit ELF file is not for i386";
-        if (elf64 && len < 64)
-                return "the ELF64 header is truncated";
-        uint64_t e_entry = elf64 ? get64(img + 24) : get32(img + 24);
-        uint64_t phoff = elf64 ? get64(img + 32) : get32(img + 28);
-        uint16_t phentsize = get16(img + (elf64 ? 54 : 42)), phnum = get16(img + (elf64 ? 56 : 44));
-        if (phentsize < (elf64 ? 56 : 32) || phnum == 0 || phoff > len ||
-            (uint64_t)phnum * phentsize > len - phoff)
-                return "the ELF program headers are missing or truncated";
-
-        bool entry_found = false;
-        unsigned loaded = 0;
-        for (unsigned i = 0; i < phnum; i++) {
-                const uint8_t *ph = img + phoff + (uint64_t)i * phentsize;
-                if (get32(ph) != PT_LOAD)
-                        continue;
-                uint64_t off, vaddr, paddr, filesz, memsz;
-                if (elf64) {
-                        off = get64(ph + 8), vaddr = get64(ph + 16), paddr = get64(ph + 24);
-                        filesz = get64(ph + 32), memsz = get64(ph + 40);
-                } else {
-                        off = get32(ph + 4), vaddr = get32(ph + 8), paddr = get32(ph + 12);
-                        filesz = get32(ph + 16), memsz = get32(ph + 20);
-                }
-                if (memsz == 0)
-                        continue;
-                if (off > len || filesz > len - off)
-                        return "an ELF segment extends past the end of the file";
-                if (paddr >= BIT(32) || memsz > BIT(32))
-                        return "an ELF segment lies above 4 GiB";
-                const char *err = place(mem, paddr, memsz, img + off, filesz, lo, hi);
-                if (err)
-                        return err;
-                loaded++;
-                if (h->has_entry) {
-                        if (h->entry >= paddr && h->entry - paddr < memsz)
-                                entry_found = true;
-                } else if (e_entry >= vaddr && e_entry - vaddr < memsz) {
-                        *entry = paddr + (e_entry - vaddr);
-                        entry_found = true;
-                }
-        }
-        if (!loaded)
-                return "the ELF file has no loadable segment";
-        if (!entry_found)
-                return h->has_entry ? "the entry address tag's entry lies outside every loaded "
-                                      "segment"
-                                    : "the ELF entry point lies outside every loaded segment";
-        if (h->has_entry)
-                *entry = h->entry;
-        return NULL;
+        return kernel_image_load_aout(p->image, p->len, &a, mem, k);
 }
 
 static size_t tag_size(size_t payload)
@@ -480,24 +369,14 @@ const char *loader_multiboot2(struct mb2_params *p, struct guest_mem *mem,
                             "the %zu vtvisor has room for (shorten the command lines)",
                             total, room);
 
-        uint64_t entry = 0, lo = UINT64_MAX, hi = 0;
-        if (h.has_address) {
-                err = load_aout(p, &h, mem, &lo, &hi);
-                if (!err) {
-                        entry = h.entry;
-                        if (entry < lo || entry >= hi)
-                                err = "the entry address tag's entry lies outside the loaded "
-                                      "image";
-                }
-        } else {
-                err = load_elf(p, &h, mem, &entry, &lo, &hi);
-        }
+        struct kernel_image k;
+        err = load_kernel(p, &h, mem, &k);
         if (!err)
-                err = place_modules(p, mem, hi);
+                err = place_modules(p, mem, k.hi);
         if (err)
                 return err;
 
-        uint64_t at = ALIGN_UP(hi, PAGE_SIZE);
+        uint64_t at = ALIGN_UP(k.hi, PAGE_SIZE);
         for (size_t i = 0; i < p->nmods; i++) {
                 vtv_memcpy(guest_mem_ptr(mem, at, p->mods[i].len ? p->mods[i].len : 1),
                            p->mods[i].data, p->mods[i].len);
@@ -505,10 +384,10 @@ const char *loader_multiboot2(struct mb2_params *p, struct guest_mem *mem,
         }
         uint8_t *info = guest_mem_ptr(mem, MB2_INFO_ADDR, total);
         vtv_memset(info, 0, total);
-        write_info(info, p, has_rsdp ? rsdp : NULL, mem->size, lo, hi, total);
+        write_info(info, p, has_rsdp ? rsdp : NULL, mem->size, k.lo, k.hi, total);
 
         guest_state_flat32(state, 0x08, 0x10);
-        state->rip = entry;
+        state->rip = k.entry;
         state->gpr[RAX] = MB2_BOOTLOADER_MAGIC;
         state->gpr[RBX] = MB2_INFO_ADDR;
         state->gpr[RSP] = MB2_STACK_TOP;

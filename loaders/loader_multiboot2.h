@@ -46,7 +46,7 @@
 #define MB2_INFO_ADDR  0x1000
 #define MB2_INFO_END   0x7000
 #define MB2_STACK_TOP  0x8000
-#define MB2_KERNEL_MIN 0x100000
+#define MB2_KERNEL_MIN KERNEL_IMAGE_MIN
 #define MB2_MODS_MAX   MB_MODS_MAX
 
 /* True when image has a multiboot2 header (magic and checksum) at an

@@ -423,7 +423,7 @@ START_TEST(elf_entry_translated_and_entry_tag)
         hdr_end();
         const char *e = load(len);
         ck_assert_ptr_nonnull(e);
-        ck_assert_ptr_nonnull(strstr(e, "entry address tag's entry lies outside"));
+        ck_assert_ptr_nonnull(strstr(e, "header's entry lies outside every loaded segment"));
 }
 END_TEST
 
@@ -516,9 +516,9 @@ START_TEST(aout_refusals)
         len = aout(0x300000, 0x2fffff, 0, true);
         refused(load(len), "load_end_addr is below load_addr");
         len = aout(0x300000, 0x300401, 0, true);
-        refused(load(len), "shorter than the address tag's load_end_addr");
+        refused(load(len), "shorter than the multiboot header's load_end_addr");
         len = aout(0x300000, 0xffffffff, 0, true);
-        refused(load(len), "shorter than the address tag's load_end_addr");
+        refused(load(len), "shorter than the multiboot header's load_end_addr");
         len = aout(0x300000, 0x300200, 0x3001ff, true);
         refused(load(len), "bss_end_addr is below load_end_addr");
         len = aout(0x300000, 0x300200, 0xffffffff, true);
