@@ -61,6 +61,24 @@ bool config_parse_mac(const char *s, size_t len, uint8_t mac[6])
         return false;
 }
 
+const char *config_module_args(const char *modline)
+{
+        const char *p = modline;
+        while (*p) {
+                while (is_space(*p))
+                        p++;
+                const char *tok = p;
+                while (*p && !is_space(*p))
+                        p++;
+                if (p - tok == 2 && tok[0] == '-' && tok[1] == '-') {
+                        while (is_space(*p))
+                                p++;
+                        return p;
+                }
+        }
+        return p;
+}
+
 /* Parses a decimal CPU number: digits only, no suffix or hex, since a
  * CPU list reads like Linux's cpulist format (e.g. 0-1,3). */
 static bool parse_cpu_number(const char *s, size_t len, unsigned *out)

@@ -24,6 +24,9 @@
 #define VM_VCPUS_MAX     64
 /* cpus=: physical CPU numbers, as bits of a 64-bit mask. */
 #define VM_CPU_MAX 63
+/* Boot modules one multiboot or multiboot2 VM takes (equal to core/vm.h
+ * VM_MODULES_MAX, which asserts it). */
+#define VM_CONFIG_MODULES_MAX 16
 
 /* The order is that of the configuration file's type words (config/vmconfig.c). */
 enum guest_type { GUEST_AUTO = 0, GUEST_FLAT, GUEST_MULTIBOOT, GUEST_LINUX, GUEST_MULTIBOOT2 };
@@ -79,6 +82,12 @@ struct vm_config {
          * holding the kernel and the initrd, as indices into the module list
          * given to the checker; -1 when none (always, from a module line). */
         int kernel_module, initrd_module, disk_module;
+        /* From a configuration file's modules = [...]: the boot modules of a
+         * multiboot or multiboot2 guest, in that order, as indices into the
+         * module list; nmodules is 0 from a module line (module-for=
+         * modules are attached in core/main.c instead). */
+        int module_index[VM_CONFIG_MODULES_MAX];
+        unsigned nmodules;
 };
 
 /* Fills cfg from a module command line.  default_name is used when no
@@ -88,6 +97,12 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
                          char *err, size_t errlen);
 
 const char *guest_type_name(enum guest_type t);
+
+/* What a boot module gives its multiboot guest as the module's command
+ * line: the text after the first word "--" of its module line (spaces
+ * after it skipped), as config_parse takes a VM's; "" when there is none.
+ * A pointer into modline. */
+const char *config_module_args(const char *modline);
 
 /* Parses a MAC address written as six two-digit hex bytes separated by
  * colons (len bytes at s); false for anything else, a group (multicast)

@@ -182,6 +182,7 @@ static const struct key_info vm_keys[] = {
         { "readonly", "a boolean", "readonly = true" },
         { "network", "a string", "network = \"lan\"" },
         { "mac", "a string", "mac = \"02:00:00:00:00:01\"" },
+        { "modules", "an array of strings", "modules = [\"initrd.img\", \"data.bin\"]" },
 };
 
 static bool info_of(const struct key_info *keys, size_t n, const char *key)
@@ -200,7 +201,8 @@ static const struct {
         { "ram", "memory" },         { "mem", "memory" },     { "on_reset", "on_reboot" },
         { "on-reset", "on_reboot" }, { "append", "cmdline" }, { "args", "cmdline" },
         { "initramfs", "initrd" },   { "image", "kernel" },   { "disk-for", "disk" },
-        { "read_only", "readonly" }, { "switch", "network" },
+        { "read_only", "readonly" }, { "switch", "network" }, { "mods", "modules" },
+        { "module-for", "modules" },
 };
 
 static void unknown_key(struct ctx *c, const struct toml_node *n, const struct key_info *keys,
@@ -375,6 +377,53 @@ static bool cpus_value(struct ctx *c, const struct toml_node *n, const struct ke
         return ok;
 }
 
+/* ---------------------------------------------------------------- modules */
+
+/* modules = ["NAME", ...]: a multiboot guest's boot modules, in order. */
+static void modules_value(struct ctx *c, const struct toml_node *n, const struct key_info *ki,
+                          struct vm_config *cfg)
+{
+        if (!want_type(c, n, TOML_ARRAY, ki, true))
+                return;
+        if (n->count > VM_CONFIG_MODULES_MAX) {
+                report(c, n->line, n->col, true,
+                       "modules lists %u boot modules; a VM takes at most %d, so remove %u",
+                       (unsigned)n->count, VM_CONFIG_MODULES_MAX,
+                       (unsigned)n->count - VM_CONFIG_MODULES_MAX);
+                return;
+        }
+        for (const struct toml_node *e = toml_first(c->doc, n); e; e = toml_next(c->doc, e)) {
+                if (e->type != TOML_STRING) {
+                        report(c, e->line, e->col, true,
+                               "modules must list boot module names (strings), not %s; e.g. %s",
+                               toml_type_name_a((enum toml_type)e->type), ki->example);
+                        continue;
+                }
+                size_t len;
+                const char *s = toml_str(c->doc, e, &len);
+                int idx = len ? find_module(c->m, s, len) : -1;
+                if (idx < 0) {
+                        char list[240];
+                        module_list(c->m, list, sizeof(list));
+                        report(c, e->line, e->col, true,
+                               "modules \"%.*s\" is not a boot module (the boot modules: %s); "
+                               "load it as a module or correct the name",
+                               shown(len), s, list);
+                        continue;
+                }
+                bool twice = false;
+                for (unsigned i = 0; i < cfg->nmodules; i++)
+                        twice |= cfg->module_index[i] == idx;
+                if (twice) {
+                        report(c, e->line, e->col, true,
+                               "modules lists \"%.*s\" twice; list each boot module once",
+                               shown(len), s);
+                        continue;
+                }
+                cfg->module_index[cfg->nmodules++] = idx;
+        }
+}
+
 /* --------------------------------------------------------------- one VM */
 
 struct vm_seen {
@@ -396,7 +445,7 @@ static void vm_entry(struct ctx *c, const struct toml_node *t, unsigned index, s
         static const char *const unmapped[] = { "ones", "stop", NULL };
         struct vm_config cfg;
         const struct toml_node *name = NULL, *kernel = NULL, *mem = NULL;
-        const struct toml_node *cpus = NULL, *initrd = NULL;
+        const struct toml_node *cpus = NULL, *initrd = NULL, *mods = NULL;
         struct vm_seen *me = &seen[index];
 
         vtv_memset(&cfg, 0, sizeof(cfg));
@@ -549,6 +598,9 @@ static void vm_entry(struct ctx *c, const struct toml_node *t, unsigned index, s
                                        shown(len), s);
                         else
                                 cfg.mac_given = true;
+                } else if (!vtv_strcmp(ki->key, "modules")) {
+                        mods = n;
+                        modules_value(c, n, ki, &cfg);
                 }
         }
         if (!name)
@@ -557,6 +609,13 @@ static void vm_entry(struct ctx *c, const struct toml_node *t, unsigned index, s
                 report(c, t->line, t->col, true,
                        "has no kernel; add the boot module to run, e.g. kernel = \"vmlinuz\"");
         (void)initrd;
+        /* Only multiboot kernels take boot modules; a kernel of type auto is
+         * checked when it is loaded (core/vm.c). */
+        if (mods && (cfg.type == GUEST_LINUX || cfg.type == GUEST_FLAT))
+                report(c, mods->line, mods->col, true,
+                       "modules are boot modules for a multiboot kernel, but type is \"%s\"; "
+                       "remove modules, or use type = \"multiboot\" or \"multiboot2\"",
+                       guest_type_name(cfg.type));
 
         /* Without memory: Linux (type linux, or with an initrd) gets 256M,
          * others 16M (a Linux kernel of type auto gets 256M at boot too). */
@@ -835,6 +894,17 @@ size_t vmconfig_describe(const struct vm_config *vm, const struct vmconfig_machi
                         i = j;
                 }
         }
+        char bootmods[200];
+        size_t b = 0;
+        bootmods[0] = '\0';
+        for (unsigned i = 0; i < vm->nmodules && b < sizeof(bootmods); i++) {
+                size_t ml = 1;
+                const char *mn = "?";
+                if (vm->module_index[i] >= 0 && (size_t)vm->module_index[i] < m->nmodules)
+                        mn = vmconfig_module_name(m->modules[vm->module_index[i]], &ml);
+                b += vtv_snprintf(bootmods + b, sizeof(bootmods) - b, "%s%.*s",
+                                  i ? ", " : ", modules ", (int)ml, mn);
+        }
         char dev[120];
         size_t d = 0;
         dev[0] = '\0';
@@ -851,12 +921,12 @@ size_t vmconfig_describe(const struct vm_config *vm, const struct vmconfig_machi
                              vm->mac[0], vm->mac[1], vm->mac[2], vm->mac[3], vm->mac[4],
                              vm->mac[5]);
         n = vtv_snprintf(buf, size,
-                         "vm %s: kernel %.*s%s%.*s, type %s, memory %s%s, %u vCPU%s%s, "
+                         "vm %s: kernel %.*s%s%.*s%s, type %s, memory %s%s, %u vCPU%s%s, "
                          "on_reboot %s, on_poweroff %s, %s%s, cmdline '%s'",
                          vm->name, (int)kl, kn, in ? ", initrd " : "", (int)il, in ? in : "",
-                         guest_type_name(vm->type), mem, vm->ram_given ? "" : " (default)",
-                         vm->vcpus, vm->vcpus == 1 ? "" : "s", cpus,
-                         vm->on_reset == RESET_STOP ? "stop" : "restart",
+                         bootmods, guest_type_name(vm->type), mem,
+                         vm->ram_given ? "" : " (default)", vm->vcpus, vm->vcpus == 1 ? "" : "s",
+                         cpus, vm->on_reset == RESET_STOP ? "stop" : "restart",
                          vm->on_poweroff == POWEROFF_RESTART ? "restart" : "stop",
                          vm->autostart ? "autostart" : "no autostart", dev, vm->cmdline);
         return n;

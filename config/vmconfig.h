@@ -8,7 +8,7 @@
  *   maxcpus = N           use at most N CPUs (1..64)
  *   [[vm]]                one per VM:
  *   name, kernel, initrd, type, cmdline, memory, vcpus, cpus, on_reboot,
- *   on_poweroff, autostart, unmapped
+ *   on_poweroff, autostart, unmapped, disk, readonly, network, mac, modules
  *
  * A [[vm]] entry with any error is refused and the others are kept; only a
  * file that cannot be parsed at all refuses every VM.
@@ -23,7 +23,8 @@
  *     toml_init(&doc, nodes, VMCONFIG_NODES, pool, VMCONFIG_POOL);
  *     vmconfig_load(&conf, &doc, "vtvisor.toml", text, len, &m, log_cb, NULL);
  *     for (unsigned i = 0; i < conf.nvms; i++)
- *             ... conf.vms[i] with kernel_module, initrd_module ...
+ *             ... conf.vms[i] with kernel_module, initrd_module, disk_module,
+ *                 module_index[0 .. nmodules-1] ...
  */
 #ifndef VTV_CONFIG_VMCONFIG_H
 #define VTV_CONFIG_VMCONFIG_H

@@ -369,6 +369,15 @@ static void sources_from_config(size_t cm)
                         src->disk = (struct vdev_disk){ hpa_to_hva(r->start), r->end - r->start,
                                                         c->disk_module };
                 }
+                /* Each boot module's command line for the guest is what follows
+                 * "--" on its module line, as with module-for=. */
+                src->nmods = c->nmodules;
+                for (unsigned j = 0; j < c->nmodules; j++) {
+                        const struct boot_module *bm = &bootinfo.modules[c->module_index[j]];
+                        src->mods[j] =
+                            (struct mb_module){ hpa_to_hva(bm->start), bm->end - bm->start,
+                                                config_module_args(bm->cmdline) };
+                }
         }
 }
 

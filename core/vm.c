@@ -206,8 +206,11 @@ static const char *load_guest(struct vm *vm, struct guest_state *state)
         if (vm->src->initrd && vm->cfg.type != GUEST_LINUX)
                 return "an initrd-for= module names it, but only Linux guests take an initrd";
         if (vm->src->nmods && vm->cfg.type != GUEST_MULTIBOOT && vm->cfg.type != GUEST_MULTIBOOT2)
-                return "a module-for= module names it, but only multiboot and multiboot2 guests "
-                       "take boot modules";
+                return vm->cfg.nmodules
+                           ? "its modules = [...] are boot modules, but only multiboot and "
+                             "multiboot2 guests take boot modules"
+                           : "a module-for= module names it, but only multiboot and multiboot2 "
+                             "guests take boot modules";
         switch (vm->cfg.type) {
         case GUEST_LINUX:
                 return load_linux(vm, state);

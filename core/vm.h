@@ -186,6 +186,8 @@ struct vm {
 /* What a VM is built from: its configuration and its boot module(s). */
 /* Boot modules one multiboot or multiboot2 VM may take (module-for=). */
 #define VM_MODULES_MAX 16
+_Static_assert(VM_MODULES_MAX == VM_CONFIG_MODULES_MAX,
+               "a configuration file's modules = [...] must fit a VM's boot modules");
 
 struct vm_source {
         int id; /* module number, for messages */
@@ -195,7 +197,8 @@ struct vm_source {
         const uint8_t *initrd; /* Linux guests: the initrd-for= module, or NULL */
         size_t initrd_len;
         struct vdev_disk disk; /* the disk-for= (disk =) module; image NULL: none */
-        /* Multiboot(2) guests: the module-for= modules, in module order. */
+        /* Multiboot(2) guests: the module-for= modules, in module order, or
+         * a configuration file's modules = [...], in array order. */
         struct mb_module mods[VM_MODULES_MAX];
         size_t nmods;
 };

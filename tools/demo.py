@@ -122,7 +122,7 @@ def main(argv=None):
                          "initramfs-shell.cpio.gz (default: $VTVISOR_CACHE, else %(default)s)")
     ap.add_argument("--config",
                     help="boot the VMs of this configuration file (docs/configuration.md): "
-                         "it and every kernel, initrd and disk it names, found in build/guests/ or "
+                         "it and every module it names (kernel, initrd, disk, modules), found in build/guests/ or "
                          "the cache; its console VM gets the keys once its shell is up")
     ap.add_argument("--no-linux", action="store_true",
                     help="only the three small guests: no shell, ends when they have")

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """`make image CONFIG=FILE`: one bootable image holding vtvisor, a
-configuration file and every kernel, initrd and disk it names.
+configuration file and every kernel, initrd, disk and boot module it names.
 
     python3 tools/mkimage.py --config FILE [--out build/vtvisor.iso]
 
@@ -46,9 +46,11 @@ def config_modules(config, search=(GUESTS, CACHE)):
         raise ImageError(f"{config}: {e} (tools/vtvisor-check {config} says more)")
     names = []
     for vm in conf.get("vm", []):
-        for key in ("kernel", "initrd", "disk"):
-            if isinstance(vm.get(key), str) and vm[key] not in names:
-                names.append(vm[key])
+        mods = vm.get("modules")
+        for name in [vm.get(k) for k in ("kernel", "initrd", "disk")] + (
+                mods if isinstance(mods, list) else []):
+            if isinstance(name, str) and name not in names:
+                names.append(name)
     modules = [bochs.Module(config.resolve(), "")]
     for name in names:
         found = [Path(d) / name for d in search if (Path(d) / name).is_file()]

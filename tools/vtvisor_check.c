@@ -6,9 +6,9 @@
  *   vtvisor-check --dump FILE
  *
  * MODULE: each boot module as the boot loader would give it (a path, or a
- * whole module line "/boot/vmlinuz quiet"); kernel, initrd and disk name
- * them by the base name of the first word.  Without any MODULE, every
- * kernel, initrd and disk the file names is taken to be there.  The machine: --cpus N CPUs
+ * whole module line "/boot/vmlinuz quiet"); kernel, initrd, disk and modules
+ * name them by the base name of the first word.  Without any MODULE, every
+ * module the file names is taken to be there.  The machine: --cpus N CPUs
  * (default 2) and --ram SIZE for VMs (default 512M), the Bochs machine of
  * `make run`.
  *
@@ -42,8 +42,8 @@ static void usage(FILE *f)
                 "Checks a vtvisor configuration file as vtvisor does at boot and prints the same\n"
                 "messages, then one line per accepted VM; exits 1 if anything was refused.\n"
                 "  MODULE      a boot module: a path or a module line ('/boot/vmlinuz quiet');\n"
-                "              kernel, initrd and disk match the base name of its first word.\n"
-                "              With no MODULE, every kernel, initrd and disk the file names\n"
+                "              kernel, initrd, disk and modules match the base name of its\n"
+                "              first word.  With no MODULE, every module the file names\n"
                 "              counts as given.\n"
                 "  --cpus N    CPUs of the machine (default %d)\n"
                 "  --ram SIZE  RAM the machine has for VMs, e.g. 4G (default %lluM)\n"
@@ -112,7 +112,8 @@ static void json(const struct toml_doc *doc, const struct toml_node *n, int inde
         printf("null");
 }
 
-/* Without MODULE arguments: every kernel, initrd and disk string the file names. */
+/* Without MODULE arguments: every kernel, initrd, disk and modules string the file
+ * names. */
 static size_t modules_from_file(const struct toml_doc *doc, const char **mods, size_t max)
 {
         size_t n = 0;
@@ -121,6 +122,14 @@ static size_t modules_from_file(const struct toml_doc *doc, const char **mods, s
                 static const char *const keys[] = { "kernel", "initrd", "disk" };
                 for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
                         const char *s = toml_str(doc, toml_get(doc, v, keys[k]), NULL);
+                        if (s && n < max && !strchr(s, ' ') && !strchr(s, '\t'))
+                                mods[n++] = s;
+                }
+                const struct toml_node *list = toml_get(doc, v, "modules");
+                for (const struct toml_node *e =
+                         list && list->type == TOML_ARRAY ? toml_first(doc, list) : NULL;
+                     e; e = toml_next(doc, e)) {
+                        const char *s = toml_str(doc, e, NULL);
                         if (s && n < max && !strchr(s, ' ') && !strchr(s, '\t'))
                                 mods[n++] = s;
                 }
@@ -216,7 +225,7 @@ int main(int argc, char **argv)
                 return 0;
         }
 
-        const char *mods[2 * VMCONFIG_MAX_VMS * 2];
+        const char *mods[VMCONFIG_MAX_VMS * (3 + VM_CONFIG_MODULES_MAX)];
         size_t nmods = 0;
         bool guessed = i >= argc;
         if (!guessed) {
@@ -230,8 +239,7 @@ int main(int argc, char **argv)
         vmconfig_format_size(ram, size, sizeof(size));
         printf("vtvisor-check: %s on a machine with %u CPU%s and %s for VMs%s\n", path, m.ncpus,
                m.ncpus == 1 ? "" : "s", size,
-               guessed ? "; no MODULE given, so every kernel, initrd and disk counts as given"
-                       : "");
+               guessed ? "; no MODULE given, so every module the file names counts as given" : "");
 
         unsigned errors = vmconfig_load(&conf, &doc, path, text, len, &m, print_msg, NULL);
         if (!conf.unparsable) {

@@ -503,6 +503,39 @@ CASES = [
         + passes("mbdef", "mem-upper", "mmap-entries"),
         stopped={"mbdef": CLEAN},
     ),
+    # Boot modules from a configuration file (modules = [...]): a multiboot
+    # and a multiboot2 VM share three modules, each VM in its own array
+    # order, each module with the command line after its own "--" (as
+    # module-for= gives it); the multiboot2 guest checks every byte.  A
+    # third VM's kernel (type auto) is no multiboot kernel: refused.
+    dict(
+        name="config-multiboot-modules",
+        modules=[f"{CONFIGS}/multiboot-modules.toml", "multiboot.elf", "multiboot2.elf",
+                 f"{REPO_DIR}/tests/guest/data/module-a.txt -- a.txt first=1",
+                 "pattern.img -- pattern",
+                 f"{REPO_DIR}/tests/guest/data/module-b.txt", "realmode.bin"],
+        expect=[ok("mb"), ok("mb2"),
+                r"^vtvisor: configuration file multiboot-modules.toml \(module 0\) describes",
+                r"^vtvisor: vm rm: .*its modules = \[\.\.\.\] are boot modules, but only "
+                r"multiboot and multiboot2 guests take boot modules",
+                line("mb", 'multiboot: cmdline "expect-ram=8M expect-mods=3"'),
+                line("mb", 'multiboot: module 0 cmdline "a.txt first=1" bytes 22 '
+                           'begins "vtvisor boot module A."'),
+                line("mb", 'multiboot: module 1 cmdline "pattern" bytes 65536 begins "'
+                     + "".join(chr(c) if 32 <= c < 127 else "."
+                               for c in ((7 * o + o // 512) & 255 for o in range(23))) + '"'),
+                line("mb", 'multiboot: module 2 cmdline "" bytes 9000 begins "' + "b" * 23 + '"'),
+                line("mb2", 'multiboot2: module 0 cmdline "pattern" bytes 65536 fnv1a '
+                     + fnv1a(bytes((7 * o + o // 512) & 255 for o in range(65536)))),
+                line("mb2", 'multiboot2: module 1 cmdline "" bytes 9000 fnv1a '
+                     + fnv1a((REPO_DIR / "tests/guest/data/module-b.txt").read_bytes())),
+                line("mb2", 'multiboot2: module 2 cmdline "a.txt first=1" bytes 22 fnv1a '
+                     + fnv1a((REPO_DIR / "tests/guest/data/module-a.txt").read_bytes()))]
+        + passes("mb", "flag-mods", "mods-count", "mods-list-in-info-area", "mods-placed")
+        + passes("mb2", "module-pattern-bytes", "mods-count", "mods-placed"),
+        reject=[r"FAIL", r"^\[rm\]"],
+        stopped={"mb": CLEAN, "mb2": CLEAN},
+    ),
     # ---- Several VMs on other CPU models ----
     dict(
         name="four-vms-skylake",

@@ -259,6 +259,37 @@ START_TEST(device_options)
 }
 END_TEST
 
+/* A boot module's command line for the guest: what config_parse takes
+ * as the cmdline after "--", for a module named by a configuration file's
+ * modules = [...] (whose options are not read). */
+START_TEST(module_args_as_after_double_dash)
+{
+        static const char *const lines[] = {
+                "module-a.txt module-for=mb -- a.txt first=1",
+                "module-a.txt -- again",
+                "module-b.txt",
+                "x.bin --  two  spaces -- inside\t",
+                "--",
+                "-- first",
+                "x.bin --x y",
+                "x.bin\t--\tz",
+                "",
+        };
+        unsigned same = 0;
+        for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
+                if (parse(lines[i])) /* "x.bin --x y": not a module line config_parse takes */
+                        continue;
+                ck_assert_str_eq(config_module_args(lines[i]), cfg.cmdline);
+                same++;
+        }
+        ck_assert_uint_eq(same, ARRAY_SIZE(lines) - 1);
+        ck_assert_str_eq(config_module_args("module-a.txt -- a.txt first=1"), "a.txt first=1");
+        ck_assert_str_eq(config_module_args("module-b.txt"), "");
+        ck_assert_str_eq(config_module_args("x.bin --x y"), "");
+        ck_assert_str_eq(config_module_args("x.bin -- a -- b"), "a -- b");
+}
+END_TEST
+
 START_TEST(type_names)
 {
         ck_assert_str_eq(guest_type_name(GUEST_FLAT), "flat");
@@ -289,6 +320,7 @@ int main(void)
         tcase_add_test(tc, unknown_option_lists_the_new_ones);
         tcase_add_test(tc, type_names);
         tcase_add_test(tc, device_options);
+        tcase_add_test(tc, module_args_as_after_double_dash);
         suite_add_tcase(s, tc);
         return unit_run_suite(s);
 }

@@ -209,12 +209,12 @@ START_TEST(unknown_keys)
         one_error(VM "xyz = 1\n", "f.toml:4:1: vm a: unknown key 'xyz' in [[vm]]; the keys are: "
                                   "name, kernel, initrd, type, cmdline, memory, vcpus, cpus, "
                                   "on_reboot, on_poweroff, autostart, unmapped, disk, "
-                                  "readonly, network, mac");
+                                  "readonly, network, mac, modules");
         one_error(VM "colour = \"blue\"\n", "f.toml:4:1: vm a: unknown key 'colour' in [[vm]]; "
                                             "the keys are: name, kernel, initrd, type, cmdline, "
                                             "memory, vcpus, cpus, on_reboot, on_poweroff, "
                                             "autostart, unmapped, disk, readonly, network, "
-                                            "mac");
+                                            "mac, modules");
         /* Transposed letters count as one edit. */
         one_error(VM "kenrel.x = 1\n",
                   "f.toml:4:1: vm a: unknown key 'kenrel' in [[vm]]; did you mean 'kernel'?");
@@ -638,6 +638,135 @@ START_TEST(devices)
 }
 END_TEST
 
+/* modules = [...]: a multiboot guest's boot modules, by file name. */
+START_TEST(boot_modules)
+{
+        char line[VMCONFIG_MSG_MAX];
+        struct vmconfig_machine m = { modules, ARRAY_SIZE(modules), 4, GiB(2) };
+        ck_assert_uint_eq(load("[[vm]]\nname = \"mb\"\nkernel = \"hello.elf\"\n"
+                               "type = \"multiboot\"\n"
+                               "modules = [\"realmode.bin\", \"initrd.gz\", \"/x/hello.elf\"]\n"
+                               /* shared with another VM, and that VM's kernel */
+                               "[[vm]]\nname = \"mb2\"\nkernel = \"realmode.bin\"\n"
+                               "modules = [\n  \"hello.elf\",\n  \"realmode.bin\",\n]\n"
+                               "type = \"multiboot2\"\n"
+                               "[[vm]]\nname = \"none\"\nkernel = \"vmlinuz\"\nmodules = []\n" VM),
+                          1);
+        /* A path is not a module's name: only the base name is written. */
+        said("f.toml:5:41: vm mb: modules \"/x/hello.elf\" is not a boot module (the boot "
+             "modules: vmlinuz, initrd.gz, hello.elf, realmode.bin); load it as a module or "
+             "correct the name");
+        ck_assert_uint_eq(load("[[vm]]\nname = \"mb\"\nkernel = \"hello.elf\"\n"
+                               "type = \"multiboot\"\n"
+                               "modules = [\"realmode.bin\", \"initrd.gz\", \"hello.elf\"]\n"
+                               "[[vm]]\nname = \"mb2\"\nkernel = \"realmode.bin\"\n"
+                               "modules = [\n  \"hello.elf\",\n  \"realmode.bin\",\n]\n"
+                               "type = \"multiboot2\"\n"
+                               "[[vm]]\nname = \"none\"\nkernel = \"vmlinuz\"\nmodules = []\n" VM),
+                          0);
+        ck_assert_uint_eq(conf.nvms, 4);
+        const struct vm_config *v = &conf.vms[0];
+        ck_assert_uint_eq(v->nmodules, 3);
+        ck_assert_int_eq(v->module_index[0], 3);
+        ck_assert_int_eq(v->module_index[1], 1);
+        ck_assert_int_eq(v->module_index[2], 2);
+        ck_assert_int_eq(v->initrd_module, -1); /* a boot module, not an initrd */
+        v = &conf.vms[1];
+        ck_assert_int_eq(v->type, GUEST_MULTIBOOT2);
+        ck_assert_uint_eq(v->nmodules, 2);
+        ck_assert_int_eq(v->module_index[0], 2);
+        ck_assert_int_eq(v->module_index[1], 3);
+        ck_assert_uint_eq(conf.vms[2].nmodules, 0);
+        ck_assert_uint_eq(conf.vms[3].nmodules, 0);
+        vmconfig_describe(&conf.vms[0], &m, line, sizeof(line));
+        ck_assert_str_eq(line, "vm mb: kernel hello.elf, modules realmode.bin, initrd.gz, "
+                               "hello.elf, type multiboot, memory 16M (default), 1 vCPU, "
+                               "on_reboot restart, on_poweroff stop, autostart, cmdline ''");
+        vmconfig_describe(&conf.vms[2], &m, line, sizeof(line));
+        ck_assert_str_eq(line, "vm none: kernel vmlinuz, type auto, memory 16M (default), "
+                               "1 vCPU, on_reboot restart, on_poweroff stop, autostart, "
+                               "cmdline ''");
+        /* Sixteen is the most; type auto is checked when the kernel loads. */
+        ck_assert_uint_eq(load(VM "modules = [\"vmlinuz\", \"initrd.gz\", \"hello.elf\", "
+                                  "\"realmode.bin\"]\n"),
+                          0);
+        ck_assert_uint_eq(conf.vms[0].nmodules, 4);
+
+        /* Every refusal. */
+        one_error(VM "modules = \"hello.elf\"\n",
+                  "f.toml:4:11: vm a: modules must be an array of strings, not a string; e.g. "
+                  "modules = [\"initrd.img\", \"data.bin\"]");
+        one_error(VM "modules = { a = 1 }\n",
+                  "f.toml:4:11: vm a: modules must be an array of strings, not a table; e.g. "
+                  "modules = [\"initrd.img\", \"data.bin\"]");
+        one_error(VM "modules = [\"hello.elf\", 7]\n",
+                  "f.toml:4:25: vm a: modules must list boot module names (strings), not an "
+                  "integer; e.g. modules = [\"initrd.img\", \"data.bin\"]");
+        one_error(VM "modules = [[\"hello.elf\"]]\n",
+                  "f.toml:4:12: vm a: modules must list boot module names (strings), not an "
+                  "array; e.g. modules = [\"initrd.img\", \"data.bin\"]");
+        one_error(VM "modules = [\"nope.bin\"]\n",
+                  "f.toml:4:12: vm a: modules \"nope.bin\" is not a boot module (the boot "
+                  "modules: vmlinuz, initrd.gz, hello.elf, realmode.bin); load it as a module "
+                  "or correct the name");
+        one_error(VM "modules = [\"\"]\n",
+                  "f.toml:4:12: vm a: modules \"\" is not a boot module (the boot modules: "
+                  "vmlinuz, initrd.gz, hello.elf, realmode.bin); load it as a module or correct "
+                  "the name");
+        one_error(VM "modules = [\"hello.elf\", \"initrd.gz\", \"hello.elf\"]\n",
+                  "f.toml:4:38: vm a: modules lists \"hello.elf\" twice; list each boot module "
+                  "once");
+        one_error(VM "modules = [\"hello.elf\", \"hello.elf\", \"hello.elf\", \"hello.elf\", "
+                     "\"hello.elf\", \"hello.elf\", \"hello.elf\", \"hello.elf\", "
+                     "\"hello.elf\", \"hello.elf\", \"hello.elf\", \"hello.elf\", "
+                     "\"hello.elf\", \"hello.elf\", \"hello.elf\", \"hello.elf\", "
+                     "\"hello.elf\"]\n",
+                  "f.toml:4:11: vm a: modules lists 17 boot modules; a VM takes at most 16, so "
+                  "remove 1");
+        one_error(VM "type = \"linux\"\nmodules = [\"initrd.gz\"]\n",
+                  "f.toml:5:11: vm a: modules are boot modules for a multiboot kernel, but type "
+                  "is \"linux\"; remove modules, or use type = \"multiboot\" or \"multiboot2\"");
+        /* Whichever comes first in the file; an empty list too. */
+        one_error(VM "modules = []\ntype = \"flat\"\n",
+                  "f.toml:4:11: vm a: modules are boot modules for a multiboot kernel, but type "
+                  "is \"flat\"; remove modules, or use type = \"multiboot\" or \"multiboot2\"");
+        /* Every error in the list is reported; the VM is refused once. */
+        ck_assert_uint_eq(load(VM "modules = [1, \"nope\", \"hello.elf\", \"hello.elf\"]\n"), 3);
+        ck_assert_uint_eq(conf.nvms, 0);
+        ck_assert_uint_eq(conf.refused, 1);
+        said("f.toml: 3 errors; 1 of 1 VM refused (a), 0 VMs accepted");
+        /* The module-line option and short forms lead to the key. */
+        one_error(VM "module-for = \"a\"\n",
+                  "f.toml:4:1: vm a: unknown key 'module-for' in [[vm]]; did you mean "
+                  "'modules'?");
+        one_error(VM "mods = []\n",
+                  "f.toml:4:1: vm a: unknown key 'mods' in [[vm]]; did you mean 'modules'?");
+        one_error(VM "module = []\n",
+                  "f.toml:4:1: vm a: unknown key 'module' in [[vm]]; did you mean 'modules'?");
+}
+END_TEST
+
+START_TEST(boot_module_args)
+{
+        /* What the guest gets as each module's command line (core/main.c):
+         * the text after "--" on the module line, as with module-for=. */
+        static const char *const lines[] = { "/boot/mb.elf", "module-a.txt -- a.txt first=1",
+                                             "data.bin x=1", "pattern.img -- pattern -- two" };
+        struct vmconfig_machine m = { lines, ARRAY_SIZE(lines), 2, GiB(1) };
+        nmsgs = 0;
+        toml_init(&doc, nodes, VMCONFIG_NODES, pool, VMCONFIG_POOL);
+        const char *text = "[[vm]]\nname = \"mb\"\nkernel = \"mb.elf\"\n"
+                           "modules = [\"pattern.img\", \"data.bin\", \"module-a.txt\"]\n";
+        ck_assert_uint_eq(
+            vmconfig_load(&conf, &doc, "f.toml", text, strlen(text), &m, collect, &nmsgs), 0);
+        const struct vm_config *v = &conf.vms[0];
+        ck_assert_uint_eq(v->nmodules, 3);
+        ck_assert_str_eq(config_module_args(lines[v->module_index[0]]), "pattern -- two");
+        ck_assert_str_eq(config_module_args(lines[v->module_index[1]]), "");
+        ck_assert_str_eq(config_module_args(lines[v->module_index[2]]), "a.txt first=1");
+}
+END_TEST
+
 START_TEST(module_line_config_unchanged)
 {
         /* config.c's module-line form sets the new fields to their defaults. */
@@ -650,6 +779,7 @@ START_TEST(module_line_config_unchanged)
         ck_assert_int_eq(c.kernel_module, -1);
         ck_assert_int_eq(c.initrd_module, -1);
         ck_assert_int_eq(c.disk_module, -1);
+        ck_assert_uint_eq(c.nmodules, 0);
 }
 END_TEST
 
@@ -672,6 +802,8 @@ int main(void)
         tcase_add_test(tc, describe);
         tcase_add_test(tc, module_line_config_unchanged);
         tcase_add_test(tc, devices);
+        tcase_add_test(tc, boot_modules);
+        tcase_add_test(tc, boot_module_args);
         suite_add_tcase(s, tc);
         return unit_run_suite(s);
 }
