@@ -283,7 +283,8 @@ CASES = [
         modules=["singlestep.elf name=step"],
         expect=[ok("step")] + passes("step", "singlestep-after-cpuid", "singlestep-after-out",
                                      "singlestep-after-mmio-write", "singlestep-after-hlt",
-                                     "singlestep-hlt-db-before-interrupt"),
+                                     "singlestep-hlt-db-before-interrupt",
+                                     "sti-shadow-ends-after-cpuid", "singlestep-mov-ss-then-cpuid"),
         stopped={"step": CLEAN},
     ),
     # The same where vtvisor injects interrupts itself (no virtual-interrupt
@@ -294,7 +295,8 @@ CASES = [
         cpu=IVY,
         modules=["singlestep.elf name=step"],
         expect=[ok("step")] + passes("step", "singlestep-after-hlt",
-                                     "singlestep-hlt-db-before-interrupt"),
+                                     "singlestep-hlt-db-before-interrupt",
+                                     "sti-shadow-ends-after-cpuid", "singlestep-mov-ss-then-cpuid"),
         stopped={"step": CLEAN},
     ),
     # ---- VMCALL ----

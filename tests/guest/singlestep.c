@@ -16,9 +16,46 @@
 #define APIC_TMR_DIV  0x3e0
 #define VEC_TIMER     0x40
 
-extern char ss_cpuid_after[], ss_out_after[], ss_mmio_after[], ss_hlt_after[];
+extern char ss_cpuid_after[], ss_out_after[], ss_mmio_after[], ss_hlt_after[], ss_movss_after[];
 
 static volatile uint32_t timer_irqs, db_before_timer;
+
+/* The interrupt shadow of STI and MOV SS covers one instruction (SDM 6.8.3,
+ * STI): an interrupt pending before it is taken right after the next
+ * instruction.  When that instruction is one vtvisor emulates (CPUID), the
+ * shadow must end with it, not one instruction later: `marker` is set by
+ * the instruction after CPUID, so the handler must see it still 0. */
+#define APIC_ICR  0x300
+#define VEC_SHADE 0x41
+static volatile uint32_t marker, marker_seen, shade_irqs;
+
+static void shade_hook(uint32_t vector)
+{
+        if (vector != VEC_SHADE)
+                return;
+        shade_irqs++;
+        marker_seen = marker;
+        *(volatile uint32_t *)(APIC + APIC_EOI) = 0;
+}
+
+static void sti_shadow_case(void)
+{
+        marker = 0;
+        marker_seen = 0xffffffffu;
+        shade_irqs = 0;
+        g_irq_hook = shade_hook;
+        /* IF is 0: the self IPI waits in IRR. */
+        *(volatile uint32_t *)(APIC + APIC_ICR) = (1u << 18) | VEC_SHADE;
+        __asm__ volatile("sti\n\tcpuid\n\tmovl $1, marker\n\tcli"
+                         :
+                         : "a"(0), "c"(0)
+                         : "ebx", "edx", "memory");
+        __asm__ volatile("cli");
+        g_irq_hook = 0;
+        if (!report("sti-shadow-ends-after-cpuid", shade_irqs == 1 && marker_seen == 0))
+                gprintf("singlestep: sti shadow: %u interrupts, marker %u when it came\n",
+                        shade_irqs, marker_seen);
+}
 
 static void timer_hook(uint32_t vector)
 {
@@ -98,4 +135,19 @@ void guest_main(void)
         if (!report("singlestep-hlt-db-before-interrupt", timer_irqs == 1 && db_before_timer == 1))
                 gprintf("singlestep: hlt: %u timer interrupts, #DB count %u when it came\n",
                         timer_irqs, db_before_timer);
+
+        sti_shadow_case();
+
+        /* MOV SS holds the single-step trap of its own instruction until
+         * after the next one (SDM 6.8.3): one #DB, after the CPUID. */
+        uint32_t ss;
+        __asm__ volatile("movl %%ss, %0" : "=r"(ss));
+        arm();
+        __asm__ volatile(SET_TF "movl %%eax, %%ss\n\tcpuid\n"
+                                ".global ss_movss_after\n"
+                                "ss_movss_after:\n\tnop"
+                         : "+a"(ss)
+                         : "c"(0)
+                         : "ebx", "edx", "memory");
+        check("singlestep-mov-ss-then-cpuid", ss_movss_after);
 }
