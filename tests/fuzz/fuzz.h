@@ -22,6 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
                 }                                                                                  \
         } while (0)
 
+/* For the harness's own hot helpers (fake memories, reference models):
+ * built without libFuzzer's coverage instrumentation, whose compare hooks
+ * cost more there than the code under test does and whose edges say
+ * nothing about that code; ASan and UBSan still check them.  noinline, so
+ * that a caller does not bring the body back under instrumentation. */
+#define FUZZ_HARNESS __attribute__((no_sanitize("coverage"), noinline))
+
 struct fuzz_in {
         const uint8_t *p;
         size_t n;

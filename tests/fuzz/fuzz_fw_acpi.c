@@ -31,7 +31,7 @@ struct fake {
         size_t ncopies, cap;
 };
 
-static const void *copy_of(struct fake *f, const void *src, size_t len)
+static FUZZ_HARNESS const void *copy_of(struct fake *f, const void *src, size_t len)
 {
         if (f->ncopies == f->cap) {
                 f->cap = f->cap ? 2 * f->cap : 64;
@@ -45,7 +45,7 @@ static const void *copy_of(struct fake *f, const void *src, size_t len)
         return p;
 }
 
-static const void *fake_map(void *ctx, uint64_t pa, size_t len)
+static FUZZ_HARNESS const void *fake_map(void *ctx, uint64_t pa, size_t len)
 {
         struct fake *f = ctx;
         static const uint8_t ebda_seg[2] = { (uint8_t)(FUZZ_BASE >> 4),

@@ -65,7 +65,7 @@ static const struct lapic *apic_ptrs[2] = { &apics[0], &apics[1] };
 static uint32_t last_cur[2];
 static bool last_cur_valid[2];
 
-static int highest(const uint32_t *r)
+static FUZZ_HARNESS int highest(const uint32_t *r)
 {
         for (int i = 7; i >= 0; i--)
                 if (r[i])
@@ -73,7 +73,7 @@ static int highest(const uint32_t *r)
         return -1;
 }
 
-static bool test_bit(const uint32_t *r, int v)
+static FUZZ_HARNESS bool test_bit(const uint32_t *r, int v)
 {
         return (r[v >> 5] >> (v & 31)) & 1;
 }
@@ -86,7 +86,7 @@ static bool test_bit(const uint32_t *r, int v)
  * the CPU's actions; val gives vectors. */
 static uint32_t vpage[1024];
 
-static int page_highest(const uint32_t *page, uint32_t base)
+static FUZZ_HARNESS int page_highest(const uint32_t *page, uint32_t base)
 {
         for (int i = 7; i >= 0; i--) {
                 uint32_t w = page[base / 4 + 4 * i];
@@ -157,14 +157,14 @@ static void vapic_round_trip(struct lapic *a, uint8_t arg, uint64_t val)
         CHECK(lapic_highest_in_service(a) == highest(a->isr));
 }
 
-static uint8_t ref_ppr(const struct lapic *a)
+static FUZZ_HARNESS uint8_t ref_ppr(const struct lapic *a)
 {
         int isrv = highest(a->isr);
         uint32_t cls = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
         return (a->tpr & 0xf0) >= cls ? (uint8_t)a->tpr : (uint8_t)cls;
 }
 
-static bool is_zero(const void *p, size_t n)
+static FUZZ_HARNESS bool is_zero(const void *p, size_t n)
 {
         const uint8_t *b = p;
         for (size_t i = 0; i < n; i++)
@@ -173,7 +173,7 @@ static bool is_zero(const void *p, size_t n)
         return true;
 }
 
-static void check_apic(const struct lapic *a, uint64_t now)
+static FUZZ_HARNESS void check_apic(const struct lapic *a, uint64_t now)
 {
         (void)now;
         CHECK((a->irr[0] & 0xffff) == 0 && (a->isr[0] & 0xffff) == 0 && (a->tmr[0] & 0xffff) == 0);
@@ -214,7 +214,7 @@ static void check_apic(const struct lapic *a, uint64_t now)
 }
 
 /* A register value read at xAPIC offset off (x2: through its MSR). */
-static void check_reg(struct lapic *a, int idx, uint32_t off, uint64_t v, bool x2)
+static FUZZ_HARNESS void check_reg(struct lapic *a, int idx, uint32_t off, uint64_t v, bool x2)
 {
         if (off >= LAPIC_REG_ISR && off < LAPIC_REG_ESR) {
                 if (off < LAPIC_REG_ISR + 0x10 ||
@@ -296,7 +296,7 @@ static void check_reg(struct lapic *a, int idx, uint32_t off, uint64_t v, bool x
         }
 }
 
-static bool known_reg(uint32_t off, bool x2)
+static FUZZ_HARNESS bool known_reg(uint32_t off, bool x2)
 {
         if (off >= LAPIC_REG_ISR && off < LAPIC_REG_ESR)
                 return true;
@@ -385,7 +385,7 @@ static void msr_read(struct lapic *a, int idx, uint32_t msr, uint64_t now)
                 check_reg(a, idx, off, v, true);
 }
 
-static void check_effects(int sender, const struct lapic_effects *fx, bool was_eoi)
+static FUZZ_HARNESS void check_effects(int sender, const struct lapic_effects *fx, bool was_eoi)
 {
         CHECK(fx->eoi_vector >= -1 && fx->eoi_vector <= 255);
         if (!was_eoi)
@@ -428,7 +428,7 @@ static void check_effects(int sender, const struct lapic_effects *fx, bool was_e
                         lapic_accept(&apics[i], ipi->vector, ipi->level);
 }
 
-static void check_power_up(struct lapic *a, uint32_t xapic_id, uint64_t now)
+static FUZZ_HARNESS void check_power_up(struct lapic *a, uint32_t xapic_id, uint64_t now)
 {
         CHECK(is_zero(a->irr, sizeof(a->irr)) && is_zero(a->isr, sizeof(a->isr)) &&
               is_zero(a->tmr, sizeof(a->tmr)));

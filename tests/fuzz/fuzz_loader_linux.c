@@ -13,7 +13,8 @@
  *   the rest: the bzImage file, then the initrd
  *
  * The kernel, initrd and command line are handed over in heap buffers of
- * exactly their size, and the RAM is a buffer whose bytes past the chosen
+ * exactly their size (the initrd's kept across inputs, with ASan poisoning
+ * both sides of it), and the RAM is a buffer whose bytes past the chosen
  * size (and a guard before it) are poisoned, so ASan stops any access
  * outside them.  The RAM starts filled with 0xcc; the loader must zero what
  * it uses and write nothing on error.
@@ -24,10 +25,13 @@
  * the initrd page-aligned, under initrd_addr_max, clear of the kernel's
  * span and of the boot data; the bytes of kernel, initrd and command line
  * where the layout says; the zero page, GDT, page tables and vCPU state as
- * described; and every other byte of RAM untouched. */
-#include <sanitizer/asan_interface.h>
+ * described; and every other byte of RAM untouched.  On error every byte
+ * of RAM is untouched.  Untouched is checked byte for byte wherever the
+ * input could have written: fuzz_ram.h tracks which chunks were. */
+#define _DEFAULT_SOURCE
 
 #include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/fuzz_ram.h"
 
 #include "lib/bytes.h"
 #include "loaders/loader_linux.h"
@@ -37,38 +41,13 @@
 #define FILL    0xcc
 #define RSDP    0xe0000ULL
 
-static uint8_t *ram_alloc; /* GUARD + RAM_MAX + GUARD */
-static uint8_t *ram;       /* ram_alloc + GUARD */
-static uint8_t fill_block[64 * 1024];
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-        ram_alloc = malloc(GUARD + RAM_MAX + GUARD);
-        CHECK(ram_alloc != NULL);
-        ram = ram_alloc + GUARD;
-        memset(ram_alloc, FILL, GUARD + RAM_MAX + GUARD);
-        memset(fill_block, FILL, sizeof(fill_block));
-        ASAN_POISON_MEMORY_REGION(ram_alloc, GUARD);
-        return 0;
-}
+static uint8_t *ram;   /* GUARD + RAM_MAX + GUARD mapped, RAM after the first guard */
+static size_t ram_cur; /* the bytes ASan lets the loader reach */
 
 /* [start, end) of RAM still holds only FILL. */
 static bool untouched(uint64_t start, uint64_t end)
 {
-        for (uint64_t at = start; at < end;) {
-                uint64_t n = MIN(end - at, (uint64_t)sizeof(fill_block));
-                if (memcmp(ram + at, fill_block, n) != 0)
-                        return false;
-                at += n;
-        }
-        return true;
-}
-
-static void refill(uint64_t start, uint64_t len)
-{
-        memset(ram + start, FILL, len);
+        return fuzz_ram_untouched(ram + start, end - start);
 }
 
 static const uint64_t ram_sizes[8] = {
@@ -272,16 +251,60 @@ static void check_success(const struct linux_load_params *p, const struct linux_
                 { l->initrd, l->initrd + l->initrd_size },
         };
         check_untouched_except(r, p->initrd_len ? 3 : 2, size);
-        refill(LINUX_GDT_ADDR, low_end - LINUX_GDT_ADDR);
-        refill(l->kernel, l->kernel_size);
-        if (p->initrd_len)
-                refill(l->initrd, l->initrd_size);
 }
 
 static const size_t initrd_pads[4] = { 0, KiB(64), KiB(256), KiB(1024) };
 
+/* The initrd: ilen bytes from src, then ipad zeros.  A fresh MiB of zeros
+ * per input cost a third of the target's time, so the buffer stays: it is
+ * all zeros but for the last input's bytes, which are cleared again.  ASan
+ * sees the initrd as a block of exactly its size: the INITRD_RZ bytes
+ * before it and everything after it are poisoned. */
+#define INITRD_RZ 64
+static uint8_t *ibuf;
+static size_t ibuf_cap;  /* bytes after the red zone */
+static size_t ibuf_used; /* [0, this) may be nonzero */
+static size_t ibuf_open; /* [0, this) is unpoisoned */
+
+static void initrd_open(size_t n)
+{
+        uint8_t *p = ibuf + INITRD_RZ;
+        if (n > ibuf_open)
+                ASAN_UNPOISON_MEMORY_REGION(p + ibuf_open, n - ibuf_open);
+        else if (n < ibuf_open)
+                ASAN_POISON_MEMORY_REGION(p + n, ibuf_open - n);
+        ibuf_open = n;
+}
+
+static uint8_t *initrd_make(const uint8_t *src, size_t ilen, size_t ipad)
+{
+        size_t n = ilen + ipad;
+        if (!n)
+                return NULL;
+        if (n > ibuf_cap) {
+                if (ibuf)
+                        ASAN_UNPOISON_MEMORY_REGION(ibuf, INITRD_RZ + ibuf_cap);
+                free(ibuf);
+                ibuf_cap = MAX(n, (size_t)KiB(1024) + KiB(64));
+                ibuf = calloc(1, INITRD_RZ + ibuf_cap);
+                CHECK(ibuf != NULL);
+                ASAN_POISON_MEMORY_REGION(ibuf, INITRD_RZ + ibuf_cap);
+                ibuf_used = ibuf_open = 0;
+        }
+        uint8_t *p = ibuf + INITRD_RZ;
+        initrd_open(MAX(ibuf_used, ilen));
+        if (ibuf_used > ilen)
+                memset(p + ilen, 0, ibuf_used - ilen);
+        memcpy(p, src, ilen);
+        ibuf_used = ilen;
+        initrd_open(n);
+        return p;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+        if (!ram)
+                ram = fuzz_ram_map(GUARD + RAM_MAX + GUARD, FILL) + GUARD;
         struct fuzz_in in = fuzz_in(data, size);
         uint8_t cfg = in_u8(&in);
         uint64_t ram_size = ram_sizes[cfg & 7];
@@ -295,19 +318,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         /* Exactly-sized copies: ASan sees any read past their ends. */
         uint8_t *kernel = malloc(klen ? klen : 1);
-        uint8_t *initrd = ilen + ipad ? malloc(ilen + ipad) : NULL;
+        uint8_t *initrd = initrd_make(in.p + klen, ilen, ipad);
         char *cmdline = malloc(clen + 1);
         CHECK(kernel && cmdline && (initrd || !(ilen + ipad)));
         memcpy(kernel, in.p, klen);
-        if (initrd) {
-                memcpy(initrd, in.p + klen, ilen);
-                memset(initrd + ilen, 0, ipad);
-        }
         memcpy(cmdline, cl, clen);
         cmdline[clen] = '\0';
 
-        ASAN_UNPOISON_MEMORY_REGION(ram, ram_size);
-        ASAN_POISON_MEMORY_REGION(ram + ram_size, RAM_MAX - ram_size + GUARD);
+        fuzz_ram_resize(ram, &ram_cur, ram_size);
 
         struct linux_e820 e820[8];
         struct linux_load_params p = {
@@ -332,17 +350,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 /* A bad header is reported as linux_parse words it. */
                 if (perr)
                         CHECK(strcmp(err, perr) == 0);
-                /* On error guest RAM is untouched (loader_linux.h); the
-                 * header's errors come first, so a scan of the boot data
-                 * will do for them. */
-                CHECK(untouched(0, perr ? MIN(ram_size, (uint64_t)LINUX_PT_LIMIT) : ram_size));
+                /* On error guest RAM is untouched (loader_linux.h). */
+                CHECK(untouched(0, ram_size));
         } else {
                 CHECK(perr == NULL);
                 check_success(&p, &out, p.cmdline ? p.cmdline : "");
         }
 
+        fuzz_ram_reset();
         free(kernel);
-        free(initrd);
         free(cmdline);
         return 0;
 }

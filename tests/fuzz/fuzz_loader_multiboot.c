@@ -16,10 +16,12 @@
  * 0x8000; the information structure describes the RAM and holds the
  * command line (cut to fit) and "vtvisor"; nothing below 1 MiB but the
  * information area is written, and the last segment loaded holds its file
- * bytes followed by zeros. */
-#include <sanitizer/asan_interface.h>
+ * bytes followed by zeros.  "Untouched" compares every RAM byte the input
+ * could have changed: fuzz_ram.h tracks which chunks were written. */
+#define _DEFAULT_SOURCE
 
 #include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/fuzz_ram.h"
 
 #include "lib/bytes.h"
 #include "loaders/loader_multiboot.h"
@@ -33,7 +35,7 @@
 #define MODS_HI MB_MODS_CMDLINES_END
 
 static uint8_t *ram;
-static uint8_t fill_block[64 * 1024];
+static size_t ram_cur; /* the bytes ASan lets the loader reach */
 
 static const uint64_t ram_sizes[8] = {
         MiB(1), MiB(2) - 0x1000, MiB(2), MiB(2), MiB(2) + 0x1000, MiB(3), MiB(4), MiB(2) + 0x3000,
@@ -41,10 +43,7 @@ static const uint64_t ram_sizes[8] = {
 
 static bool all_fill(uint64_t start, uint64_t end)
 {
-        for (uint64_t at = start; at < end; at += sizeof(fill_block))
-                if (memcmp(ram + at, fill_block, MIN(end - at, (uint64_t)sizeof(fill_block))) != 0)
-                        return false;
-        return true;
+        return fuzz_ram_untouched(ram + start, end - start);
 }
 
 struct seg {
@@ -92,12 +91,8 @@ static long find_header(const uint8_t *img, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        if (!ram) {
-                ram = malloc(RAM_MAX);
-                CHECK(ram != NULL);
-                memset(ram, FILL, RAM_MAX);
-                memset(fill_block, FILL, sizeof(fill_block));
-        }
+        if (!ram)
+                ram = fuzz_ram_map(RAM_MAX, FILL);
         struct fuzz_in in = fuzz_in(data, size);
         uint64_t ram_size = ram_sizes[in_u8(&in) & 7];
         size_t clen;
@@ -110,8 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t len = in.n;
         memcpy(img, in.p, len);
 
-        ASAN_UNPOISON_MEMORY_REGION(ram, ram_size);
-        ASAN_POISON_MEMORY_REGION(ram + ram_size, RAM_MAX - ram_size);
+        fuzz_ram_resize(ram, &ram_cur, ram_size);
         struct guest_mem mem = { ram, ram_size };
         struct guest_state st, before;
         memset(&st, 0x5a, sizeof(st));
@@ -196,10 +190,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                       get64(mm + 24 * 2 + 12) == ram_size - MiB(1));
                 /* Below 1 MiB only the information area changed. */
                 CHECK(all_fill(0, INFO_LO) && all_fill(INFO_HI, MiB(1)));
-                memset(ram, FILL, ram_size);
         }
-        if (err && ram_size >= MiB(1))
-                memset(ram + MiB(1), FILL, ram_size - MiB(1)); /* partial loads */
+        fuzz_ram_reset(); /* also what a partial load wrote */
         free(img);
         free(cmdline);
         return 0;

@@ -49,7 +49,8 @@ static const struct pci_function *func(uint8_t bus, uint8_t devfn)
 }
 
 /* Read-only bits as at init; write-1-to-clear bits only went to 0. */
-static void check_function(const struct pci_function *f, const struct pci_function *init)
+static FUZZ_HARNESS void check_function(const struct pci_function *f,
+                                        const struct pci_function *init)
 {
         for (unsigned i = 0; i < PCI_CFG_SIZE; i++) {
                 uint8_t ro = (uint8_t)~f->wmask[i] & (uint8_t)~f->w1cmask[i];
@@ -60,7 +61,7 @@ static void check_function(const struct pci_function *f, const struct pci_functi
         CHECK(memcmp(f->w1cmask, init->w1cmask, sizeof(f->w1cmask)) == 0);
 }
 
-static void check_all(void)
+static FUZZ_HARNESS void check_all(void)
 {
         check_function(&p.host_bridge, &init_hb);
         const uint8_t *c = p.host_bridge.cfg;

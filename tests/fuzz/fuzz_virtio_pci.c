@@ -51,12 +51,12 @@ static const unsigned sizes[16] = { 1, 2, 4, 8, 1, 2, 4, 8, 4, 2, 0, 3, 5, 6, 7,
 static const uint64_t region[4] = { VIRTIO_BAR0_COMMON, VIRTIO_BAR0_ISR, VIRTIO_BAR0_DEVICE,
                                     VIRTIO_BAR0_NOTIFY };
 
-static bool msix_on(void)
+static FUZZ_HARNESS bool msix_on(void)
 {
         return get16(vp.fn.cfg + MSIX_CAP + 2) & 0x8000;
 }
 
-static bool msix_masked(void)
+static FUZZ_HARNESS bool msix_masked(void)
 {
         return get16(vp.fn.cfg + MSIX_CAP + 2) & 0x4000;
 }
@@ -129,12 +129,12 @@ static void good_init(uint8_t a, uint8_t b, uint64_t v)
                 bar0_write(0x14, 1, vp.status | VIRTIO_STATUS_DRIVER_OK);
 }
 
-static bool is_pow2(uint64_t v)
+static FUZZ_HARNESS bool is_pow2(uint64_t v)
 {
         return v && !(v & (v - 1));
 }
 
-static void check_read(uint64_t v, unsigned size)
+static FUZZ_HARNESS void check_read(uint64_t v, unsigned size)
 {
         if (size == 0 || size > 8)
                 CHECK(v == 0);
@@ -148,7 +148,7 @@ struct before {
         bool intx;
 };
 
-static void check_all(const struct before *b, bool simple)
+static FUZZ_HARNESS void check_all(const struct before *b, bool simple)
 {
         const uint8_t s = vp.status;
         const uint8_t known = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
