@@ -1190,6 +1190,9 @@ CASES = [
 # these cases as attacks (contained when the case passes, escaped when not).
 
 HOSTILE_REJECT = [r"FAIL", r"PANIC"]
+# hostile-smp-ipi: companion ticks that outlast the attack (it ends at
+# about tick 21).
+SMP_IPI_TICKS = 28
 
 
 def companion(ticks):
@@ -1469,6 +1472,48 @@ HOSTILE_CASES = [
         + passes("atk", "hvimage-not-vtvisor-header", "hvimage-all-ones-writes-dropped"),
         reject=HOSTILE_REJECT,
         stopped={"companion": CLEAN, "atk": CLEAN},
+        timeout=120,
+    ),
+    # IPIs with two vCPUs (2 CPUs): the attacker starts its AP, then in
+    # xAPIC and in x2APIC mode sends fixed IPIs one by one (each must
+    # arrive) and in storms (at least one arrives, the APIC still works) to
+    # its AP, to itself (in x2APIC mode also the SELF IPI MSR), to all
+    # excluding itself and from the AP to the BSP; NMIs to the AP; fixed,
+    # NMI, INIT and STARTUP to IDs and logical destinations nobody has
+    # (nothing delivered, no restart); in x2APIC mode the reserved ICR and
+    # SELF IPI forms (#GP), illegal vectors (ESR) and the illegal APIC mode
+    # transitions (#GP); and INIT-SIPI-SIPI to its AP 20 times in each mode
+    # (each restart enters the trampoline copy of its SIPI vector once,
+    # half of them while the AP spins with interrupts off).
+    dict(
+        name="hostile-smp-ipi",
+        cpus=2,
+        # The attacker first: its BSP shares CPU 0 with the companion, its
+        # AP has CPU 1 (a halted AP sharing the companion's CPU would wait
+        # a whole time slice for each IPI).
+        modules=["attack.elf name=atk ram=4M vcpus=2 -- attack=smp-ipi delay=8",
+                 companion(SMP_IPI_TICKS)],
+        expect=companion_ok(SMP_IPI_TICKS) + [ok("atk"), ticked_during("atk", "smp-ipi"),
+                                              r"^vtvisor: vm atk: .* 2 vCPUs on CPU 0,1, ",
+                                              r"^vtvisor: vm companion: .* 1 vCPU on CPU 0, "]
+        + passes("atk", "smp-ipi-bsp-xapic", "smp-ipi-ap-started", *(
+            f"smp-ipi-{m}-{k}" for m in ("xapic", "x2apic") for k in (
+                "fixed-to-ap", "fixed-to-ap-storm", "fixed-to-self", "all-excluding-self",
+                "ap-to-bsp", "ap-to-bsp-storm", "nmi-to-ap", "absent-physical",
+                "absent-logical", "init-sipi-restarts")),
+            "smp-ipi-x2apic-msrs-gp-in-xapic-mode", "smp-ipi-cpuid-x2apic",
+            "smp-ipi-x2apic-enabled", "smp-ipi-x2apic-fixed-to-ap-logical",
+            "smp-ipi-x2apic-fixed-to-self-storm", "smp-ipi-x2apic-self-ipi-msr",
+            "smp-ipi-x2apic-self-ipi-msr-storm", "smp-ipi-x2apic-reserved-icr-bits-gp",
+            "smp-ipi-x2apic-self-ipi-read-gp", "smp-ipi-x2apic-icr-high-msr-gp",
+            "smp-ipi-x2apic-reserved-forms-deliver-nothing",
+            "smp-ipi-x2apic-illegal-vector-refused", "smp-ipi-x2apic-icr-bit12",
+            "smp-ipi-x2apic-illegal-transitions-gp", "smp-ipi-ap-checkins",
+            "smp-ipi-attacker-survived"),
+        reject=HOSTILE_REJECT,
+        stopped={"companion": CLEAN, "atk": CLEAN},
+        order=[(r"^\[atk\] attack smp-ipi: start",
+                line("companion", f"companion: tick {SMP_IPI_TICKS}"))],
         timeout=120,
     ),
 ]

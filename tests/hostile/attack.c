@@ -65,6 +65,22 @@
  *             as guest-physical addresses: no multiboot2 header of vtvisor
  *             in its own RAM there; every 4 KiB from its RAM end to to=ADDR
  *             (default 64 MiB) reads all ones and drops writes.
+ *   smp-ipi   needs vcpus=2: starts its AP (INIT, STARTUP), then in xAPIC
+ *             and in x2APIC mode sends ipis=N fixed IPIs (default 200) of
+ *             each kind one by one (each must arrive) and storm=N back to
+ *             back (default 2000; at least one arrives, the APIC still
+ *             works): to its AP, to itself (ICR; in x2APIC mode also the
+ *             SELF IPI MSR), all-excluding-self, from the AP to the BSP;
+ *             nmis=N NMIs to the AP each way; fixed, NMI, INIT and STARTUP
+ *             to IDs and logical destinations nobody has (nothing
+ *             delivered); in x2APIC mode the reserved ICR and SELF IPI
+ *             forms (#GP) and illegal vectors (ESR); restarts=N INIT and
+ *             STARTUP to its AP in each mode (default 20), each entering
+ *             at the SIPI vector and checking in.  ap-ipis=N (default 20):
+ *             the AP-to-BSP IPIs sent one by one (each waits for the BSP's
+ *             turn on the CPU it shares).  steal: first measures the share
+ *             of its CPU the BSP gets, alone and while its AP sends it an
+ *             IPI whenever it makes no progress (prints, checks nothing).
  * seed=N seeds the random values (default: the TSC; printed). */
 #include "guest.h"
 
@@ -945,6 +961,859 @@ static void attack_self_ipi(void)
         report("self-ipi-init-parked", false);
 }
 
+/* ---- smp-ipi: IPIs with two vCPUs, xAPIC and x2APIC, INIT to its AP ---- */
+
+/* The AP (APIC ID 1) is started, and restarted, through a real-mode
+ * trampoline copied to four pages below 1 MiB (SIPI vectors 0x09-0x0c):
+ * each copy counts its entries and records the CS and IP it ran at, then
+ * enters 32-bit code in the image, which calls smp_ipi_ap_main on the
+ * AP's own stack.  Only the BSP prints; the AP runs work the BSP posts
+ * (a function pointer and a kick IPI, as an OS's smp_call_function). */
+#define SI_TRAMP       0x9000u
+#define SI_COPIES      4u
+#define SI_VEC0        (SI_TRAMP >> 12)
+#define SI_AP_STACK    8192u
+#define MSR_APIC_BASE  0x1bu
+#define MSR_X2_ID      0x802u
+#define MSR_X2_EOI     0x80bu
+#define MSR_X2_LDR     0x80du
+#define MSR_X2_SVR     0x80fu
+#define MSR_X2_ESR     0x828u
+#define MSR_X2_ICR     0x830u
+#define MSR_X2_ICR_HI  0x831u
+#define MSR_X2_SELF    0x83fu
+#define BASE_BSP       (1u << 8)
+#define BASE_EXTD      (1u << 10)
+#define BASE_EN        (1u << 11)
+#define SI_VEC_AP      0x41 /* to the AP */
+#define SI_VEC_BSP     0x42 /* to the BSP */
+#define SI_VEC_ME      0x43 /* to the sender itself */
+#define SI_VEC_PROBE   0x44 /* to targets that do not exist */
+#define SI_VEC_KICK    0xf0
+#define SI_VEC_SPUR    0xff
+#define ICR_OTHERS     (3u << 18)
+#define SI_VIA_SELFMSR (1u << 31) /* si_send: through the SELF IPI MSR */
+#define SI_WAIT        200000000ull
+#define SI_SETTLE      2000000ull
+
+__asm__(".pushsection .text.si_tramp, \"ax\"\n"
+        ".code16\n"
+        ".global si_tramp_start, si_tramp_end, si_tr_entries, si_tr_cs, si_tr_ip\n"
+        "si_tramp_start:\n"
+        "        cli\n"
+        "        cld\n"
+        "        movw %cs, %ax\n"
+        "        movw %ax, %ds\n"
+        "        movw %ax, %ss\n"
+        "        movw $(si_tr_stack_top - si_tramp_start), %sp\n"
+        "        lock incw (si_tr_entries - si_tramp_start)\n"
+        "        movw %cs, %ax\n"
+        "        movw %ax, (si_tr_cs - si_tramp_start)\n"
+        "        call 1f\n"
+        "1:      popw %ax\n"
+        "        subw $(1b - si_tramp_start), %ax\n"
+        "        movw %ax, (si_tr_ip - si_tramp_start)\n"
+        "        lgdtl (si_tr_gdtdesc - si_tramp_start)\n"
+        "        movl %cr0, %eax\n"
+        "        orl $1, %eax\n"
+        "        movl %eax, %cr0\n"
+        "        ljmpl $0x08, $si_ap_pm32\n"
+        "        .balign 8\n"
+        "        .word 0\n"
+        "si_tr_gdtdesc:\n"
+        "        .word si_gdt_end - si_gdt - 1\n"
+        "        .long si_gdt\n"
+        "        .balign 4\n"
+        "si_tr_entries: .word 0\n"
+        "si_tr_cs:      .word 0\n"
+        "si_tr_ip:      .word 0\n"
+        "        .balign 16\n"
+        "        .fill 64, 1, 0\n"
+        "si_tr_stack_top:\n"
+        "si_tramp_end:\n"
+        ".code32\n"
+        "si_ap_pm32:\n"
+        "        movw $0x10, %ax\n"
+        "        movw %ax, %ds\n"
+        "        movw %ax, %es\n"
+        "        movw %ax, %fs\n"
+        "        movw %ax, %gs\n"
+        "        movw %ax, %ss\n"
+        "        movl $(si_ap_stack + 8192), %esp\n" /* SI_AP_STACK */
+        "        xorl %ebp, %ebp\n"
+        "        call smp_ipi_ap_main\n"
+        "3:      cli\n"
+        "        hlt\n"
+        "        jmp 3b\n"
+        /* The NMI gate of both CPUs' IDT: counts, per CPU. */
+        ".global si_nmi_stub\n"
+        "si_nmi_stub:\n"
+        "        pushal\n"
+        "        cld\n"
+        "        call smp_ipi_nmi\n"
+        "        popal\n"
+        "        iretl\n"
+        ".popsection\n"
+        ".pushsection .data\n"
+        "        .balign 8\n"
+        "si_gdt:\n"
+        "        .quad 0\n"
+        "        .quad 0x00cf9a000000ffff\n" /* 0x08: flat code, as the library's */
+        "        .quad 0x00cf92000000ffff\n" /* 0x10: flat data */
+        "si_gdt_end:\n"
+        ".popsection\n");
+
+extern const char si_tramp_start[], si_tramp_end[], si_tr_entries[], si_tr_cs[], si_tr_ip[];
+extern const char si_nmi_stub[];
+void smp_ipi_ap_main(void);
+void smp_ipi_nmi(void);
+
+uint8_t si_ap_stack[SI_AP_STACK] __attribute__((aligned(16)));
+/* A copy of the library's IDT with the NMI gate pointing at si_nmi_stub,
+ * loaded on both CPUs (every other gate is the library's). */
+static uint64_t si_idt[256] __attribute__((aligned(8)));
+static struct {
+        uint16_t pad;
+        uint16_t limit;
+        uint32_t base;
+} __attribute__((packed, aligned(4))) si_idt_desc;
+
+/* Per CPU (0: BSP, 1: AP), each written by its own CPU only. */
+static volatile uint32_t si_cnt[2][256];
+static volatile uint32_t si_nmis[2];
+static volatile bool si_x2[2];
+/* The AP's reports. */
+static volatile uint32_t ap_checkin, ap_base_seen, ap_cpuid_id, ap_x2_id, ap_x2_ldr;
+static volatile uint32_t ap_spinning, ap_lost, ap_done;
+static void (*volatile ap_work)(void);
+static volatile uint32_t ap_n; /* argument of the AP's work */
+
+static inline unsigned si_cpu(void)
+{
+        uint32_t sp;
+        __asm__ volatile("movl %%esp, %0" : "=r"(sp));
+        return sp - (uint32_t)si_ap_stack < SI_AP_STACK ? 1 : 0;
+}
+
+static inline uint64_t rdmsr64(uint32_t msr)
+{
+        uint32_t lo, hi;
+        __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+        return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr64(uint32_t msr, uint64_t v)
+{
+        __asm__ volatile("wrmsr"
+                         :
+                         : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
+                         : "memory");
+}
+
+static void si_eoi(unsigned cpu)
+{
+        if (si_x2[cpu])
+                wrmsr64(MSR_X2_EOI, 0);
+        else
+                apic_wr(REG_EOI, 0);
+}
+
+static void si_irq(uint32_t vector)
+{
+        unsigned cpu = si_cpu();
+        si_cnt[cpu][vector & 255]++;
+        if (vector != SI_VEC_SPUR)
+                si_eoi(cpu);
+}
+
+void smp_ipi_nmi(void)
+{
+        si_nmis[si_cpu()]++;
+}
+
+static void si_apic_enable(void)
+{
+        if (si_x2[si_cpu()])
+                wrmsr64(MSR_X2_SVR, 0x100 | SI_VEC_SPUR);
+        else
+                apic_wr(REG_SVR, 0x100 | SI_VEC_SPUR);
+}
+
+/* Sends an IPI in this CPU's APIC mode: dest is an APIC ID or logical
+ * destination (8 bits in xAPIC mode, 32 in x2APIC mode).  With
+ * SI_VIA_SELFMSR in lo, its vector goes through the SELF IPI MSR. */
+static void si_send(uint32_t dest, uint32_t lo)
+{
+        uint32_t flags = read_eflags();
+        __asm__ volatile("cli" ::: "memory");
+        if (lo & SI_VIA_SELFMSR) {
+                wrmsr64(MSR_X2_SELF, lo & 0xff);
+        } else if (si_x2[si_cpu()]) {
+                wrmsr64(MSR_X2_ICR, ((uint64_t)dest << 32) | lo);
+        } else {
+                apic_wr(REG_ICR_HI, dest << 24);
+                apic_wr(REG_ICR_LO, lo);
+        }
+        if (flags & (1u << 9))
+                __asm__ volatile("sti" ::: "memory");
+}
+
+/* Waits with interrupts on until *p >= want; false on timeout. */
+static bool si_wait(const volatile uint32_t *p, uint32_t want)
+{
+        uint64_t end = rdtsc() + SI_WAIT;
+        bool ok;
+        __asm__ volatile("sti" ::: "memory");
+        while (!(ok = *p >= want) && rdtsc() < end)
+                __asm__ volatile("pause" ::: "memory");
+        __asm__ volatile("cli" ::: "memory");
+        return ok;
+}
+
+/* Interrupts on for a while: whatever is in flight arrives. */
+static void si_settle(void)
+{
+        uint64_t end = rdtsc() + SI_SETTLE;
+        __asm__ volatile("sti" ::: "memory");
+        while (rdtsc() < end)
+                __asm__ volatile("pause" ::: "memory");
+        __asm__ volatile("cli" ::: "memory");
+}
+
+/* ---- the AP ---- */
+
+void smp_ipi_ap_main(void)
+{
+        __asm__ volatile("lidt (%0)" : : "r"(&si_idt_desc.limit) : "memory");
+        uint32_t base = (uint32_t)rdmsr64(MSR_APIC_BASE);
+        ap_base_seen = base;
+        si_x2[1] = base & BASE_EXTD;
+        ap_cpuid_id = cpuid(1, 0).ebx >> 24;
+        si_apic_enable();
+        ap_checkin++;
+        for (;;) {
+                __asm__ volatile("cli" ::: "memory");
+                void (*fn)(void) = ap_work;
+                if (fn) {
+                        ap_work = 0;
+                        __asm__ volatile("sti" ::: "memory");
+                        fn();
+                        ap_done++;
+                        continue;
+                }
+                __asm__ volatile("sti; hlt" ::: "memory");
+        }
+}
+
+static void ap_to_x2apic(void)
+{
+        wrmsr64(MSR_APIC_BASE, rdmsr64(MSR_APIC_BASE) | BASE_EXTD | BASE_EN);
+        si_x2[1] = true;
+        si_apic_enable();
+        ap_base_seen = (uint32_t)rdmsr64(MSR_APIC_BASE);
+        ap_x2_id = (uint32_t)rdmsr64(MSR_X2_ID);
+        ap_x2_ldr = (uint32_t)rdmsr64(MSR_X2_LDR);
+}
+
+/* ap_n fixed IPIs to the BSP, each sent once the last one arrived. */
+static void ap_to_bsp_one_by_one(void)
+{
+        uint32_t n = ap_n;
+        for (uint32_t i = 0; i < n; i++) {
+                uint32_t before = si_cnt[0][SI_VEC_BSP];
+                si_send(0, SI_VEC_BSP);
+                uint64_t end = rdtsc() + SI_WAIT;
+                while (si_cnt[0][SI_VEC_BSP] == before && rdtsc() < end)
+                        __asm__ volatile("pause" ::: "memory");
+                if (si_cnt[0][SI_VEC_BSP] == before)
+                        ap_lost++;
+        }
+}
+
+/* ap_n fixed IPIs to the BSP, back to back. */
+static void ap_to_bsp_storm(void)
+{
+        uint32_t n = ap_n;
+        for (uint32_t i = 0; i < n; i++)
+                si_send(0, SI_VEC_BSP);
+}
+
+/* steal: when the BSP's heartbeat (a count it increments while it runs)
+ * did not move for 100,000 TSC ticks (it does not run: the companion
+ * does), a fixed IPI to the BSP; until told to stop.  A count, not the
+ * TSC: each vCPU has its own TSC offset. */
+static volatile uint32_t bsp_beat, thief_stop, thief_sent;
+
+static void ap_thief(void)
+{
+        uint32_t seen = bsp_beat, since = (uint32_t)rdtsc();
+        while (!thief_stop) {
+                uint32_t now = (uint32_t)rdtsc(), beat = bsp_beat;
+                if (beat != seen) {
+                        seen = beat;
+                        since = now;
+                } else if (now - since > 100000) {
+                        si_send(0, SI_VEC_BSP);
+                        thief_sent++;
+                        since = now;
+                }
+                __asm__ volatile("pause" ::: "memory");
+        }
+}
+
+/* The share of `ticks` TSC ticks the BSP ran (gaps between two of its
+ * TSC reads of 50,000 ticks or more count as not running). */
+static uint64_t share_took, share_gap;
+
+static uint32_t bsp_share(uint64_t ticks)
+{
+        uint64_t start = rdtsc(), prev = start, ran = 0;
+        share_gap = 0;
+        __asm__ volatile("sti" ::: "memory");
+        while (prev - start < ticks) {
+                uint64_t t = rdtsc();
+                bsp_beat++;
+                if (t - prev < 50000)
+                        ran += t - prev;
+                else if (t - prev > share_gap)
+                        share_gap = t - prev;
+                prev = t;
+        }
+        __asm__ volatile("cli" ::: "memory");
+        share_took = prev - start;
+        /* In units of 2^16 ticks: no 64-bit division in a 32-bit guest. */
+        return (uint32_t)(ran >> 16) * 100 / (uint32_t)((prev - start) >> 16);
+}
+
+/* Spins with interrupts off until an INIT takes the AP away. */
+static void ap_cli_spin(void)
+{
+        __asm__ volatile("cli" ::: "memory");
+        ap_spinning = 1;
+        for (;;)
+                __asm__ volatile("pause" ::: "memory");
+}
+
+/* ---- the BSP ---- */
+
+static uint32_t si_tried;
+
+static bool run_on_ap(void (*fn)(void))
+{
+        uint32_t done = ap_done;
+        ap_work = fn;
+        si_send(1, SI_VEC_KICK);
+        for (int i = 0; i < 4; i++) {
+                if (si_wait(&ap_done, done + 1))
+                        return true;
+        }
+        return false;
+}
+
+static volatile uint16_t *tr_word(unsigned copy, const char *sym)
+{
+        return (volatile uint16_t *)(SI_TRAMP + copy * 0x1000u + (uint32_t)(sym - si_tramp_start));
+}
+
+static const char *si_name(const char *mode, const char *what)
+{
+        static char buf[64];
+        size_t len = 0;
+        for (const char *s = "smp-ipi-"; *s; s++)
+                buf[len++] = *s;
+        for (const char *s = mode; *s && len < 40; s++)
+                buf[len++] = *s;
+        buf[len++] = '-';
+        for (const char *s = what; *s && len < sizeof(buf) - 1; s++)
+                buf[len++] = *s;
+        buf[len] = '\0';
+        return buf;
+}
+
+/* n IPIs (lo) to dest, each sent once the last arrived at CPU cpu: all
+ * must arrive, and none at the other CPU. */
+static void one_by_one(const char *mode, const char *what, unsigned cpu, uint32_t dest, uint32_t lo,
+                       uint32_t n)
+{
+        uint32_t vec = lo & 0xff, other = 1 - cpu;
+        uint32_t b0 = si_cnt[cpu][vec], b1 = si_cnt[other][vec], lost = 0;
+        for (uint32_t i = 0; i < n; i++) {
+                si_send(dest, lo);
+                if (!si_wait(&si_cnt[cpu][vec], b0 + i + 1) && lost++ == 0)
+                        gprintf("attack smp-ipi: %s %s: IPI %u did not arrive\n", mode, what, i);
+        }
+        si_settle();
+        uint32_t got = si_cnt[cpu][vec] - b0, stray = si_cnt[other][vec] - b1;
+        si_tried += n;
+        gprintf("attack smp-ipi: %s %s: %u sent one by one, %u arrived (%u at the other CPU)\n",
+                mode, what, n, got, stray);
+        report(si_name(mode, what), got == n && stray == 0);
+}
+
+/* n IPIs back to back: at least one arrives (the IRR holds one per
+ * vector), at most n, none at the other CPU; then one more, alone,
+ * arrives (the APIC still works). */
+static void storm(const char *mode, const char *what, unsigned cpu, uint32_t dest, uint32_t lo,
+                  uint32_t n)
+{
+        uint32_t vec = lo & 0xff, other = 1 - cpu;
+        uint32_t b0 = si_cnt[cpu][vec], b1 = si_cnt[other][vec];
+        __asm__ volatile("sti" ::: "memory");
+        for (uint32_t i = 0; i < n; i++)
+                si_send(dest, lo);
+        si_wait(&si_cnt[cpu][vec], b0 + 1);
+        si_settle();
+        uint32_t got = si_cnt[cpu][vec] - b0;
+        uint32_t after = si_cnt[cpu][vec];
+        si_send(dest, lo);
+        bool alive = si_wait(&si_cnt[cpu][vec], after + 1);
+        si_settle();
+        uint32_t stray = si_cnt[other][vec] - b1;
+        si_tried += n + 1;
+        gprintf("attack smp-ipi: %s %s: %u sent back to back, %u arrived, the next %s (%u at "
+                "the other CPU)\n",
+                mode, what, n, got, alive ? "arrived" : "did not", stray);
+        report(si_name(mode, what), got >= 1 && got <= n && alive && stray == 0);
+}
+
+/* NMIs to the AP: n one by one (each taken), then n back to back (one
+ * NMI may be pending at a time: at least one taken). */
+static void nmis_to_ap(const char *mode, uint32_t n)
+{
+        uint32_t b0 = si_nmis[0], b1 = si_nmis[1];
+        for (uint32_t i = 0; i < n; i++) {
+                si_send(1, ICR_NMI | ICR_ASSERT);
+                si_wait(&si_nmis[1], b1 + i + 1);
+        }
+        si_settle();
+        uint32_t got = si_nmis[1] - b1;
+        uint32_t b2 = si_nmis[1];
+        for (uint32_t i = 0; i < n; i++)
+                si_send(1, ICR_NMI | ICR_ASSERT);
+        si_wait(&si_nmis[1], b2 + 1);
+        si_settle();
+        uint32_t burst = si_nmis[1] - b2;
+        si_tried += 2 * n;
+        gprintf("attack smp-ipi: %s NMIs to the AP: %u one by one, %u taken; %u back to back, %u "
+                "taken; %u at the BSP\n",
+                mode, n, got, n, burst, si_nmis[0] - b0);
+        report(si_name(mode, "nmi-to-ap"),
+               got == n && burst >= 1 && burst <= n && si_nmis[0] == b0);
+}
+
+struct si_snapshot {
+        uint32_t irqs[2], nmis[2], entries, checkin;
+};
+
+static void snapshot(struct si_snapshot *s)
+{
+        for (unsigned c = 0; c < 2; c++) {
+                s->irqs[c] = 0;
+                for (unsigned v = 0; v < 256; v++)
+                        s->irqs[c] += si_cnt[c][v];
+                s->nmis[c] = si_nmis[c];
+        }
+        s->entries = 0;
+        for (unsigned k = 0; k < SI_COPIES; k++)
+                s->entries += *tr_word(k, si_tr_entries);
+        s->checkin = ap_checkin;
+}
+
+static bool same_snapshot(const struct si_snapshot *a, const struct si_snapshot *b)
+{
+        return a->irqs[0] == b->irqs[0] && a->irqs[1] == b->irqs[1] && a->nmis[0] == b->nmis[0] &&
+               a->nmis[1] == b->nmis[1] && a->entries == b->entries && a->checkin == b->checkin;
+}
+
+/* Fixed, NMI, INIT and STARTUP to each destination: nothing is delivered
+ * anywhere (no interrupt, NMI or restart at either CPU), and then the AP
+ * still answers. */
+static void absent(const char *mode, const uint32_t *dests, uint32_t n, uint32_t flags)
+{
+        struct si_snapshot s0, s1;
+        snapshot(&s0);
+        for (uint32_t i = 0; i < n; i++) {
+                si_send(dests[i], flags | ICR_FIXED | ICR_ASSERT | SI_VEC_PROBE);
+                si_send(dests[i], flags | ICR_NMI | ICR_ASSERT);
+                si_send(dests[i], flags | ICR_INIT | ICR_ASSERT | ICR_LEVEL);
+                si_send(dests[i], flags | ICR_STARTUP | ICR_ASSERT | SI_VEC0);
+        }
+        si_tried += 4 * n;
+        si_settle();
+        snapshot(&s1);
+        bool same = same_snapshot(&s0, &s1);
+        if (!same)
+                gprintf("attack smp-ipi: %s absent targets: interrupts %u/%u -> %u/%u, NMIs %u/%u "
+                        "-> %u/%u, AP entries %u -> %u\n",
+                        mode, s0.irqs[0], s0.irqs[1], s1.irqs[0], s1.irqs[1], s0.nmis[0],
+                        s0.nmis[1], s1.nmis[0], s1.nmis[1], s0.entries, s1.entries);
+        uint32_t b = si_cnt[1][SI_VEC_AP];
+        si_send(1, SI_VEC_AP);
+        bool alive = si_wait(&si_cnt[1][SI_VEC_AP], b + 1);
+        gprintf("attack smp-ipi: %s: fixed, NMI, INIT, STARTUP to %u destinations nobody has: "
+                "%s; the AP %s\n",
+                mode, n, same ? "nothing delivered" : "DELIVERED", alive ? "answers" : "is gone");
+        report(si_name(mode, flags & ICR_LOGICAL ? "absent-logical" : "absent-physical"),
+               same && alive);
+}
+
+/* INIT and STARTUP to the AP, count times, cycling through the four
+ * trampoline copies: each restart enters the copy of its SIPI vector at
+ * CS = vector << 8, IP 0, exactly once (the second STARTUP of the
+ * INIT-SIPI-SIPI sequence is ignored by the running AP), and the AP
+ * checks in with its APIC mode kept (INIT leaves IA32_APIC_BASE alone).
+ * Every other restart interrupts the AP spinning with interrupts off. */
+static void restarts(const char *mode, uint32_t count, bool x2)
+{
+        uint32_t bad = 0, done = 0;
+        for (uint32_t i = 0; i < count; i++) {
+                unsigned copy = i % SI_COPIES;
+                uint32_t vec = SI_VEC0 + copy;
+                bool spin = i & 1;
+                if (spin) {
+                        ap_spinning = 0;
+                        ap_work = ap_cli_spin;
+                        si_send(1, SI_VEC_KICK);
+                        si_wait(&ap_spinning, 1);
+                }
+                uint32_t entries = *tr_word(copy, si_tr_entries), checkin = ap_checkin;
+                *tr_word(copy, si_tr_cs) = 0xffff;
+                *tr_word(copy, si_tr_ip) = 0xffff;
+                si_send(1, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
+                si_send(1, ICR_INIT | ICR_LEVEL); /* de-assert: ignored */
+                si_send(1, ICR_STARTUP | ICR_ASSERT | vec);
+                bool up = si_wait(&ap_checkin, checkin + 1);
+                si_send(1, ICR_STARTUP | ICR_ASSERT | vec); /* ignored: the AP runs */
+                si_settle();
+                si_tried += 4;
+                uint32_t e = *tr_word(copy, si_tr_entries) - entries;
+                uint32_t cs = *tr_word(copy, si_tr_cs), ip = *tr_word(copy, si_tr_ip);
+                bool mode_ok = !!(ap_base_seen & BASE_EXTD) == x2 &&
+                               (ap_base_seen & (BASE_EN | BASE_BSP)) == BASE_EN;
+                bool ok = up && e == 1 && ap_checkin == checkin + 1 && cs == vec << 8 && ip == 0 &&
+                          mode_ok && ap_cpuid_id == 1;
+                if (ok) {
+                        done++;
+                } else if (bad++ < 4) {
+                        gprintf("attack smp-ipi: %s restart %u (vector 0x%02x%s): checked in %u "
+                                "times, entered %u times at %04x:%04x, APIC base 0x%x, ID %u\n",
+                                mode, i, vec, spin ? ", AP spinning with interrupts off" : "",
+                                ap_checkin - checkin, e, cs, ip, ap_base_seen, ap_cpuid_id);
+                }
+        }
+        /* The restarted AP takes IPIs as before. */
+        uint32_t b = si_cnt[1][SI_VEC_AP];
+        si_send(1, SI_VEC_AP);
+        bool alive = si_wait(&si_cnt[1][SI_VEC_AP], b + 1);
+        gprintf("attack smp-ipi: %s: INIT and STARTUP to the AP %u times, %u restarts as on "
+                "hardware; the AP %s\n",
+                mode, count, done, alive ? "answers" : "is gone");
+        report(si_name(mode, "init-sipi-restarts"), done == count && alive);
+}
+
+static void xapic_phase(uint32_t n, uint32_t s, uint32_t m, uint32_t a)
+{
+        one_by_one("xapic", "fixed-to-ap", 1, 1, ICR_FIXED | ICR_ASSERT | SI_VEC_AP, n);
+        storm("xapic", "fixed-to-ap-storm", 1, 1, ICR_FIXED | ICR_ASSERT | SI_VEC_AP, s);
+        one_by_one("xapic", "fixed-to-self", 0, 0, ICR_FIXED | ICR_ASSERT | SI_VEC_ME, n);
+        one_by_one("xapic", "all-excluding-self", 1, 0, ICR_OTHERS | ICR_ASSERT | SI_VEC_AP, n);
+        /* From the AP to the BSP. */
+        uint32_t b = si_cnt[0][SI_VEC_BSP];
+        ap_n = a;
+        ap_lost = 0;
+        bool ran = run_on_ap(ap_to_bsp_one_by_one);
+        si_settle();
+        si_tried += a;
+        gprintf("attack smp-ipi: xapic AP to BSP: %u sent one by one, %u arrived\n", a,
+                si_cnt[0][SI_VEC_BSP] - b);
+        report("smp-ipi-xapic-ap-to-bsp", ran && ap_lost == 0 && si_cnt[0][SI_VEC_BSP] - b == a);
+        b = si_cnt[0][SI_VEC_BSP];
+        ap_n = s;
+        ran = run_on_ap(ap_to_bsp_storm);
+        si_settle();
+        si_tried += s;
+        uint32_t got = si_cnt[0][SI_VEC_BSP] - b;
+        gprintf("attack smp-ipi: xapic AP to BSP: %u sent back to back, %u arrived\n", s, got);
+        report("smp-ipi-xapic-ap-to-bsp-storm", ran && got >= 1 && got <= s);
+        nmis_to_ap("xapic", m);
+        static uint32_t dests[253];
+        for (uint32_t i = 0; i < 253; i++)
+                dests[i] = i + 2; /* 2-254; 255 is the broadcast */
+        absent("xapic", dests, 253, 0);
+        /* Logical (flat model, both LDRs 0 after reset): bits nobody has. */
+        static const uint32_t logical[] = { 0x01, 0x02, 0x80, 0x7f, 0xfe };
+        absent("xapic", logical, sizeof(logical) / sizeof(logical[0]), ICR_LOGICAL);
+}
+
+/* The x2APIC ICR and SELF IPI forms the SDM makes #GP (SDM 11.12.1.3,
+ * 11.12.9, 11.12.11), and the illegal vectors (SDM 11.5.3). */
+static void x2apic_illegal(void)
+{
+        struct si_snapshot s0, s1;
+        snapshot(&s0);
+        /* Each reserved bit of the ICR's low half: bits 13, 16, 17, 20-31. */
+        uint32_t not_gp = 0;
+        for (uint32_t bit = 13; bit < 32; bit++) {
+                if (bit != 13 && bit != 16 && bit != 17 && bit < 20)
+                        continue;
+                int v = try_wrmsr(MSR_X2_ICR, (1ull << bit) | ICR_FIXED | SI_VEC_ME);
+                int w = try_wrmsr(MSR_X2_ICR, 1ull << 32 | (1ull << bit) | ICR_FIXED | SI_VEC_AP);
+                si_tried += 2;
+                if ((v != VEC_GP || w != VEC_GP) && not_gp++ < 4)
+                        gprintf("attack smp-ipi: x2APIC ICR bit %u: vectors %d, %d\n", bit, v, w);
+        }
+        /* The SELF IPI register: bits 31:8 reserved; write-only. */
+        static const uint64_t self_bad[] = { 0x100 | SI_VEC_ME, 0x80000000u | SI_VEC_ME,
+                                             1ull << 32 | SI_VEC_ME, ~0ull };
+        for (unsigned k = 0; k < sizeof(self_bad) / sizeof(self_bad[0]); k++) {
+                int v = try_wrmsr(MSR_X2_SELF, self_bad[k]);
+                si_tried++;
+                if (v != VEC_GP && not_gp++ < 4)
+                        gprintf("attack smp-ipi: SELF IPI 0x%llx: vector %d\n", self_bad[k], v);
+        }
+        uint64_t val;
+        int r_self = try_rdmsr(MSR_X2_SELF, &val);
+        int r_hi = try_rdmsr(MSR_X2_ICR_HI, &val);
+        int w_hi = try_wrmsr(MSR_X2_ICR_HI, 1);
+        si_tried += 3;
+        /* Delivery modes 011b and 111b (ExtINT) are reserved for IPIs:
+         * nothing is sent. */
+        int v3 = try_wrmsr(MSR_X2_ICR, 1ull << 32 | 3u << 8 | SI_VEC_AP);
+        int v7 = try_wrmsr(MSR_X2_ICR, 7u << 8 | SI_VEC_ME);
+        si_tried += 2;
+        /* The xAPIC ICR page does nothing in x2APIC mode. */
+        apic_wr(REG_ICR_HI, 0);
+        apic_wr(REG_ICR_LO, ICR_SELF | ICR_FIXED | SI_VEC_ME);
+        si_tried++;
+        si_settle();
+        snapshot(&s1);
+        gprintf("attack smp-ipi: x2apic reserved forms: %u without #GP; RDMSR SELF IPI %d, "
+                "RDMSR/WRMSR 0x831 %d/%d; delivery modes 3 and 7: vectors %d, %d; %s\n",
+                not_gp, r_self, r_hi, w_hi, v3, v7,
+                same_snapshot(&s0, &s1) ? "nothing delivered" : "DELIVERED");
+        report("smp-ipi-x2apic-reserved-icr-bits-gp", not_gp == 0);
+        report("smp-ipi-x2apic-self-ipi-read-gp", r_self == VEC_GP);
+        report("smp-ipi-x2apic-icr-high-msr-gp", r_hi == VEC_GP && w_hi == VEC_GP);
+        report("smp-ipi-x2apic-reserved-forms-deliver-nothing", same_snapshot(&s0, &s1));
+
+        /* Illegal vectors (below 16), through the ICR to itself and to the
+         * AP and through the SELF IPI MSR: no fault, nothing delivered,
+         * ESR "send illegal vector" (bit 5). */
+        static const struct {
+                const char *what;
+                uint32_t dest, lo;
+        } illegal[] = {
+                { "icr-self", 0, ICR_FIXED | ICR_ASSERT | 3 },
+                { "icr-ap", 1, ICR_FIXED | ICR_ASSERT | 15 },
+                { "self-msr", 0, SI_VIA_SELFMSR | 0 },
+        };
+        uint32_t illegal_bad = 0;
+        for (unsigned k = 0; k < sizeof(illegal) / sizeof(illegal[0]); k++) {
+                snapshot(&s0);
+                wrmsr64(MSR_X2_ESR, 0);
+                si_send(illegal[k].dest, illegal[k].lo);
+                si_settle();
+                wrmsr64(MSR_X2_ESR, 0);
+                uint32_t esr = (uint32_t)rdmsr64(MSR_X2_ESR);
+                snapshot(&s1);
+                si_tried++;
+                if (!(esr & ESR_ILLEGAL_TX) || !same_snapshot(&s0, &s1)) {
+                        gprintf("attack smp-ipi: illegal vector (%s): ESR 0x%x, %s\n",
+                                illegal[k].what, esr,
+                                same_snapshot(&s0, &s1) ? "nothing delivered" : "DELIVERED");
+                        illegal_bad++;
+                }
+        }
+        report("smp-ipi-x2apic-illegal-vector-refused", illegal_bad == 0);
+
+        /* Bit 12 (delivery status, gone in x2APIC mode): Intel CPUs ignore
+         * it, AMD's take #GP; either is as on hardware, if what is sent
+         * matches. */
+        uint32_t b = si_cnt[0][SI_VEC_ME];
+        int v12 = try_wrmsr(MSR_X2_ICR, 1u << 12 | ICR_FIXED | ICR_ASSERT | SI_VEC_ME);
+        si_settle();
+        uint32_t got12 = si_cnt[0][SI_VEC_ME] - b;
+        si_tried++;
+        gprintf("attack smp-ipi: x2APIC ICR bit 12: vector %d, %u delivered\n", v12, got12);
+        report("smp-ipi-x2apic-icr-bit12",
+               (v12 == VEC_GP && got12 == 0) || (v12 == VEC_NONE && got12 == 1));
+
+        /* Leaving x2APIC mode except by disabling the APIC, and EXTD
+         * without EN: #GP (SDM 11.12.5), the mode unchanged. */
+        uint64_t base = rdmsr64(MSR_APIC_BASE);
+        int to_x = try_wrmsr(MSR_APIC_BASE, base & ~(uint64_t)BASE_EXTD);
+        int extd_only = try_wrmsr(MSR_APIC_BASE, base & ~(uint64_t)BASE_EN);
+        si_tried += 2;
+        report("smp-ipi-x2apic-illegal-transitions-gp",
+               to_x == VEC_GP && extd_only == VEC_GP && rdmsr64(MSR_APIC_BASE) == base);
+}
+
+static void x2apic_phase(uint32_t n, uint32_t s, uint32_t m, uint32_t a)
+{
+        /* In xAPIC mode the x2APIC MSRs do not exist: #GP. */
+        uint64_t val;
+        int r = try_rdmsr(MSR_X2_ID, &val);
+        int w = try_wrmsr(MSR_X2_ICR, 1ull << 32 | SI_VEC_AP);
+        int sw = try_wrmsr(MSR_X2_SELF, SI_VEC_ME);
+        si_tried += 3;
+        report("smp-ipi-x2apic-msrs-gp-in-xapic-mode", r == VEC_GP && w == VEC_GP && sw == VEC_GP);
+        bool cpuid_x2 = cpuid(1, 0).ecx & (1u << 21);
+        report("smp-ipi-cpuid-x2apic", cpuid_x2);
+        if (!cpuid_x2)
+                return;
+        /* The AP first (the BSP can still kick it in xAPIC mode), then the
+         * BSP. */
+        bool ran = run_on_ap(ap_to_x2apic);
+        wrmsr64(MSR_APIC_BASE, rdmsr64(MSR_APIC_BASE) | BASE_EXTD | BASE_EN);
+        si_x2[0] = true;
+        si_apic_enable();
+        uint32_t base = (uint32_t)rdmsr64(MSR_APIC_BASE);
+        uint32_t id0 = (uint32_t)rdmsr64(MSR_X2_ID);
+        gprintf("attack smp-ipi: x2APIC: BSP base 0x%x ID %u, AP base 0x%x ID %u LDR 0x%x\n", base,
+                id0, ap_base_seen, ap_x2_id, ap_x2_ldr);
+        report("smp-ipi-x2apic-enabled",
+               ran && (base & (BASE_EXTD | BASE_EN)) == (BASE_EXTD | BASE_EN) &&
+                   (ap_base_seen & (BASE_EXTD | BASE_EN)) == (BASE_EXTD | BASE_EN) && id0 == 0 &&
+                   ap_x2_id == 1 && ap_x2_ldr == 2);
+
+        one_by_one("x2apic", "fixed-to-ap", 1, 1, ICR_FIXED | ICR_ASSERT | SI_VEC_AP, n);
+        storm("x2apic", "fixed-to-ap-storm", 1, 1, ICR_FIXED | ICR_ASSERT | SI_VEC_AP, s);
+        one_by_one("x2apic", "fixed-to-ap-logical", 1, ap_x2_ldr,
+                   ICR_LOGICAL | ICR_FIXED | ICR_ASSERT | SI_VEC_AP, n / 4 + 1);
+        one_by_one("x2apic", "fixed-to-self", 0, 0, ICR_FIXED | ICR_ASSERT | SI_VEC_ME, n);
+        storm("x2apic", "fixed-to-self-storm", 0, 0, ICR_FIXED | ICR_ASSERT | SI_VEC_ME, s);
+        one_by_one("x2apic", "self-ipi-msr", 0, 0, SI_VIA_SELFMSR | SI_VEC_ME, n);
+        storm("x2apic", "self-ipi-msr-storm", 0, 0, SI_VIA_SELFMSR | SI_VEC_ME, s);
+        one_by_one("x2apic", "all-excluding-self", 1, 0, ICR_OTHERS | ICR_ASSERT | SI_VEC_AP, n);
+
+        uint32_t b = si_cnt[0][SI_VEC_BSP];
+        ap_n = a;
+        ap_lost = 0;
+        ran = run_on_ap(ap_to_bsp_one_by_one);
+        si_settle();
+        si_tried += a;
+        gprintf("attack smp-ipi: x2apic AP to BSP: %u sent one by one, %u arrived\n", a,
+                si_cnt[0][SI_VEC_BSP] - b);
+        report("smp-ipi-x2apic-ap-to-bsp", ran && ap_lost == 0 && si_cnt[0][SI_VEC_BSP] - b == a);
+        b = si_cnt[0][SI_VEC_BSP];
+        ap_n = s;
+        ran = run_on_ap(ap_to_bsp_storm);
+        si_settle();
+        si_tried += s;
+        uint32_t got = si_cnt[0][SI_VEC_BSP] - b;
+        gprintf("attack smp-ipi: x2apic AP to BSP: %u sent back to back, %u arrived\n", s, got);
+        report("smp-ipi-x2apic-ap-to-bsp-storm", ran && got >= 1 && got <= s);
+
+        nmis_to_ap("x2apic", m);
+
+        /* x2APIC IDs nobody has: 2-255, IDs whose low byte is 0 or 1 (the
+         * xAPIC IDs of the two CPUs), large ones; 0xffffffff is the
+         * broadcast. */
+        static uint32_t dests[254 + 8];
+        uint32_t nd = 0;
+        for (uint32_t id = 2; id < 256; id++)
+                dests[nd++] = id;
+        static const uint32_t big[] = { 0x100,   0x101,     0x201,      0xffff,
+                                        0x10001, 0x1000000, 0x12345601, 0xfffffffe };
+        for (unsigned k = 0; k < sizeof(big) / sizeof(big[0]); k++)
+                dests[nd++] = big[k];
+        absent("x2apic", dests, nd, 0);
+        /* Logical (cluster in 31:16, bits in 15:0; the CPUs are cluster 0,
+         * bits 0 and 1): other bits of cluster 0, other clusters, none. */
+        static const uint32_t logical[] = { 0x0000fffc, 0x00000004, 0x00010003, 0x00020001,
+                                            0xffff0003, 0x00000000, 0x80000002 };
+        absent("x2apic", logical, sizeof(logical) / sizeof(logical[0]), ICR_LOGICAL);
+
+        x2apic_illegal();
+}
+
+static void attack_smp_ipi(void)
+{
+        uint32_t n = cmdline_number("ipis", 200), s = cmdline_number("storm", 2000);
+        uint32_t m = cmdline_number("nmis", 50), r = cmdline_number("restarts", 20);
+        /* From the AP to the BSP one by one: the BSP shares its CPU with
+         * the companion, and each IPI to it while it runs makes it yield
+         * (vtvisor's kick), so each costs a time slice: fewer. */
+        uint32_t a = cmdline_number("ap-ipis", 20);
+        gprintf("attack smp-ipi: start: two vCPUs; xAPIC then x2APIC: %u fixed IPIs of each kind "
+                "one by one (%u from the AP) and %u back to back, to itself, to its AP and from "
+                "the AP, %u NMIs to the AP each way, IPIs to absent IDs, reserved ICR forms; %u "
+                "INIT-SIPI restarts of its AP in each mode\n",
+                n, a, s, m, r);
+        /* Both CPUs: the library's IDT with an NMI gate that counts. */
+        struct {
+                uint16_t limit;
+                uint32_t base;
+        } __attribute__((packed)) lib;
+        __asm__ volatile("sidt %0" : "=m"(lib));
+        memcpy(si_idt, (const void *)lib.base, sizeof(si_idt));
+        uint32_t stub = (uint32_t)si_nmi_stub;
+        si_idt[2] =
+            (si_idt[2] & 0x0000ffffffff0000ull) | (stub & 0xffff) | ((uint64_t)(stub >> 16) << 48);
+        si_idt_desc.limit = sizeof(si_idt) - 1;
+        si_idt_desc.base = (uint32_t)si_idt;
+        __asm__ volatile("lidt (%0)" : : "r"(&si_idt_desc.limit) : "memory");
+        g_irq_hook = si_irq;
+        si_apic_enable();
+
+        uint32_t base = (uint32_t)rdmsr64(MSR_APIC_BASE);
+        report("smp-ipi-bsp-xapic",
+               (base & (BASE_BSP | BASE_EN | BASE_EXTD)) == (BASE_BSP | BASE_EN));
+        size_t size = (size_t)(si_tramp_end - si_tramp_start);
+        for (unsigned k = 0; k < SI_COPIES; k++)
+                memcpy((void *)(SI_TRAMP + k * 0x1000u), si_tramp_start, size);
+
+        /* Start the AP: INIT, INIT de-assert, STARTUP (twice if need be). */
+        si_send(1, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
+        si_send(1, ICR_INIT | ICR_LEVEL);
+        si_send(1, ICR_STARTUP | ICR_ASSERT | SI_VEC0);
+        bool up = si_wait(&ap_checkin, 1);
+        if (!up) {
+                si_send(1, ICR_STARTUP | ICR_ASSERT | SI_VEC0);
+                up = si_wait(&ap_checkin, 1);
+        }
+        si_tried += 4;
+        gprintf("attack smp-ipi: AP %s at %04x:%04x, APIC ID %u, APIC base 0x%x\n",
+                up ? "started" : "did not start", *tr_word(0, si_tr_cs), *tr_word(0, si_tr_ip),
+                ap_cpuid_id, ap_base_seen);
+        if (!report("smp-ipi-ap-started",
+                    up && ap_cpuid_id == 1 && *tr_word(0, si_tr_cs) == SI_VEC0 << 8))
+                return;
+
+        /* steal (not in the case: a measurement, see docs/security.md):
+         * the share of CPU 0 the BSP gets beside the companion, alone and
+         * with its AP sending it an IPI whenever it does not run. */
+        if (cmdline_has_word("steal")) {
+                uint32_t alone = bsp_share(100000000);
+                gprintf("attack smp-ipi: steal: alone: took 0x%llx ticks, longest gap 0x%llx\n",
+                        share_took, share_gap);
+                thief_stop = 0;
+                ap_work = ap_thief;
+                si_send(1, SI_VEC_KICK);
+                uint32_t robbed = bsp_share(100000000);
+                gprintf("attack smp-ipi: steal: robbed: took 0x%llx ticks, longest gap 0x%llx, "
+                        "%u IPIs\n",
+                        share_took, share_gap, thief_sent);
+                uint32_t done = ap_done;
+                thief_stop = 1;
+                si_wait(&ap_done, done + 1);
+                gprintf("attack smp-ipi: steal: the BSP ran %u%% of 100 M TSC ticks beside the "
+                        "companion alone, %u%% with its AP sending it %u IPIs whenever it did not "
+                        "run\n",
+                        alone, robbed, thief_sent);
+        }
+        xapic_phase(n, s, m, a);
+        restarts("xapic", r, false);
+        x2apic_phase(n, s, m, a);
+        if (si_x2[0])
+                restarts("x2apic", r, true);
+        /* The AP's final state: still there, one check-in per start. */
+        gprintf("attack smp-ipi: the AP checked in %u times\n", ap_checkin);
+        report("smp-ipi-ap-checkins", ap_checkin == 1 + r * (si_x2[0] ? 2 : 1));
+        gprintf("attack smp-ipi: tried %u\n", si_tried);
+        report("smp-ipi-attacker-survived", true);
+}
+
 /* ---- triple-fault, reset-loop ---- */
 
 extern char atk_tf_ud2[];
@@ -1491,6 +2360,8 @@ void guest_main(void)
                 attack_gpa_high();
         else if (!gstrcmp(name, "hvimage"))
                 attack_hvimage();
+        else if (!gstrcmp(name, "smp-ipi"))
+                attack_smp_ipi();
         else
                 report("attack-known", false);
 }
