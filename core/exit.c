@@ -11,6 +11,7 @@
 #include "lib/bytes.h"
 #include "lib/log.h"
 #include "core/msr.h"
+#include "core/sched.h"
 #include "core/vcpu.h"
 #include "core/iobus.h"
 #include "vmx/vmcs.h"
@@ -773,12 +774,14 @@ static enum exit_action handle_exception_nmi(struct vcpu *v)
 static enum exit_action handle_external_interrupt(struct vcpu *v)
 {
         /* Acknowledged on exit (VM-exit control), so the vector is here.
-         * A kick: another CPU left work for a vCPU of this CPU, which the
-         * scheduler picks up once this one yields. */
+         * A kick: another CPU left work for a vCPU of this CPU: for this
+         * one (the slow path, which irq_dirty brings on, takes it) or for
+         * another, which the scheduler picks up once this one yields, if
+         * its fair share says so (sched_kick_should_yield). */
         uint32_t info = vmcs_read32(VM_EXIT_INTR_INFO);
         hapic_eoi();
         if (INTR_INFO_VECTOR(info) == HOST_VEC_KICK)
-                return EXIT_YIELD;
+                return sched_kick_should_yield() ? EXIT_YIELD : EXIT_CONTINUE;
         /* The host masks the PICs and arms no APIC timer, so nothing else
          * should come; if it does, note it and go on. */
         log_line("vm %s: host interrupt vector %u while the guest ran (ignored)", v->vm->cfg.name,

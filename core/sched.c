@@ -11,6 +11,7 @@ struct sched_entry {
         struct vm *vm;
         unsigned index;
         unsigned parked_gen; /* the VM build this entry last let go of */
+        uint64_t vtime;      /* TSC ticks it has run (sched_kick_should_yield) */
 };
 
 struct sched_cpu {
@@ -18,6 +19,8 @@ struct sched_cpu {
         size_t n;
         size_t next;          /* round-robin position */
         struct vcpu *current; /* whose VMCS is loaded, with its state */
+        size_t running;       /* the entry in vcpu_run, since run_start */
+        uint64_t run_start;
         /* Switches from one vCPU to another and the TSC ticks they took
          * (vcpu_put and vcpu_load), reported when the CPU's loop ends. */
         uint64_t switches, switch_ticks;
@@ -30,7 +33,7 @@ bool sched_add(struct vm *vm, unsigned index, unsigned cpu)
         struct sched_cpu *sc = &cpus[cpu];
         if (sc->n == MAX_VCPUS_PER_CPU)
                 return false;
-        sc->e[sc->n++] = (struct sched_entry){ vm, index, 0 };
+        sc->e[sc->n++] = (struct sched_entry){ vm, index, 0, 0 };
         return true;
 }
 
@@ -99,6 +102,44 @@ static bool ready(struct vcpu *v, uint64_t now)
         return go;
 }
 
+/* Fair shares on a shared CPU.  A kick (an external-interrupt exit) means
+ * another CPU left work for a vCPU here: an interrupt for the one running
+ * (the slow path injects it; no need to leave) or for another.  Leaving at
+ * once gives that other vCPU its interrupt soon, but if every kick made
+ * the running vCPU yield, a VM could take the CPU from the others on it
+ * by having its vCPU on another CPU send IPIs (hostile-smp-ipi's `steal`
+ * measurement).  So the running vCPU yields only when another vCPU of this
+ * CPU has run less (its vtime, by KICK_MARGIN), as a woken vCPU that slept
+ * has; otherwise the other waits for the end of the slice.  A vCPU's
+ * deficit counts for at most one slice (sched_account): a long sleeper
+ * does not then keep the CPU. */
+#define KICK_MARGIN (TIME_SLICE_TSC / 8)
+
+bool sched_kick_should_yield(void)
+{
+        struct sched_cpu *sc = &cpus[this_cpu_id()];
+        uint64_t cur = sc->e[sc->running].vtime + (rdtsc() - sc->run_start);
+        for (size_t i = 0; i < sc->n; i++) {
+                if (i == sc->running ||
+                    __atomic_load_n(&sc->e[i].vm->run, __ATOMIC_ACQUIRE) != VM_RUNNING)
+                        continue;
+                if (sc->e[i].vtime + KICK_MARGIN < cur)
+                        return true;
+        }
+        return false;
+}
+
+/* After entry i ran: its time, and every other entry's deficit behind it
+ * held to one slice. */
+static void sched_account(struct sched_cpu *sc, size_t i)
+{
+        uint64_t vt = sc->e[i].vtime += rdtsc() - sc->run_start;
+        for (size_t k = 0; k < sc->n; k++) {
+                if (sc->e[k].vtime + TIME_SLICE_TSC < vt)
+                        sc->e[k].vtime = vt - TIME_SLICE_TSC;
+        }
+}
+
 static bool any_vm_alive(void)
 {
         for (size_t i = 0; i < vm_count(); i++) {
@@ -152,7 +193,10 @@ void sched_run(void)
                                         sc->switch_ticks += rdtsc() - t0;
                                 }
                         }
+                        sc->running = i;
+                        sc->run_start = rdtsc();
                         vcpu_run(v);
+                        sched_account(sc, i);
                         sc->next = (i + 1) % sc->n;
                         ran = true;
                         break;

@@ -16,4 +16,8 @@ bool sched_add(struct vm *vm, unsigned index, unsigned cpu);
 /* This CPU's loop: runs its vCPUs until none of their VMs can run again. */
 void sched_run(void);
 
+/* On a kick, in vcpu_run on this CPU: whether the running vCPU should give
+ * up the CPU now, because another vCPU here has had less of it. */
+bool sched_kick_should_yield(void);
+
 #endif

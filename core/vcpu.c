@@ -25,9 +25,6 @@
 int vmx_run(struct guest_regs *regs, int launched, int (*fast)(struct guest_regs *regs));
 void vmx_exit_entry(void);
 
-/* A VM runs for this many TSC ticks before another gets the CPU. */
-#define TIME_SLICE_TSC 2000000ULL
-
 /* Guest-owned CR0 bits: with unrestricted guest PE and PG are the guest's
  * (SDM 26.3.1.1); every other bit the VMX fixed MSRs constrain is shadowed. */
 static uint64_t cr0_host_owned(void)

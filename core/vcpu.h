@@ -21,6 +21,9 @@ void vcpu_load(struct vcpu *v);
 /* Saves that state again before another vCPU is loaded. */
 void vcpu_put(struct vcpu *v);
 
+/* A vCPU runs for this many TSC ticks before another gets the CPU. */
+#define TIME_SLICE_TSC 2000000ULL
+
 /* Runs v until its time slice ends, it halts, it must yield (a kick, an
  * IPI for a vCPU on this CPU) or its VM stops.  Takes vm->lock. */
 void vcpu_run(struct vcpu *v);

@@ -1191,8 +1191,8 @@ CASES = [
 
 HOSTILE_REJECT = [r"FAIL", r"PANIC"]
 # hostile-smp-ipi: companion ticks that outlast the attack (it ends at
-# about tick 21).
-SMP_IPI_TICKS = 28
+# about tick 31, its steal measurement taking 200 M TSC ticks).
+SMP_IPI_TICKS = 40
 
 
 def companion(ticks):
@@ -1491,7 +1491,7 @@ HOSTILE_CASES = [
         # The attacker first: its BSP shares CPU 0 with the companion, its
         # AP has CPU 1 (a halted AP sharing the companion's CPU would wait
         # a whole time slice for each IPI).
-        modules=["attack.elf name=atk ram=4M vcpus=2 -- attack=smp-ipi delay=8",
+        modules=["attack.elf name=atk ram=4M vcpus=2 -- attack=smp-ipi delay=8 steal",
                  companion(SMP_IPI_TICKS)],
         expect=companion_ok(SMP_IPI_TICKS) + [ok("atk"), ticked_during("atk", "smp-ipi"),
                                               r"^vtvisor: vm atk: .* 2 vCPUs on CPU 0,1, ",
@@ -1509,7 +1509,7 @@ HOSTILE_CASES = [
             "smp-ipi-x2apic-reserved-forms-deliver-nothing",
             "smp-ipi-x2apic-illegal-vector-refused", "smp-ipi-x2apic-icr-bit12",
             "smp-ipi-x2apic-illegal-transitions-gp", "smp-ipi-ap-checkins",
-            "smp-ipi-attacker-survived"),
+            "smp-ipi-steal-fair-share", "smp-ipi-attacker-survived"),
         reject=HOSTILE_REJECT,
         stopped={"companion": CLEAN, "atk": CLEAN},
         order=[(r"^\[atk\] attack smp-ipi: start",

@@ -94,6 +94,12 @@ static bool dr_kept(void)
 
 void guest_main(void)
 {
+        /* Interrupts on, as an OS runs (no device of its raises one): on
+         * hardware a host interrupt takes the CPU from a guest whatever
+         * its IF, but Bochs takes an external-interrupt VM exit from a
+         * guest with IF clear only at its next VM entry, so a kick from
+         * another CPU would wait for the companion's slice to end. */
+        __asm__ volatile("sti");
         uint32_t end = ram_end();
         uint32_t start = ((uint32_t)_end + 4095) & ~4095u;
         uint32_t ticks = cmdline_number("ticks", 20);
