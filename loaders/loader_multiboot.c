@@ -102,23 +102,17 @@ static void write_info(struct guest_mem *mem, const char *cmdline, size_t nmods)
         vtv_strlcpy(cl, cmdline, MB_MMAP_ADDR - MB_CMDLINE_ADDR);
 
         /* Entry: u32 size (20, not counting itself), u64 base, u64 length, u32 type. */
-        const struct {
-                uint64_t base, len;
-                uint32_t type;
-        } map[] = {
-                { 0, MB_LOW_RAM_END, 1 },
-                { MB_LOW_RAM_END, MiB(1) - MB_LOW_RAM_END, 2 },
-                { MiB(1), mem->size - MiB(1), 1 },
-        };
-        uint8_t *mm = guest_mem_ptr(mem, MB_MMAP_ADDR, sizeof(map) / sizeof(map[0]) * 24);
-        for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        struct mb_region map[MB_MAP_ENTRIES];
+        mb_memory_map(mem->size, map);
+        uint8_t *mm = guest_mem_ptr(mem, MB_MMAP_ADDR, MB_MAP_ENTRIES * 24);
+        for (size_t i = 0; i < MB_MAP_ENTRIES; i++) {
                 uint8_t *e = mm + i * 24;
                 put32(e, 20);
                 put64(e + 4, map[i].base);
                 put64(e + 12, map[i].len);
                 put32(e + 20, map[i].type);
         }
-        put32(info + 44, (uint32_t)(sizeof(map) / sizeof(map[0]) * 24));
+        put32(info + 44, MB_MAP_ENTRIES * 24);
         put32(info + 48, MB_MMAP_ADDR);
         put32(info, MB_INFO_MEMORY | MB_INFO_CMDLINE | MB_INFO_MODS | MB_INFO_MEM_MAP |
                         MB_INFO_LOADER_NAME);

@@ -23,6 +23,20 @@
 #define MB_KERNEL_MIN        KERNEL_IMAGE_MIN /* kernels load at or above 1 MiB */
 #define MB_LOW_RAM_END       0x9f000          /* low RAM reported as usable */
 
+/* The memory map both multiboot loaders give (types: 1 RAM, 2 reserved):
+ * low RAM, the BIOS area with the ACPI tables reserved, RAM from 1 MiB. */
+#define MB_MAP_ENTRIES 3
+struct mb_region {
+        uint64_t base, len;
+        uint32_t type;
+};
+static inline void mb_memory_map(uint64_t ram, struct mb_region map[MB_MAP_ENTRIES])
+{
+        map[0] = (struct mb_region){ 0, MB_LOW_RAM_END, 1 };
+        map[1] = (struct mb_region){ MB_LOW_RAM_END, MiB(1) - MB_LOW_RAM_END, 2 };
+        map[2] = (struct mb_region){ MiB(1), ram - MiB(1), 1 };
+}
+
 #define MB_INFO_MEMORY      BIT(0)
 #define MB_INFO_CMDLINE     BIT(2)
 #define MB_INFO_MODS        BIT(3)

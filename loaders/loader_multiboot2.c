@@ -281,16 +281,9 @@ static void write_info(uint8_t *info, const struct mb2_params *p, const uint8_t 
         put32(b + 4, (uint32_t)((ram - MiB(1)) / 1024));
         t += tag_size(8);
 
-        /* The map the multiboot v1 loader and the Linux e820 give: the BIOS
-         * area, with the ACPI tables, reserved. */
-        const struct {
-                uint64_t base, len;
-                uint32_t type;
-        } map[] = {
-                { 0, MB_LOW_RAM_END, 1 },
-                { MB_LOW_RAM_END, MiB(1) - MB_LOW_RAM_END, 2 },
-                { MiB(1), ram - MiB(1), 1 },
-        };
+        /* The map the multiboot v1 loader gives. */
+        struct mb_region map[MB_MAP_ENTRIES];
+        mb_memory_map(ram, map);
         uint8_t *mm = put_tag(t, MB2_TAG_MMAP, 8 + ARRAY_SIZE(map) * 24);
         put32(mm, 24); /* entry_size */
         put32(mm + 4, 0);
