@@ -128,6 +128,23 @@ static int shown(size_t len)
         return len > SHOW_MAX ? SHOW_MAX : (int)len;
 }
 
+/* The boot module a `what` = "NAME" (kernel, initrd, disk, modules) names,
+ * or -1, said at n, when no boot module has that name. */
+static int named_module(struct ctx *c, const struct toml_node *n, const char *what, const char *s,
+                        size_t len)
+{
+        int idx = len ? find_module(c->m, s, len) : -1;
+        if (idx < 0) {
+                char list[240];
+                module_list(c->m, list, sizeof(list));
+                report(c, n->line, n->col, true,
+                       "%s \"%.*s\" is not a boot module (the boot modules: %s); load it as a "
+                       "module or correct the name",
+                       what, shown(len), s, list);
+        }
+        return idx;
+}
+
 /* Optimal string alignment distance (Levenshtein with transpositions), in
  * three rows; keys longer than 31 bytes are just far. */
 static unsigned edit_distance(const char *a, size_t la, const char *b, size_t lb)
@@ -401,16 +418,9 @@ static void modules_value(struct ctx *c, const struct toml_node *n, const struct
                 }
                 size_t len;
                 const char *s = toml_str(c->doc, e, &len);
-                int idx = len ? find_module(c->m, s, len) : -1;
-                if (idx < 0) {
-                        char list[240];
-                        module_list(c->m, list, sizeof(list));
-                        report(c, e->line, e->col, true,
-                               "modules \"%.*s\" is not a boot module (the boot modules: %s); "
-                               "load it as a module or correct the name",
-                               shown(len), s, list);
+                int idx = named_module(c, e, "modules", s, len);
+                if (idx < 0)
                         continue;
-                }
                 bool twice = false;
                 for (unsigned i = 0; i < cfg->nmodules; i++)
                         twice |= cfg->module_index[i] == idx;
@@ -497,16 +507,9 @@ static void vm_entry(struct ctx *c, const struct toml_node *t, unsigned index, s
                            !vtv_strcmp(ki->key, "disk")) {
                         if (!want_type(c, n, TOML_STRING, ki, true))
                                 continue;
-                        int idx = len ? find_module(c->m, s, len) : -1;
-                        if (idx < 0) {
-                                char list[240];
-                                module_list(c->m, list, sizeof(list));
-                                report(c, n->line, n->col, true,
-                                       "%s \"%.*s\" is not a boot module (the boot modules: "
-                                       "%s); load it as a module or correct the name",
-                                       ki->key, shown(len), s, list);
+                        int idx = named_module(c, n, ki->key, s, len);
+                        if (idx < 0)
                                 continue;
-                        }
                         if (!vtv_strcmp(ki->key, "kernel")) {
                                 kernel = n;
                                 cfg.kernel_module = idx;
