@@ -506,8 +506,8 @@ static enum exit_action handle_xsetbv(struct vcpu *v)
  * and MAXPHYADDR up. */
 static bool load_pdptes(struct vcpu *v, uint64_t cr3)
 {
-        unsigned maxphy = cpuid(0x80000008u, 0).eax & 0xff;
-        uint64_t reserved = ~((1ull << maxphy) - 1) | 0x1e6;
+        /* The MAXPHYADDR the guest sees (CPUID 0x80000008, irq_init_vcpu). */
+        uint64_t reserved = ~((1ull << v->lapic.phys_bits) - 1) | 0x1e6;
         const uint8_t *table = vm_gpa_ptr(v->vm, cr3 & 0xffffffe0u, 32);
         uint64_t e[4];
         for (unsigned i = 0; i < 4; i++) {
