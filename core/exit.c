@@ -12,6 +12,7 @@
 #include "lib/log.h"
 #include "core/msr.h"
 #include "core/sched.h"
+#include "core/taskswitch.h"
 #include "core/vcpu.h"
 #include "core/iobus.h"
 #include "vmx/vmcs.h"
@@ -504,7 +505,7 @@ static enum exit_action handle_xsetbv(struct vcpu *v)
  * VMCS (SDM 26.3.2.4).  Memory outside the VM's RAM reads as all ones.
  * False (#GP) when a present entry has a reserved bit set: bits 2:1, 8:5
  * and MAXPHYADDR up. */
-static bool load_pdptes(struct vcpu *v, uint64_t cr3)
+bool exit_load_pdptes(struct vcpu *v, uint64_t cr3)
 {
         /* The MAXPHYADDR the guest sees (CPUID 0x80000008, irq_init_vcpu). */
         uint64_t reserved = ~((1ull << v->lapic.phys_bits) - 1) | 0x1e6;
@@ -538,7 +539,8 @@ static bool set_cr0(struct vcpu *v, uint64_t val)
         /* PAE paging after the write, and PG, CD or NW changed: the CPU
          * loads the PDPTEs (SDM Vol. 2B, MOV CR; 4.4.1). */
         if ((val & CR0_PG) && (vcpu_guest_cr4(v) & CR4_PAE) && !(efer & EFER_LME) &&
-            ((val ^ old) & (CR0_PG | CR0_CD | CR0_NW)) && !load_pdptes(v, vmcs_readnat(GUEST_CR3)))
+            ((val ^ old) & (CR0_PG | CR0_CD | CR0_NW)) &&
+            !exit_load_pdptes(v, vmcs_readnat(GUEST_CR3)))
                 return false;
 
         uint32_t entry = vmcs_read32(VM_ENTRY_CONTROLS);
@@ -827,6 +829,7 @@ const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
         [EXIT_NMI_WINDOW] = handle_interrupt_window,
         [EXIT_TPR_BELOW_THRESHOLD] = handle_tpr_below_threshold,
         [EXIT_INIT] = handle_init,
+        [EXIT_TASK_SWITCH] = exit_task_switch,
         [EXIT_CPUID] = handle_cpuid,
         [EXIT_GETSEC] = handle_inject_ud,
         [EXIT_HLT] = handle_hlt,

@@ -65,6 +65,11 @@ static inline __attribute__((always_inline)) bool exit_rdmsr_local(struct vcpu *
         return true;
 }
 
+/* Loads the four PAE PDPTEs from the table at cr3 into the VMCS, as a MOV
+ * to CR3 or CR0 would (core/exit.c); false (nothing loaded) when a present
+ * entry has a reserved bit set. */
+bool exit_load_pdptes(struct vcpu *v, uint64_t cr3);
+
 /* The handler table exit_dispatch uses, for the fast path (vcpu.c), which
  * calls only reasons it knows have a handler. */
 typedef enum exit_action (*exit_handler_fn)(struct vcpu *v);

@@ -299,6 +299,27 @@ CASES = [
                                      "sti-shadow-ends-after-cpuid", "singlestep-mov-ss-then-cpuid"),
         stopped={"step": CLEAN},
     ),
+    # ---- Hardware task switches (every one exits; vtvisor performs them) ----
+    dict(
+        name="taskswitch",
+        modules=["taskswitch.elf name=tasks ram=16M"],
+        expect=[ok("tasks")]
+        + passes("tasks", "jmp-entered-task-b", "jmp-task-b-eax", "jmp-task-b-nt-clear",
+                 "jmp-task-b-tr", "jmp-task-b-cr0-ts", "jmp-task-b-busy", "jmp-main-not-busy-in-b",
+                 "jmp-task-b-segments", "jmp-task-b-cr3", "jmp-task-b-sees-its-mapping",
+                 "jmp-back-tr", "jmp-back-main-busy", "jmp-back-b-not-busy", "jmp-back-registers",
+                 "jmp-back-cr3", "jmp-back-mapping", "jmp-second-round-trip",
+                 "call-task-c-nt-set", "call-task-c-back-link", "call-main-still-busy",
+                 "iret-back-tr", "iret-c-not-busy", "iret-c-saved-nt-clear", "iret-back-registers",
+                 "gate-gp-error-code-pushed", "gate-gp-error-code-on-new-stack",
+                 "gate-gp-back-link", "gate-gp-saved-eip-is-faulting-insn",
+                 "gate-int-entered-task", "gate-int-no-error-code",
+                 "gate-int-saved-eip-is-next-insn", "jmp-busy-tss-gp", "jmp-short-tss-ts",
+                 "jmp-not-present-tss-np", "iret-to-available-tss-ts",
+                 "bad-cs-ts-handled-by-task", "bad-cs-ts-error-code",
+                 "bad-cs-ts-raised-in-new-task", "bad-cs-back-in-main"),
+        stopped={"tasks": CLEAN},
+    ),
     # ---- VMCALL ----
     dict(
         name="vmcall",
@@ -1193,6 +1214,8 @@ HOSTILE_REJECT = [r"FAIL", r"PANIC"]
 # hostile-smp-ipi: companion ticks that outlast the attack (it ends at
 # about tick 31, its steal measurement taking 200 M TSC ticks).
 SMP_IPI_TICKS = 40
+# hostile-smp-4: ticks that outlast the SMP guest's run with four vCPUs.
+SMP_4_TICKS = 40
 
 
 def companion(ticks):
@@ -1514,6 +1537,24 @@ HOSTILE_CASES = [
         stopped={"companion": CLEAN, "atk": CLEAN},
         order=[(r"^\[atk\] attack smp-ipi: start",
                 line("companion", f"companion: tick {SMP_IPI_TICKS}"))],
+        timeout=120,
+    ),
+    # IPIs among four vCPUs on two CPUs beside the companion: the SMP test
+    # guest (tests/guest/smp.c, cpus=4) as the attacker, every destination
+    # mode in xAPIC and x2APIC mode (physical, logical flat and cluster,
+    # the shorthands, lowest priority to all four: exactly one takes it),
+    # NMI IPIs, INIT-SIPI-SIPI of three APs and a TLB shootdown, while the
+    # companion shares CPU 0 with two of them.
+    dict(
+        name="hostile-smp-4",
+        cpus=2,
+        modules=[companion(SMP_4_TICKS), "smp.elf name=atk vcpus=4 -- cpus=4 mesh=200"],
+        expect=companion_ok(SMP_4_TICKS) + smp_passes("atk", 4)
+        + [r"^vtvisor: vm atk: .* 4 vCPUs on CPU ",
+           r"^\[atk\] smp: [\s\S]*^\[companion\] companion: tick \d+$[\s\S]*^\[atk\] DONE"],
+        reject=HOSTILE_REJECT,
+        stopped={"companion": CLEAN, "atk": CLEAN},
+        order=[(ok("atk"), line("companion", f"companion: tick {SMP_4_TICKS}"))],
         timeout=120,
     ),
 ]
