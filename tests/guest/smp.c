@@ -6,7 +6,8 @@
  * under shared page tables whose effect the APs check.
  *
  * Command line: cpus=N (default 2, at most MAX_CPUS), the number of CPUs,
- * with APIC IDs 0..N-1 and the BSP at 0.  Only the BSP prints: the APs
+ * with APIC IDs 0..N-1 and the BSP at 0; mesh=R adds R rounds of every
+ * CPU sending IPIs to every other at once (mesh_tests).  Only the BSP prints: the APs
  * record what they saw in shared memory and run work the BSP posts to them
  * (a function pointer, then a "kick" IPI that wakes them from HLT, as an
  * OS's smp_call_function does).  Every wait is bounded by the TSC.  At the
@@ -77,6 +78,8 @@
 #define VEC_X2_SELF  0x63
 #define VEC_X2_OTH   0x64
 #define VEC_BENCH    0x70 /* `bench`: IPI latency */
+#define VEC_MESH     0x80 /* `mesh=N`: 0x80 + sender, fixed, physical */
+#define VEC_MESH_LP  0x90 /* `mesh=N`: 0x90 + sender, lowest priority */
 #define VEC_IOAPIC   0x71 /* the UART's line through the I/O APIC */
 #define VEC_SHOOT    0xe0
 #define VEC_KICK     0xf0
@@ -1016,6 +1019,98 @@ static void patch_nmi_gate(void)
         gate[7] = (uint8_t)(stub >> 24);
 }
 
+/* ---- `mesh=N`: every CPU storms every other at once ----
+ *
+ * All CPUs at the same time, in xAPIC mode with the flat logical model:
+ * each sends N rounds of a fixed IPI to every other CPU's APIC ID and a
+ * lowest-priority IPI to all of them (logical, every bit), with vectors
+ * that name the sender.  Interrupts coalesce in the IRR, so each pair
+ * takes between 1 and N of the fixed ones, and each sender's
+ * lowest-priority IPIs are taken between 1 and N times in all; none
+ * reaches its sender through a physical destination.  Afterwards one IPI
+ * each way still arrives exactly once. */
+static uint32_t mesh_rounds;
+static volatile uint32_t mesh_done[MAX_CPUS];
+
+static void mesh_send(void)
+{
+        unsigned me = this_cpu();
+        for (uint32_t i = 0; i < mesh_rounds; i++) {
+                for (unsigned t = 0; t < ncpus; t++)
+                        if (t != me)
+                                send_ipi(t, ICR_FIXED | (VEC_MESH + me));
+                send_ipi((1u << ncpus) - 1, ICR_LOGICAL | ICR_LOWPRI | (VEC_MESH_LP + me));
+        }
+        mesh_done[me]++;
+}
+
+static void mesh_tests(void)
+{
+        uint32_t fixed0[MAX_CPUS][MAX_CPUS], lp0[MAX_CPUS][MAX_CPUS], want[MAX_CPUS];
+        set_flat();
+        bool ok = run_on_aps(set_flat);
+        for (unsigned s = 0; s < ncpus; s++) {
+                snap(VEC_MESH + s, fixed0[s]);
+                snap(VEC_MESH_LP + s, lp0[s]);
+        }
+        uint32_t stuck0 = 0;
+        for (unsigned c = 0; c < ncpus; c++)
+                stuck0 += icr_stuck[c];
+        gprintf("smp: mesh: start: %u rounds, each CPU to every other (fixed) and to all "
+                "(lowest priority)\n",
+                mesh_rounds);
+        uint64_t t0 = rdtsc();
+        for (unsigned c = 1; c < ncpus; c++)
+                post(c, mesh_send);
+        __asm__ volatile("sti" ::: "memory");
+        mesh_send();
+        __asm__ volatile("cli" ::: "memory");
+        /* Bounded: 1 ms per round for each CPU is far more than it takes. */
+        uint32_t us = WAIT_US + mesh_rounds * ncpus * 1000;
+        for (unsigned c = 1; c < ncpus; c++)
+                ok &= wait_ge(&mesh_done[c], 1, us);
+        settle();
+        uint64_t ticks = rdtsc() - t0;
+        bool pairs = ok, lowest = ok;
+        for (unsigned s = 0; s < ncpus; s++) {
+                uint32_t lp = 0;
+                for (unsigned r = 0; r < ncpus; r++) {
+                        uint32_t got = irq_cnt[r][VEC_MESH + s] - fixed0[s][r];
+                        lp += irq_cnt[r][VEC_MESH_LP + s] - lp0[s][r];
+                        bool good = r == s ? got == 0 : got >= 1 && got <= mesh_rounds;
+                        if (!good) {
+                                gprintf("smp: mesh: cpu %u took %u of cpu %u's %u fixed IPIs\n", r,
+                                        got, s, mesh_rounds);
+                                pairs = false;
+                        }
+                }
+                gprintf("smp: mesh: cpu %u's lowest-priority IPIs taken %u times of %u\n", s, lp,
+                        mesh_rounds);
+                if (lp < 1 || lp > mesh_rounds)
+                        lowest = false;
+        }
+        uint32_t stuck = 0;
+        for (unsigned c = 0; c < ncpus; c++)
+                stuck += icr_stuck[c];
+        gprintf("smp: mesh: %u IPIs sent in %u M TSC ticks\n", mesh_rounds * ncpus * ncpus,
+                (uint32_t)(ticks >> 3) / 125000u);
+        report("mesh-all-senders-finished", ok);
+        report("mesh-fixed-each-pair-between-1-and-n", pairs);
+        report("mesh-lowest-priority-between-1-and-n", lowest);
+        report("mesh-delivery-status-clears", stuck == stuck0);
+        /* The APICs still work: one IPI each way, exactly once. */
+        bool after = true;
+        for (unsigned c = 1; c < ncpus; c++) {
+                want_only(want, (int)c);
+                after &= bsp_ipi(c, ICR_FIXED | VEC_PHYS, want);
+                uint32_t before[MAX_CPUS];
+                want_only(want, 0);
+                snap(VEC_TO_BSP, before);
+                after &= run_on(c, ap_send_to_bsp) && delivered(VEC_TO_BSP, before, want);
+        }
+        report("mesh-then-one-ipi-each-way", after);
+}
+
 static void finish(void)
 {
         ap_stop = true;
@@ -1136,6 +1231,11 @@ void guest_main(void)
                 return;
         }
         xapic_tests();
+        if (cmdline_value("mesh", buf, sizeof(buf)) && parse_number(buf, &n) && n > 0 &&
+            n <= 100000) {
+                mesh_rounds = (uint32_t)n;
+                mesh_tests();
+        }
         ioapic_test();
         x2apic_tests();
         tlb_tests();
