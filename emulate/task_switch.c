@@ -4,13 +4,6 @@
 #include "emulate/task_switch.h"
 #include "lib/bytes.h"
 
-#define VEC_DF 8
-#define VEC_TS 10
-#define VEC_NP 11
-#define VEC_SS 12
-#define VEC_GP 13
-#define VEC_PF 14
-
 /* Descriptor bits (SDM 3.4.5), in the high dword. */
 #define D_S   BIT(12)
 #define D_P   BIT(15)

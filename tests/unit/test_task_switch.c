@@ -4,19 +4,13 @@
 #include "emulate/task_switch.h"
 #include "tests/fuzz/task_switch_check.h"
 
-#define MEM    (4u << 20)
-#define PG_NP  1u /* not present */
-#define PG_RO  2u /* read-only */
-#define CR3_A  0x9000u
-#define CR3_B  0xa000u
-#define RIP    0x100000u
-#define INSN   7u
-#define VEC_DF 8
-#define VEC_TS 10
-#define VEC_NP 11
-#define VEC_SS 12
-#define VEC_GP 13
-#define VEC_PF 14
+#define MEM   (4u << 20)
+#define PG_NP 1u /* not present */
+#define PG_RO 2u /* read-only */
+#define CR3_A 0x9000u
+#define CR3_B 0xa000u
+#define RIP   0x100000u
+#define INSN  7u
 
 static uint8_t *mem, *snap;
 static uint8_t page[MEM >> 12];
