@@ -1539,6 +1539,22 @@ HOSTILE_CASES = [
                 line("companion", f"companion: tick {SMP_IPI_TICKS}"))],
         timeout=120,
     ),
+    # A task switch to a TSS outside the attacker's RAM (tests/guest/
+    # taskswitch.c, after its own checks): vtvisor cannot perform it and
+    # stops the attacker with a line naming the selector and the address;
+    # the companion ticks on.
+    dict(
+        name="hostile-task-switch-outside-ram",
+        modules=[companion(12), "taskswitch.elf name=atk ram=16M -- outside=0xe0000000"],
+        expect=companion_ok(12) + passes("atk", "jmp-second-round-trip", "iret-back-registers",
+                                         "bad-cs-back-in-main")
+        + [line("atk", "taskswitch: JMP to a TSS at 0xe0000000, outside RAM")],
+        reject=HOSTILE_REJECT + [r"^\[atk\] DONE"],
+        stopped={"companion": CLEAN,
+                 "atk": r"task switch to selector 0x60: a task switch reached guest memory that "
+                        r"is not RAM \(guest-physical 0xe0000000, rip 0x[0-9a-f]+\)"},
+        order=[(stopped_line("atk"), line("companion", "companion: tick 12"))],
+    ),
     # IPIs among four vCPUs on two CPUs beside the companion: the SMP test
     # guest (tests/guest/smp.c, cpus=4) as the attacker, every destination
     # mode in xAPIC and x2APIC mode (physical, logical flat and cluster,

@@ -17,7 +17,8 @@
 #define SEL_D    0x48 /* #GP task gate */
 #define SEL_E    0x50 /* INT 0x80 task gate */
 #define SEL_G    0x58 /* #TS task gate */
-#define NGDT     12
+#define SEL_OUT  0x60 /* `outside=ADDR`: a TSS outside the VM's RAM */
+#define NGDT     13
 
 #define VEC_TS   10
 #define VEC_NP   11
@@ -498,4 +499,18 @@ void guest_main(void)
         test_gate_int();
         test_faults();
         test_fault_in_new_task();
+
+        /* `outside=ADDR` (the hostile-task-switch-outside-ram case): last,
+         * a JMP to a TSS whose base lies at guest-physical ADDR (a 4 MiB
+         * page maps it 1:1), beyond the VM's RAM.  vtvisor cannot perform that
+         * switch and stops the VM saying so; it must not come back. */
+        char buf[24];
+        uint64_t addr;
+        if (cmdline_value("outside", buf, sizeof(buf)) && parse_number(buf, &addr)) {
+                pd1[addr >> 22] = ((uint32_t)addr & 0xffc00000u) | 0x83;
+                set_desc(SEL_OUT, (uint32_t)addr, 0x67, 0x89, 0);
+                gprintf("taskswitch: JMP to a TSS at 0x%x, outside RAM\n", (uint32_t)addr);
+                __asm__ volatile("ljmp $0x60, $0" ::: "memory");
+                report("outside-ram-tss-stopped", false);
+        }
 }
