@@ -1301,6 +1301,65 @@ def hostile_gpa(name, probes):
     )
 
 
+# mmio-random: rounds of one instruction of random bytes each, at CPL 3
+# with TF set, its registers pointed into one device page of the VM (local
+# APIC, I/O APIC, ECAM, both BARs of its virtio-blk (a disk: pattern.img)
+# and of its virtio-rng, unbacked memory): random opcodes with a register
+# operand, MOV forms vtvisor emulates and, one round in 250, wholly random
+# bytes.  Sooner or later a random instruction touches a device page in a
+# way vtvisor cannot emulate and vtvisor stops the VM saying so: the case
+# checks the attacker ran `check` rounds first (its own checks report at
+# that round, with its counts: by outcome, by kind, by page, and how many
+# rounds took long enough to have exited to vtvisor), that the stop names
+# the VM, the device, the bytes and the RIP, and that the companion ran on
+# (the stops come at its tick 1 or 2).  (seed, check): each seed stops at
+# a different round and instruction (2,775, 1,754 and 827), found by
+# running it; it stops at the same round on every run: the bytes depend on
+# the seed alone.
+MMIO_RANDOM = [(4, 2500), (5, 1500), (6, 800)]
+MMIO_RANDOM_TICKS = 6
+MMIO_RANDOM_STOP = (r"(local APIC|I/O APIC|PCI configuration \(ECAM\)|virtio registers \(BAR 0\)|"
+                    r"virtio MSI-X table \(BAR 1\)|unbacked memory) access at guest-physical "
+                    r"0x[0-9a-f]+ by an instruction vtvisor cannot emulate \((unsupported|string) "
+                    r"instruction; bytes [0-9a-f]{2}( [0-9a-f]{2})*\) at rip 0x[0-9a-f]+")
+
+
+def hostile_mmio_random(seed, check):
+    ticks = MMIO_RANDOM_TICKS
+    checkpoint = rf"^\[atk\] attack mmio-random: round {check}: stepped [1-9]"
+    return dict(
+        name=f"hostile-mmio-random-{seed}",
+        modules=[companion(ticks),
+                 f"attack.elf name=atk ram=4M -- attack=mmio-random delay=8 seed={seed} "
+                 f"check={check} free=250 every=250", "pattern.img disk-for=atk"],
+        expect=companion_ok(ticks)
+        + [r"^\[atk\] attack mmio-random: 00:03\.0 virtio 1042: BAR 0 0xc0030000, BAR 1 ",
+           r"^\[atk\] attack mmio-random: 00:04\.0 virtio 1044: BAR 0 0xc0040000, BAR 1 ",
+           checkpoint, rf"^\[atk\] attack mmio-random: round {check}: by the clock [1-9]\d* "
+                       r"rounds exited to vtvisor"]
+        + passes("atk", "mmio-random-vectors-as-hardware", "mmio-random-unbacked-all-ones",
+                 "mmio-random-attacker-intact", "mmio-random-device-ids-kept"),
+        reject=HOSTILE_REJECT + [r"^\[atk\] DONE", r"^\[atk\] attack mmio-random: tried"],
+        stopped={"companion": CLEAN, "atk": MMIO_RANDOM_STOP},
+        order=[(checkpoint, stopped_line("atk")),
+               (stopped_line("atk"), line("companion", f"companion: tick {ticks}"))],
+        timeout=90,
+    )
+
+
+LONG_MODE_CHECKS = [
+    "long-mode-offered", "long-mode-back-in-32-bit-mode-0", "long-mode-entered",
+    "long-mode-cr8-reserved-gp", "long-mode-cr8-is-tpr", "long-mode-tpr-write-shows-in-cr8",
+    "long-mode-cpl3-cr8-swapgs-gp", "long-mode-swapgs", "long-mode-wrmsr-noncanonical-gp",
+    "long-mode-noncanonical-access-gp-ss", "long-mode-cr4-cr0-reserved-gp",
+    "long-mode-cr4-pae-clear-gp", "long-mode-cr0-pg-clear-gp",
+    "long-mode-iretq-noncanonical-gp", "long-mode-efer-gp", "long-mode-back-in-32-bit-mode-1",
+    "long-mode-syscall-without-sce-ud", "long-mode-syscall", "long-mode-syscall-hostile-star",
+    "long-mode-sysret-noncanonical-gp", "long-mode-sysret-cpl3",
+    "long-mode-sysret-hostile-star", "long-mode-back-in-32-bit-mode-2",
+    "long-mode-cr3-above-maxphyaddr-gp"]
+
+
 HOSTILE_CASES = [
     hostile_gpa("hostile-gpa", HOSTILE_GPA[0]),
     hostile_gpa("hostile-gpa-2", HOSTILE_GPA[1]),
@@ -1364,6 +1423,27 @@ HOSTILE_CASES = [
         order=[(r"^\[atk\] attack mmio: start", line("companion", "companion: tick 12"))],
         timeout=60,
     ),
+    # Random instruction bytes at every device page of a VM (the attacker
+    # has a virtio-blk disk beside its virtio-rng): MMIO_RANDOM below.
+    *[hostile_mmio_random(seed, check) for seed, check in MMIO_RANDOM],
+    # IA-32e mode entered by the 32-bit attacker itself (its own 4-level
+    # page tables, GDT, IDT and TSS; tests/hostile/longmode.S): MOV to CR8
+    # with reserved bits (#GP) and 0-15 (read back, the APIC's TPR is
+    # CR8 << 4), CR8 and SWAPGS at CPL 3 (#GP), SWAPGS, SYSCALL without
+    # EFER.SCE (#UD), SYSCALL/SYSRET with STAR as an OS sets it and with
+    # selectors that are no descriptors (each followed by an exit in that
+    # state), SYSRET to a non-canonical RCX (#GP at CPL 0), non-canonical
+    # WRMSRs to FS/GS/KERNEL_GS base, LSTAR, CSTAR and SYSENTER (#GP, kept),
+    # non-canonical reads, writes, RBP/RSP accesses (#SS) and jumps, CR4
+    # and CR0 reserved bits, CR4.PAE and CR0.PG cleared, PCIDE with
+    # CR3[11:0] set, IRETQ to a non-canonical RIP, EFER.LME cleared and
+    # reserved EFER bits (#GP), CR3 with each bit from MAXPHYADDR to 62
+    # (#GP); it returns to 32-bit mode after each of three groups.  Also on
+    # Ivy Bridge (TPR shadow without APIC-register virtualization: CR8 goes
+    # to the virtual-APIC page, the TPR read through the APIC page to
+    # vtvisor's model).
+    *[dict(hostile_finishing("long-mode", 8, LONG_MODE_CHECKS), name=name, cpu=cpu)
+      for name, cpu in (("hostile-long-mode", HASWELL), ("hostile-long-mode-ivy", IVY))],
     # Spins with interrupts off for ever on the companion's CPU: the
     # companion must still tick and finish; then the operator stops the
     # spinner from the vtvisor> prompt (nothing else would end the run).

@@ -34,6 +34,21 @@
  *             caught.  Unbacked memory must read all ones after it.  Then
  *             one instruction of another form (read-modify-write, string,
  *             ...) at the I/O APIC: vtvisor stops the VM naming it.
+ *   mmio-random
+ *             rounds of one instruction of random bytes at CPL 3 with TF set
+ *             and its registers pointed into one device page (local APIC,
+ *             I/O APIC, ECAM, each BAR of its virtio devices, unbacked
+ *             memory): random opcodes with a register operand, MOV forms
+ *             and, one round in free=N (default 64), wholly random bytes;
+ *             each round ends in the single-step #DB or an exception, on an
+ *             IDT, GDT, TSS and stack of its own.  Counts by outcome every
+ *             every=N rounds; its checks at round check=N.  Runs until
+ *             vtvisor stops it (an instruction it cannot emulate).
+ *   long-mode enters IA-32e mode itself (tests/hostile/longmode.S): CR8,
+ *             CPL 3, SWAPGS, SYSCALL/SYSRET with hostile STAR values,
+ *             non-canonical MSRs, accesses and RIPs, CR0/CR3/CR4 and EFER
+ *             reserved bits; each result as the SDM says; back to 32-bit
+ *             mode after each of three groups.
  *   cli-spin  spins for ever with interrupts off.
  *   cli-hlt   halts with interrupts off (vtvisor stops the VM).
  *   cpuid-storm
@@ -708,6 +723,810 @@ static void attack_mmio(void)
                 gen_code[2], gen_code[3]);
         mmio_run_one(IOAPIC + 0x10);
         report("mmio-unsupported-not-stopped", false);
+}
+
+/* ---- mmio-random ---- */
+
+/* Each round runs one instruction of random bytes at CPL 3 with EFLAGS.TF
+ * set, from mr_code, with EAX, ECX, EDX, EBX, EBP, ESI and EDI pointed
+ * into one device page (ESP at a stack of its own near the top of its RAM).
+ * Whatever the instruction does, the single-step #DB after it, or the
+ * exception it raises, enters ring 0 on the TSS's stack through this
+ * attack's own IDT, records the vector and resumes at mr_recover with the
+ * stack and registers mr_run saved: an instruction that jumps away, loads
+ * ESP or segment registers, or pushes anywhere cannot reach ring 0's stack,
+ * IDT, GDT or TSS.  At CPL 3 with IOPL 0 privileged and I/O instructions
+ * #GP (HLT, CLI, OUT to the debug-exit or reset ports would end the VM
+ * without telling anything about MMIO). */
+#define MR_UCODE 0x1b
+#define MR_UDATA 0x23
+#define MR_TSS   0x28
+#define MR_CODE  32
+
+uint64_t mr_gdt[6] __attribute__((aligned(8)));
+uint32_t mr_tss[26] __attribute__((aligned(8)));
+uint64_t mr_idt[256] __attribute__((aligned(8)));
+uint8_t mr_kstack[4096] __attribute__((aligned(16)));
+uint8_t mr_code[MR_CODE + 16] __attribute__((aligned(16)));
+/* In: EAX, ECX, EDX, EBX, (ESP), EBP, ESI, EDI; the CPL 3 ESP and EFLAGS.
+ * Out: the vector that ended the round, its error code and EIP; a fault
+ * in ring 0 (vector, EIP); NMIs taken in ring 0. */
+uint32_t mr_regs[8], mr_user_esp, mr_user_eflags, mr_saved_esp;
+volatile uint32_t mr_vec, mr_err, mr_eip, mr_k_faults, mr_k_vec, mr_k_eip, mr_k_nmis;
+extern const uint32_t mr_stubs[256];
+void mr_run(void);
+__asm__(".text\n"
+        ".global mr_run\n"
+        "mr_run:\n\t"
+        "pushl %ebp\n\tpushl %ebx\n\tpushl %esi\n\tpushl %edi\n\t"
+        "movl %esp, mr_saved_esp\n\t"
+        "pushl $0x23\n\t"
+        "pushl mr_user_esp\n\t"
+        "pushl mr_user_eflags\n\t"
+        "pushl $0x1b\n\t"
+        "pushl $mr_code\n\t"
+        "movw $0x23, %ax\n\t"
+        "movw %ax, %ds\n\tmovw %ax, %es\n\tmovw %ax, %fs\n\tmovw %ax, %gs\n\t"
+        "movl mr_regs+4, %ecx\n\t"
+        "movl mr_regs+8, %edx\n\t"
+        "movl mr_regs+12, %ebx\n\t"
+        "movl mr_regs+20, %ebp\n\t"
+        "movl mr_regs+24, %esi\n\t"
+        "movl mr_regs+28, %edi\n\t"
+        "movl mr_regs, %eax\n\t"
+        "iretl\n"
+        /* Every gate: the vector, a dummy error code where the CPU pushes
+         * none.  Frame: pushal (32 bytes), vector, error, EIP, CS, EFLAGS. */
+        "mr_common:\n\t"
+        "pushal\n\t"
+        "testb $3, %ss:44(%esp)\n\t"
+        "jz 2f\n\t"
+        "movw $0x10, %ax\n\t"
+        "movw %ax, %ds\n\tmovw %ax, %es\n\tmovw %ax, %fs\n\tmovw %ax, %gs\n\t"
+        "movl 32(%esp), %eax\n\tmovl %eax, mr_vec\n\t"
+        "movl 36(%esp), %eax\n\tmovl %eax, mr_err\n\t"
+        "movl 40(%esp), %eax\n\tmovl %eax, mr_eip\n\t"
+        "movl mr_saved_esp, %esp\n\t"
+        "jmp mr_recover\n"
+        /* From ring 0: an NMI (a random ICR write may send one) returns;
+         * anything else is a fault of this code, recorded. */
+        "2:\n\t"
+        "cmpl $2, %ss:32(%esp)\n\t"
+        "jne 3f\n\t"
+        "incl %ss:mr_k_nmis\n\t"
+        "popal\n\t"
+        "addl $8, %esp\n\t"
+        "iretl\n"
+        "3:\n\t"
+        "movw $0x10, %ax\n\t"
+        "movw %ax, %ds\n\tmovw %ax, %es\n\tmovw %ax, %fs\n\tmovw %ax, %gs\n\t"
+        "incl mr_k_faults\n\t"
+        "movl 32(%esp), %eax\n\tmovl %eax, mr_k_vec\n\t"
+        "movl 40(%esp), %eax\n\tmovl %eax, mr_k_eip\n\t"
+        "movl mr_saved_esp, %esp\n"
+        "mr_recover:\n\t"
+        "movw $0x10, %ax\n\t"
+        "movw %ax, %ds\n\tmovw %ax, %es\n\tmovw %ax, %fs\n\tmovw %ax, %gs\n\t"
+        "cld\n\t"
+        "popl %edi\n\tpopl %esi\n\tpopl %ebx\n\tpopl %ebp\n\t"
+        "ret\n"
+        ".altmacro\n"
+        ".macro MR_STUB n\n"
+        "        .align 8\n"
+        "mr_stub_\\n:\n"
+        "        .if (\\n == 8) || (\\n >= 10 && \\n <= 14) || (\\n == 17) || (\\n == 21) || "
+        "(\\n == 29) || (\\n == 30)\n"
+        "        .else\n"
+        "        pushl $0\n"
+        "        .endif\n"
+        "        pushl $\\n\n"
+        "        jmp mr_common\n"
+        ".endm\n"
+        ".macro MR_ADDR n\n"
+        "        .long mr_stub_\\n\n"
+        ".endm\n"
+        ".set mrv, 0\n"
+        ".rept 256\n"
+        "        MR_STUB %mrv\n"
+        "        .set mrv, mrv + 1\n"
+        ".endr\n"
+        ".section .rodata\n"
+        ".align 4\n"
+        ".global mr_stubs\n"
+        "mr_stubs:\n"
+        ".set mrv, 0\n"
+        ".rept 256\n"
+        "        MR_ADDR %mrv\n"
+        "        .set mrv, mrv + 1\n"
+        ".endr\n"
+        ".noaltmacro\n"
+        ".text\n");
+
+static uint64_t mr_seg(uint32_t base, uint32_t limit, uint32_t type_dpl, uint32_t flags)
+{
+        return (limit & 0xffffu) | ((uint64_t)(base & 0xffffffu) << 16) |
+               ((uint64_t)type_dpl << 40) | ((uint64_t)((limit >> 16) & 0xf) << 48) |
+               ((uint64_t)flags << 52) | ((uint64_t)(base >> 24) << 56);
+}
+
+/* Its own GDT (the library's flat 0x08 and 0x10, CPL 3 code and data, a
+ * TSS whose ESP0 is mr_kstack and which has no I/O bitmap), and IDT: an
+ * interrupt gate (DPL 0: INT n from CPL 3 #GPs) for every vector. */
+static void mr_setup(void)
+{
+        mr_gdt[0] = 0;
+        mr_gdt[1] = 0x00cf9b000000ffffull;
+        mr_gdt[2] = 0x00cf93000000ffffull;
+        mr_gdt[3] = 0x00cffb000000ffffull; /* accessed set: the CPU would set it */
+        mr_gdt[4] = 0x00cff3000000ffffull;
+        mr_gdt[5] = mr_seg((uint32_t)mr_tss, sizeof(mr_tss) - 1, 0x89, 0);
+        memset(mr_tss, 0, sizeof(mr_tss));
+        mr_tss[1] = (uint32_t)mr_kstack + sizeof(mr_kstack); /* ESP0 */
+        mr_tss[2] = 0x10;                                    /* SS0 */
+        mr_tss[25] = (uint32_t)sizeof(mr_tss) << 16;         /* I/O map base: none */
+        for (unsigned v = 0; v < 256; v++) {
+                uint32_t off = mr_stubs[v];
+                mr_idt[v] = (off & 0xffffu) | (0x08u << 16) | (0x8e00ull << 32) |
+                            ((uint64_t)(off >> 16) << 48);
+        }
+        struct {
+                uint16_t pad, limit;
+                uint32_t base;
+        } __attribute__((packed, aligned(4))) g = { 0, sizeof(mr_gdt) - 1, (uint32_t)mr_gdt },
+                                              i = { 0, sizeof(mr_idt) - 1, (uint32_t)mr_idt };
+        __asm__ volatile("cli\n\tlgdt %0\n\tlidt %1\n\tltr %w2"
+                         :
+                         : "m"(g.limit), "m"(i.limit), "r"(MR_TSS)
+                         : "memory");
+}
+
+/* The device pages of a VM, and unbacked memory: each round points its
+ * registers into one of them. */
+enum { MR_LAPIC, MR_IOAPIC, MR_ECAM, MR_BAR0, MR_BAR1, MR_UNBACKED, MR_KINDS };
+static const char *const mr_kind_name[MR_KINDS] = { "local-apic",  "io-apic",     "ecam",
+                                                    "virtio-bar0", "virtio-bar1", "unbacked" };
+struct mr_page {
+        uint32_t base, size;
+        unsigned kind;
+};
+static struct mr_page mr_pages[16];
+static unsigned mr_npages;
+
+static void mr_add(uint32_t base, uint32_t size, unsigned kind)
+{
+        if (mr_npages < sizeof(mr_pages) / sizeof(mr_pages[0]))
+                mr_pages[mr_npages++] = (struct mr_page){ base, size, kind };
+}
+
+static uint32_t mr_cfg32(unsigned slot, unsigned reg)
+{
+        outl(0xcf8, 0x80000000u | slot << 11 | reg);
+        return inl(0xcfc);
+}
+
+/* The virtio functions (00:02.0-00:04.0) and their BARs, through the
+ * configuration ports (tests/guest/virtio.c). */
+static void mr_find_pages(uint32_t ram)
+{
+        mr_add(APIC, 0x1000, MR_LAPIC);
+        mr_add(IOAPIC, 0x1000, MR_IOAPIC);
+        mr_add(ECAM, 0x100000, MR_ECAM);
+        for (unsigned slot = 2; slot <= 4; slot++) {
+                uint32_t id = mr_cfg32(slot, 0);
+                if ((id & 0xffff) != 0x1af4)
+                        continue;
+                /* Memory decoding and bus mastering on, as a driver does. */
+                outl(0xcf8, 0x80000000u | slot << 11 | 4);
+                outw(0xcfc, 0x6);
+                uint32_t b0 = mr_cfg32(slot, 0x10) & ~0xfu, b1 = mr_cfg32(slot, 0x14) & ~0xfu;
+                gprintf("attack mmio-random: 00:%02x.0 virtio %04x: BAR 0 0x%08x, BAR 1 0x%08x\n",
+                        slot, id >> 16, b0, b1);
+                mr_add(b0, 0x4000, MR_BAR0);
+                mr_add(b1, 0x1000, MR_BAR1);
+        }
+        mr_add(ram, 0x10000, MR_UNBACKED);
+        mr_add(0xe0000000u, 0x1000, MR_UNBACKED); /* in the PCI window, no BAR there */
+}
+
+/* An address in the page: a random dword, now and then a random byte or
+ * the last bytes (straddling into the next page).  Not the local APIC's
+ * ICR: an INIT to itself would park its only vCPU. */
+static uint32_t mr_addr(const struct mr_page *p)
+{
+        uint32_t off = rnd() & (p->size - 1);
+        if (rnd() % 8 == 0)
+                off |= 0xffc;
+        else if (rnd() % 2)
+                off &= ~3u;
+        if (p->kind == MR_LAPIC && off >= REG_ICR_LO && off < REG_ICR_HI + 0x10)
+                off = REG_ID;
+        return p->base + off;
+}
+
+/* Round kinds: MOV-family forms vtvisor emulates (with memory operands),
+ * random opcodes with a register ModRM (no explicit memory operand: the
+ * CPU handles them itself, or vtvisor for the exits they cause), and, one
+ * round in free=N, wholly random bytes (any ModRM: most such instructions
+ * vtvisor cannot emulate on MMIO, so one of these ends the run). */
+enum { MR_MOV, MR_REG, MR_FREE, MR_RKINDS };
+
+static bool mr_is_prefix(uint8_t b)
+{
+        return b == 0x66 || b == 0x67 || b == 0xf0 || b == 0xf2 || b == 0xf3 || b == 0x2e ||
+               b == 0x36 || b == 0x3e || b == 0x26 || b == 0x64 || b == 0x65;
+}
+
+/* Opcodes with a memory operand but no ModRM, at EBP, ESI, EDI or EBX
+ * (the device page) or an absolute address: string instructions, XLAT,
+ * ENTER, LEAVE, MASKMOVQ, MOV with a moffs.  Left to the MOV rounds
+ * (moffs) and the free rounds. */
+static bool mr_implicit_mmio(uint8_t op, uint8_t op2)
+{
+        if (op == 0x0f)
+                return op2 == 0xf7;
+        return (op >= 0xa0 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf) || op == 0xd7 ||
+               op == 0xc8 || op == 0xc9;
+}
+
+static void mr_put32(uint8_t *p, uint32_t v)
+{
+        for (int b = 0; b < 4; b++)
+                p[b] = (uint8_t)(v >> (8 * b));
+}
+
+/* A random displacement near the register it is added to. */
+static uint32_t mr_disp(void)
+{
+        return (rnd() & 0xfff) - 0x800;
+}
+
+/* One instruction of kind k into mr_code (and random bytes after it). */
+static void mr_gen(unsigned k, const struct mr_page *pg)
+{
+        static const uint8_t prefixes[] = { 0x66, 0x2e, 0x36, 0x3e, 0x26, 0x64,
+                                            0x65, 0xf0, 0x67, 0xf2, 0xf3 };
+        uint8_t *p = mr_code;
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < sizeof(mr_code); i++)
+                p[i] = (uint8_t)rnd();
+        /* Prefixes: for MOV no REP/REPNE (reserved there: vtvisor refuses
+         * them) and address size only rarely (it leaves the page). */
+        for (uint32_t c = rnd() % 4 == 0 ? 1 + rnd() % 2 : 0; c; c--) {
+                uint32_t np = k == MR_MOV ? 8 : sizeof(prefixes);
+                p[n++] = prefixes[rnd() % np];
+        }
+        uint8_t op = 0, op2 = 0;
+        bool moffs = false;
+        if (k == MR_MOV) {
+                static const uint8_t movs[][2] = { { 0x88 },       { 0x89 },       { 0x8a },
+                                                   { 0x8b },       { 0xc6 },       { 0xc7 },
+                                                   { 0x0f, 0xb6 }, { 0x0f, 0xb7 }, { 0x0f, 0xbe },
+                                                   { 0x0f, 0xbf }, { 0xa0 },       { 0xa1 },
+                                                   { 0xa2 },       { 0xa3 } };
+                unsigned m = rnd() % (sizeof(movs) / 2);
+                op = movs[m][0];
+                op2 = movs[m][1];
+                p[n++] = op;
+                if (op == 0x0f)
+                        p[n++] = op2;
+                moffs = op >= 0xa0 && op <= 0xa3;
+        } else {
+                do {
+                        op = (uint8_t)rnd();
+                        op2 = (uint8_t)rnd();
+                } while (mr_is_prefix(op) || (k == MR_REG && mr_implicit_mmio(op, op2)));
+                p[n++] = op;
+                if (op == 0x0f) {
+                        p[n++] = op2;
+                        if ((op2 == 0x38 || op2 == 0x3a))
+                                p[n++] = (uint8_t)rnd();
+                }
+                moffs = op >= 0xa0 && op <= 0xa3;
+        }
+        if (moffs) {
+                /* MOV with an absolute address: the page, not anywhere. */
+                mr_put32(p + n, mr_addr(pg));
+                return;
+        }
+        /* ModRM (MOV: a memory operand; reg: a register operand; C6/C7 in
+         * MOV rounds: /0, now and then /1-/7, which #UD), SIB, displacement. */
+        uint8_t mod = k == MR_REG ? 3 : k == MR_MOV ? (uint8_t)(rnd() % 3) : (uint8_t)(rnd() & 3);
+        uint8_t reg = (uint8_t)(rnd() & 7), rm = (uint8_t)(rnd() & 7);
+        if (k == MR_MOV && (op == 0xc6 || op == 0xc7) && rnd() % 8)
+                reg = 0;
+        p[n++] = (uint8_t)(mod << 6 | reg << 3 | rm);
+        if (mod == 3)
+                return;
+        uint8_t base = rm, index = 4;
+        if (rm == 4) {
+                uint8_t sib = (uint8_t)rnd();
+                base = sib & 7;
+                index = (sib >> 3) & 7;
+                p[n++] = sib;
+        }
+        if (mod == 1) {
+                p[n++] = (uint8_t)rnd();
+        } else if (mod == 2) {
+                mr_put32(p + n, mr_disp());
+                n += 4;
+        } else if (base == 5) {
+                /* No base register: an absolute address in the page, less
+                 * the scaled index (a small displacement after an index
+                 * register's value times 4 or 8 can wrap to its own image:
+                 * 4 x 0xc0042b81 - 0x771 is 0x10a693). */
+                uint32_t idx = index == 4 ? 0 : mr_regs[index] << (p[n - 1] >> 6);
+                mr_put32(p + n, mr_addr(pg) - idx);
+                n += 4;
+        }
+}
+
+/* Round outcomes: the vector that ended it (1: the single-step trap after
+ * it, or ICEBP), 32 for any vector above 31. */
+#define MR_OUT 33
+/* Vectors a CPL 3 instruction with paging off can raise: #DE, #DB, NMI (a
+ * random ICR write), #BR, #UD, #NM, #NP, #SS, #GP, #MF, #AC, #XM.  #BP and
+ * #OF come as #GP (their gates are DPL 0).  Never: #DF, #TS, #PF (no
+ * paging), #MC, #VE, #CP, an interrupt (IF stays 0), vectors 9 and 15. */
+static bool mr_vector_expected(uint32_t v)
+{
+        return v < 32 && ((1u << v) & ((1u << 0) | (1u << 1) | (1u << 2) | (1u << 5) | (1u << 6) |
+                                       (1u << 7) | (1u << 11) | (1u << 12) | (1u << 13) |
+                                       (1u << 16) | (1u << 17) | (1u << 19)));
+}
+
+extern char _ro_end[];
+
+/* What random writes cannot change: the image's code and read-only data,
+ * its GDT, IDT and TSS (outside CPL 3's reach), kept in a copy. */
+#define MR_KEPT 0x20000
+static uint8_t mr_kept_copy[MR_KEPT];
+static uint32_t mr_kept_len;
+
+static void mr_keep(void)
+{
+        uint32_t ro = (uint32_t)_ro_end - 0x100000;
+        mr_kept_len = ro + sizeof(mr_gdt) + sizeof(mr_idt) + sizeof(mr_tss);
+        if (mr_kept_len > MR_KEPT) {
+                mr_kept_len = 0;
+                return;
+        }
+        memcpy(mr_kept_copy, (const void *)0x100000, ro);
+        memcpy(mr_kept_copy + ro, mr_gdt, sizeof(mr_gdt));
+        memcpy(mr_kept_copy + ro + sizeof(mr_gdt), mr_idt, sizeof(mr_idt));
+        memcpy(mr_kept_copy + ro + sizeof(mr_gdt) + sizeof(mr_idt), mr_tss, sizeof(mr_tss));
+}
+
+/* The bytes that changed since mr_keep (the first few printed). */
+static uint32_t mr_kept_changed(void)
+{
+        uint32_t ro = (uint32_t)_ro_end - 0x100000, bad = 0;
+        for (uint32_t i = 0; i < mr_kept_len; i++) {
+                const uint8_t *a;
+                if (i < ro)
+                        a = (const uint8_t *)0x100000 + i;
+                else if (i < ro + sizeof(mr_gdt))
+                        a = (const uint8_t *)mr_gdt + (i - ro);
+                else if (i < ro + sizeof(mr_gdt) + sizeof(mr_idt))
+                        a = (const uint8_t *)mr_idt + (i - ro - sizeof(mr_gdt));
+                else
+                        a = (const uint8_t *)mr_tss + (i - ro - sizeof(mr_gdt) - sizeof(mr_idt));
+                if (*a != mr_kept_copy[i] && bad++ < 4)
+                        gprintf("attack mmio-random: byte at 0x%08x was 0x%02x, is 0x%02x\n",
+                                (uint32_t)a, mr_kept_copy[i], *a);
+        }
+        return bad + (mr_kept_len == 0);
+}
+
+/* Read-only device registers: the local APIC's version, the I/O APIC's
+ * version, the vendor and device IDs and class of every PCI function. */
+static uint32_t mr_device_sum(void)
+{
+        uint32_t s = apic_rd(0x30);
+        *(volatile uint32_t *)IOAPIC = 1;
+        s = s * 31 + *(volatile uint32_t *)(IOAPIC + 0x10);
+        for (unsigned slot = 0; slot < 8; slot++)
+                s = s * 31 + *(volatile uint32_t *)(ECAM + (slot << 15)) * 7 +
+                    (*(volatile uint32_t *)(ECAM + (slot << 15) + 8) >> 8);
+        return s;
+}
+
+struct mr_counts {
+        uint32_t rounds, by_out[MR_OUT], by_page[MR_KINDS], by_kind[MR_RKINDS];
+        uint32_t unexpected, ones_bad, state_bad, device_bad, exited;
+};
+
+static void mr_print(const struct mr_counts *c)
+{
+        gprintf("attack mmio-random: round %u: stepped %u, #UD %u, #GP %u, #DE %u, #SS %u, "
+                "#NP %u, #BR %u, #NM %u, #MF %u, #AC %u, #XM %u, NMI %u, other %u\n",
+                c->rounds, c->by_out[1], c->by_out[6], c->by_out[13], c->by_out[0], c->by_out[12],
+                c->by_out[11], c->by_out[5], c->by_out[7], c->by_out[16], c->by_out[17],
+                c->by_out[19], c->by_out[2], c->unexpected);
+        gprintf("attack mmio-random: round %u: rounds mov %u, reg %u, free %u; local-apic %u, "
+                "io-apic %u, ecam %u, virtio-bar0 %u, virtio-bar1 %u, unbacked %u\n",
+                c->rounds, c->by_kind[MR_MOV], c->by_kind[MR_REG], c->by_kind[MR_FREE],
+                c->by_page[MR_LAPIC], c->by_page[MR_IOAPIC], c->by_page[MR_ECAM],
+                c->by_page[MR_BAR0], c->by_page[MR_BAR1], c->by_page[MR_UNBACKED]);
+        gprintf("attack mmio-random: round %u: by the clock %u rounds exited to vtvisor\n",
+                c->rounds, c->exited);
+}
+
+/* How long a round takes with and without an exit (a NOP; a read of the
+ * I/O APIC's data register): a round taking longer than half-way between
+ * the two is counted as one vtvisor handled (the clock is the guest's TSC:
+ * a guide, not a check). */
+static uint64_t mr_round_ticks(const uint8_t *code, uint32_t n, uint32_t eax)
+{
+        memset(mr_code, 0x90, sizeof(mr_code));
+        memcpy(mr_code, code, n);
+        for (unsigned i = 0; i < 8; i++)
+                mr_regs[i] = eax;
+        mr_user_eflags = 0x102;
+        uint64_t t = rdtsc();
+        mr_run();
+        return rdtsc() - t;
+}
+
+static uint64_t mr_exit_threshold(void)
+{
+        static const uint8_t nop[] = { 0x90 }, load[] = { 0x8b, 0x00 };
+        uint64_t most = 0, least = ~0ull;
+        for (unsigned i = 0; i < 8; i++) {
+                uint64_t a = mr_round_ticks(nop, 1, 0), b = mr_round_ticks(load, 2, IOAPIC + 0x10);
+                most = a > most ? a : most;
+                least = b < least ? b : least;
+        }
+        gprintf("attack mmio-random: a round takes up to 0x%llx TSC ticks without an exit, "
+                "0x%llx with one\n",
+                most, least);
+        return (most + least) / 2;
+}
+
+/* The attacker's own checks, reported at round check=N (PASS or FAIL) and
+ * at any later progress line only when one fails. */
+static void mr_report(const struct mr_counts *c, bool all)
+{
+        bool ok[4] = { c->unexpected == 0 && mr_k_faults == 0, c->ones_bad == 0, c->state_bad == 0,
+                       c->device_bad == 0 };
+        static const char *const names[4] = { "mmio-random-vectors-as-hardware",
+                                              "mmio-random-unbacked-all-ones",
+                                              "mmio-random-attacker-intact",
+                                              "mmio-random-device-ids-kept" };
+        static bool failed[4];
+        for (unsigned i = 0; i < 4; i++) {
+                if (all || (!ok[i] && !failed[i]))
+                        report(names[i], ok[i]);
+                failed[i] |= !ok[i];
+        }
+}
+
+static void attack_mmio_random(void)
+{
+        uint32_t rounds = cmdline_number("rounds", 1000000);
+        uint32_t check = cmdline_number("check", 1000);
+        uint32_t every = cmdline_number("every", 500);
+        uint32_t free_one_in = cmdline_number("free", 64);
+        uint32_t ram = ram_end();
+        gprintf("attack mmio-random: start: %u rounds of one random instruction at CPL 3 with "
+                "its registers in a device page, one in %u wholly random, until vtvisor stops "
+                "it; checks at round %u\n",
+                rounds, free_one_in, check);
+        mr_find_pages(ram);
+        mr_setup();
+        mr_keep();
+        uint32_t dev0 = mr_device_sum();
+        /* CPL 3's stack, away from everything else (its random pushes and
+         * ESP-relative stores land within 64 KiB of it). */
+        mr_user_esp = ram - 0x20000;
+        uint64_t slow = mr_exit_threshold();
+        struct mr_counts c = { 0 };
+        uint32_t unb = 0;
+        for (unsigned i = 0; i < mr_npages; i++)
+                if (mr_pages[i].kind == MR_UNBACKED)
+                        unb = mr_pages[i].base;
+        for (uint32_t r = 0; r < rounds; r++) {
+                const struct mr_page *pg = &mr_pages[rnd() % mr_npages];
+                unsigned k = rnd() % free_one_in == 0 ? MR_FREE : rnd() % 2 ? MR_MOV : MR_REG;
+                for (unsigned i = 0; i < 8; i++)
+                        mr_regs[i] = mr_addr(pg);
+                mr_gen(k, pg);
+                /* TF, and random arithmetic flags and DF (IF stays 0). */
+                mr_user_eflags = 0x102 | (rnd() & 0xcd5);
+                if (k == MR_FREE)
+                        gprintf("attack mmio-random: round %u: free at %s 0x%08x: %02x %02x %02x "
+                                "%02x %02x %02x\n",
+                                r, mr_kind_name[pg->kind], mr_regs[0], mr_code[0], mr_code[1],
+                                mr_code[2], mr_code[3], mr_code[4], mr_code[5]);
+                mr_vec = 0xffffffffu;
+                uint64_t t0 = rdtsc();
+                mr_run();
+                c.exited += rdtsc() - t0 > slow;
+                c.rounds++;
+                c.by_kind[k]++;
+                c.by_page[pg->kind]++;
+                c.by_out[mr_vec < 32 ? mr_vec : 32]++;
+                if (!mr_vector_expected(mr_vec)) {
+                        if (c.unexpected++ < 8)
+                                gprintf("attack mmio-random: round %u: vector %d error 0x%x at "
+                                        "0x%08x\n",
+                                        r, (int)mr_vec, mr_err, mr_eip);
+                }
+                if (mr_k_faults && mr_k_faults < 8)
+                        gprintf("attack mmio-random: round %u: fault %u at 0x%08x in ring 0\n", r,
+                                mr_k_vec, mr_k_eip);
+                if (r % 64 == 63 && *(volatile uint32_t *)(unb + (rnd() & 0xffc)) != 0xffffffffu)
+                        c.ones_bad++;
+                if ((r + 1) % every == 0 || r + 1 == check) {
+                        c.state_bad += mr_kept_changed() != 0;
+                        c.device_bad += mr_device_sum() != dev0;
+                        mr_print(&c);
+                        mr_report(&c, r + 1 == check);
+                }
+        }
+        mr_print(&c);
+        mr_report(&c, false);
+        gprintf("attack mmio-random: tried %u; no stop: one instruction it cannot emulate now\n",
+                c.rounds);
+        uart_drain();
+        __asm__ volatile("addl %%eax, (%0)" : : "r"(IOAPIC + 0x10), "a"(1) : "memory");
+        report("mmio-random-unsupported-not-stopped", false);
+}
+
+/* ---- long-mode: IA-32e mode entered by the attacker itself ---- */
+
+/* tests/hostile/longmode.S: lm_run(group) enters IA-32e mode, runs one
+ * group of tests and comes back to 32-bit protected mode; lm_res[] holds
+ * what each test saw (a vector, -1 for none, or a value). */
+enum lm_slot {
+        S_LMA,
+        S_CS,
+        S_CR8_RES0,
+        S_CR8_RES1,
+        S_CR8_RES2,
+        S_CR8_AFTER,
+        S_CR8_FROM_TPR,
+        S_U_WCR8,
+        S_U_RCR8,
+        S_U_SWAPGS,
+        S_SWAPGS,
+        S_GS_AFTER,
+        S_KGS_AFTER,
+        S_WRMSR_NOT_GP,
+        S_WRMSR_CHANGED,
+        S_NC_READ,
+        S_NC_WRITE,
+        S_NC_STRADDLE,
+        S_NC_RBP,
+        S_NC_PUSH,
+        S_NC_JMP,
+        S_NC_JMP_RIP,
+        S_CR4_NOT_GP,
+        S_CR4_PAE,
+        S_CR4_PCIDE,
+        S_CR4_AFTER,
+        S_CR4_BEFORE,
+        S_CR0_HIGH,
+        S_CR0_PG,
+        S_CR0_AFTER,
+        S_CR0_BEFORE,
+        S_IRET_NC,
+        S_IRET_NC_RIP,
+        S_IRET_NC_U,
+        S_EFER_NOT_GP,
+        S_EFER_AFTER,
+        S_EFER_BEFORE,
+        S_SC_UD,
+        S_SC_VEC,
+        S_SC_CS,
+        S_SC_SS,
+        S_SC_RCX,
+        S_SC_RCX_WANT,
+        S_SC_R11,
+        S_SCH_VEC,
+        S_SCH_CS,
+        S_SCH_SS,
+        S_SR_NC,
+        S_SR_NC_CS,
+        S_SR_VEC,
+        S_SR_FRAME_CS,
+        S_SR_CS,
+        S_SR_SS,
+        S_SRH_VEC,
+        S_SRH_FRAME_CS,
+        S_SRH_CS,
+        S_SRH_SS,
+        S_CR3_NOT_GP,
+        S_CR3_AFTER,
+        S_CR3_TRIED,
+};
+void lm_run(uint32_t group);
+extern volatile int64_t lm_res[64];
+extern volatile uint64_t lm_cr8_back[16], lm_tpr[16];
+extern uint8_t lm_gdtr[6], lm_idtr[6], lm_tss[104];
+extern uint32_t lm_cr3, lm_maxphy;
+extern volatile uint32_t lm_fatal;
+extern volatile uint64_t lm_fatal_rip;
+extern const uint32_t lm_stubs[32];
+
+static uint64_t lm_pml4[512] __attribute__((aligned(4096)));
+static uint64_t lm_pdpt[512] __attribute__((aligned(4096)));
+static uint64_t lm_pd[4][512] __attribute__((aligned(4096)));
+static uint64_t lm_gdt[10] __attribute__((aligned(8)));
+static uint64_t lm_idt[64] __attribute__((aligned(16)));
+
+/* Page tables mapping the first 4 GiB 1:1 with 2 MiB pages, user
+ * accessible (its CPL 3 tests run its own code); a GDT with 32-bit and
+ * 64-bit code, CPL 3 segments in the order SYSRET wants and a TSS (its IST
+ * 1 stack set by lm_run); an IDT of 64-bit interrupt gates, all on IST 1.
+ * Rebuilt before each group: LTR marks the TSS busy. */
+static void lm_setup(void)
+{
+        lm_pml4[0] = (uint32_t)lm_pdpt | 7;
+        for (uint32_t i = 0; i < 4; i++) {
+                lm_pdpt[i] = (uint32_t)lm_pd[i] | 7;
+                for (uint32_t j = 0; j < 512; j++)
+                        lm_pd[i][j] = ((uint64_t)(i * 512 + j) << 21) | 0x87;
+        }
+        lm_gdt[0] = 0;
+        lm_gdt[1] = 0x00cf9b000000ffffull; /* 0x08 code32 */
+        lm_gdt[2] = 0x00cf93000000ffffull; /* 0x10 data */
+        lm_gdt[3] = 0x00af9b000000ffffull; /* 0x18 code64 */
+        lm_gdt[4] = 0x00cf93000000ffffull; /* 0x20 data: SYSCALL's SS */
+        lm_gdt[5] = 0x00cffb000000ffffull; /* 0x28 user code32 */
+        lm_gdt[6] = 0x00cff3000000ffffull; /* 0x30 user data */
+        lm_gdt[7] = 0x00affb000000ffffull; /* 0x38 user code64 */
+        lm_gdt[8] = mr_seg((uint32_t)lm_tss, sizeof(lm_tss) - 1, 0x89, 0);
+        lm_gdt[9] = 0;
+        for (unsigned v = 0; v < 32; v++) {
+                uint32_t off = lm_stubs[v];
+                lm_idt[2 * v] = (off & 0xffffu) | (0x18u << 16) | (1ull << 32) | (0x8eull << 40) |
+                                ((uint64_t)(off >> 16) << 48);
+                lm_idt[2 * v + 1] = 0;
+        }
+        uint16_t gl = sizeof(lm_gdt) - 1, il = sizeof(lm_idt) - 1;
+        uint32_t gb = (uint32_t)lm_gdt, ib = (uint32_t)lm_idt;
+        memcpy(lm_gdtr, &gl, 2);
+        memcpy(lm_gdtr + 2, &gb, 4);
+        memcpy(lm_idtr, &il, 2);
+        memcpy(lm_idtr + 2, &ib, 4);
+        lm_cr3 = (uint32_t)lm_pml4;
+}
+
+static bool lm_group(uint32_t g)
+{
+        lm_setup();
+        lm_fatal = 0;
+        lm_run(g);
+        bool back = read_cr0() & 1 && !(read_cr0() & (1u << 31)) && !(read_cr4() & (1u << 5));
+        uint64_t efer = 0;
+        try_rdmsr(0xc0000080, &efer);
+        back = back && !(efer & 0x500);
+        if (lm_fatal)
+                gprintf("attack long-mode: group %u: unexpected vector %u at rip 0x%llx\n", g,
+                        lm_fatal - 1, lm_fatal_rip);
+        return report(g == 0   ? "long-mode-back-in-32-bit-mode-0"
+                      : g == 1 ? "long-mode-back-in-32-bit-mode-1"
+                               : "long-mode-back-in-32-bit-mode-2",
+                      back && !lm_fatal);
+}
+
+/* slot == want, or print both. */
+static bool lm_is(enum lm_slot s, int64_t want, const char *what)
+{
+        if (lm_res[s] == want)
+                return true;
+        gprintf("attack long-mode: %s: 0x%llx, want 0x%llx\n", what, (uint64_t)lm_res[s],
+                (uint64_t)want);
+        return false;
+}
+
+static void attack_long_mode(void)
+{
+        lm_maxphy = 36;
+        if (cpuid(0x80000000, 0).eax >= 0x80000008)
+                lm_maxphy = cpuid(0x80000008, 0).eax & 0xff;
+        bool lm = cpuid(0x80000000, 0).eax >= 0x80000001 && (cpuid(0x80000001, 0).edx >> 29) & 1;
+        gprintf("attack long-mode: start: IA-32e mode by itself (CPUID LM %u, MAXPHYADDR %u): "
+                "CR8, CPL 3, SWAPGS, SYSCALL/SYSRET, non-canonical MSRs, memory, RIP, CR0/CR3/CR4 "
+                "and EFER writes\n",
+                lm, lm_maxphy);
+        if (!report("long-mode-offered", lm))
+                return;
+        uint32_t tried = 0;
+
+        /* Group 0. */
+        memset((void *)lm_res, 0, sizeof(lm_res));
+        lm_group(0);
+        tried += 60;
+        report("long-mode-entered",
+               lm_is(S_LMA, 0x500, "EFER (LME, LMA; SCE, NXE off)") & lm_is(S_CS, 0x18, "CS"));
+        /* CR8 (SDM 10.8.6.1; MOV CR: #GP for a reserved CR8 bit). */
+        report("long-mode-cr8-reserved-gp",
+               lm_is(S_CR8_RES0, VEC_GP, "mov 0x10 to cr8") &
+                   lm_is(S_CR8_RES1, VEC_GP, "mov bit 63 to cr8") &
+                   lm_is(S_CR8_RES2, VEC_GP, "mov -11 to cr8") &
+                   lm_is(S_CR8_AFTER, 7, "cr8 after the refused writes"));
+        uint32_t cr8_bad = 0;
+        for (uint32_t v = 0; v < 16; v++) {
+                if (lm_cr8_back[v] != v || lm_tpr[v] != v << 4) {
+                        gprintf("attack long-mode: cr8 %u reads back 0x%llx, TPR 0x%llx\n", v,
+                                lm_cr8_back[v], lm_tpr[v]);
+                        cr8_bad++;
+                }
+        }
+        report("long-mode-cr8-is-tpr", cr8_bad == 0);
+        report("long-mode-tpr-write-shows-in-cr8", lm_is(S_CR8_FROM_TPR, 5, "cr8 after TPR 0x5a"));
+        report("long-mode-cpl3-cr8-swapgs-gp", lm_is(S_U_WCR8, VEC_GP, "cpl 3 mov to cr8") &
+                                                   lm_is(S_U_RCR8, VEC_GP, "cpl 3 mov from cr8") &
+                                                   lm_is(S_U_SWAPGS, VEC_GP, "cpl 3 swapgs"));
+        report("long-mode-swapgs", lm_is(S_SWAPGS, VEC_NONE, "swapgs") &
+                                       lm_is(S_GS_AFTER, 0x2222000, "GS base after swapgs") &
+                                       lm_is(S_KGS_AFTER, 0x1111000, "KERNEL_GS_BASE after"));
+        report("long-mode-wrmsr-noncanonical-gp",
+               lm_is(S_WRMSR_NOT_GP, 0, "non-canonical WRMSRs without #GP") &
+                   lm_is(S_WRMSR_CHANGED, 0, "MSRs changed by them"));
+        report("long-mode-noncanonical-access-gp-ss",
+               lm_is(S_NC_READ, VEC_GP, "read at 0x800000000000") &
+                   lm_is(S_NC_WRITE, VEC_GP, "write at 0xffff7ffffffff000") &
+                   lm_is(S_NC_STRADDLE, VEC_GP, "read at 0x7ffffffffffc, 8 bytes") &
+                   lm_is(S_NC_RBP, 12, "read at 0x800000000000 through RBP") &
+                   lm_is(S_NC_PUSH, 12, "push with RSP 0x800000000008") &
+                   lm_is(S_NC_JMP, VEC_GP, "jmp to 0x800000000000") &
+                   (lm_res[S_NC_JMP_RIP] != (int64_t)0x800000000000ull));
+        report("long-mode-cr4-cr0-reserved-gp",
+               lm_is(S_CR4_NOT_GP, 0, "CR4 writes with a reserved bit without #GP") &
+                   lm_is(S_CR4_PCIDE, VEC_GP, "CR4.PCIDE with CR3[11:0] 8") &
+                   lm_is(S_CR4_AFTER, lm_res[S_CR4_BEFORE], "CR4 after") &
+                   lm_is(S_CR0_HIGH, VEC_GP, "CR0 bit 32") &
+                   lm_is(S_CR0_AFTER, lm_res[S_CR0_BEFORE], "CR0 after"));
+        report("long-mode-cr4-pae-clear-gp", lm_is(S_CR4_PAE, VEC_GP, "CR4.PAE cleared"));
+        report("long-mode-cr0-pg-clear-gp", lm_is(S_CR0_PG, VEC_GP, "CR0.PG cleared in 64-bit"));
+        report("long-mode-iretq-noncanonical-gp",
+               lm_is(S_IRET_NC, VEC_GP, "iretq to 0x800000000000") &
+                   lm_is(S_IRET_NC_RIP, 0, "its #GP's RIP less the IRETQ's") &
+                   lm_is(S_IRET_NC_U, VEC_GP, "iretq to CPL 3 at 0xffff7ffffffff000"));
+        report("long-mode-efer-gp", lm_is(S_EFER_NOT_GP, 0, "EFER writes without #GP") &
+                                        lm_is(S_EFER_AFTER, lm_res[S_EFER_BEFORE], "EFER after"));
+
+        /* A pause in 32-bit mode: the companion, on the same CPU, ticks
+         * during the attack (the case checks it). */
+        uint64_t worst = 0;
+        spin_until_tsc(rdtsc() + 50000000, &worst);
+
+        /* Group 1: SYSCALL and SYSRET. */
+        memset((void *)lm_res, 0, sizeof(lm_res));
+        lm_group(1);
+        tried += 6;
+        report("long-mode-syscall-without-sce-ud", lm_is(S_SC_UD, VEC_UD, "syscall, SCE 0"));
+        report("long-mode-syscall", lm_is(S_SC_VEC, VEC_NONE, "syscall") &
+                                        lm_is(S_SC_CS, 0x18, "syscall's CS") &
+                                        lm_is(S_SC_SS, 0x20, "syscall's SS") &
+                                        lm_is(S_SC_RCX, lm_res[S_SC_RCX_WANT], "syscall's RCX") &
+                                        ((lm_res[S_SC_R11] & 2) != 0));
+        report("long-mode-syscall-hostile-star",
+               lm_is(S_SCH_VEC, VEC_NONE, "syscall, STAR 0xfff8") &
+                   lm_is(S_SCH_CS, 0xfff8, "its CS") & lm_is(S_SCH_SS, 0, "its SS"));
+        report("long-mode-sysret-noncanonical-gp",
+               lm_is(S_SR_NC, VEC_GP, "sysret to 0x800000000000") &
+                   lm_is(S_SR_NC_CS, 0x18, "its #GP's CS (CPL 0)"));
+        report("long-mode-sysret-cpl3", lm_is(S_SR_VEC, VEC_GP, "sysret, then hlt at CPL 3") &
+                                            lm_is(S_SR_FRAME_CS, 0x3b, "the #GP's CS") &
+                                            lm_is(S_SR_CS, 0x3b, "CS at CPL 3") &
+                                            lm_is(S_SR_SS, 0x33, "SS at CPL 3"));
+        report("long-mode-sysret-hostile-star",
+               lm_is(S_SRH_VEC, VEC_GP, "sysret, STAR 0xfff0, then hlt") &
+                   lm_is(S_SRH_FRAME_CS, 3, "the #GP's CS") & lm_is(S_SRH_CS, 3, "CS at CPL 3") &
+                   lm_is(S_SRH_SS, 0xfffb, "SS at CPL 3"));
+
+        /* Group 2: CR3 bits at and above MAXPHYADDR. */
+        memset((void *)lm_res, 0, sizeof(lm_res));
+        lm_group(2);
+        tried += (uint32_t)lm_res[S_CR3_TRIED];
+        report("long-mode-cr3-above-maxphyaddr-gp",
+               lm_res[S_CR3_TRIED] == 63 - lm_maxphy &&
+                   lm_is(S_CR3_NOT_GP, 0, "CR3 writes above MAXPHYADDR without #GP") &
+                       lm_is(S_CR3_AFTER, lm_cr3, "CR3 after"));
+        gprintf("attack long-mode: tried %u\n", tried);
 }
 
 /* ---- storm ---- */
@@ -2346,6 +3165,10 @@ void guest_main(void)
                 attack_storm();
         else if (!gstrcmp(name, "mmio"))
                 attack_mmio();
+        else if (!gstrcmp(name, "mmio-random"))
+                attack_mmio_random();
+        else if (!gstrcmp(name, "long-mode"))
+                attack_long_mode();
         else if (!gstrcmp(name, "cli-spin"))
                 attack_cli_spin();
         else if (!gstrcmp(name, "cli-hlt"))
