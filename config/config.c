@@ -322,10 +322,12 @@ const char *config_parse(struct vm_config *cfg, const char *modline, const char 
                                 cfg->selftest = SELFTEST_BAD_GUEST_STATE;
                         else if (vlen == 11 && !vtv_strncmp(val, "bad-control", 11))
                                 cfg->selftest = SELFTEST_BAD_CONTROL;
+                        else if (vlen == 9 && !vtv_strncmp(val, "cr3-exits", 9))
+                                cfg->selftest = SELFTEST_CR3_EXITS;
                         else {
                                 vtv_snprintf(err, errlen,
-                                             "selftest '%.*s' is unknown (use bad-guest-state or "
-                                             "bad-control)",
+                                             "selftest '%.*s' is unknown (use bad-guest-state, "
+                                             "bad-control or cr3-exits)",
                                              (int)vlen, val);
                                 return err;
                         }

@@ -1,6 +1,6 @@
 /* A VM's configuration, parsed from its boot module's command line:
  *   name=NAME type=flat|multiboot|multiboot2|linux ram=SIZE on-reset=restart|stop
- *   vcpus=N cpus=LIST [selftest=bad-guest-state|bad-control]
+ *   vcpus=N cpus=LIST [selftest=bad-guest-state|bad-control|cr3-exits]
  *   [-- guest command line]
  *   [network=SWITCH] [mac=02:xx:xx:xx:xx:xx]
  * or, for a module that is another VM's initial ramdisk or disk image:
@@ -40,7 +40,12 @@ enum poweroff_action { POWEROFF_STOP = 0, POWEROFF_RESTART };
 
 /* Deliberate faults that let the tests reach the VM-entry failure paths,
  * which no guest can trigger on its own. */
-enum selftest { SELFTEST_NONE = 0, SELFTEST_BAD_GUEST_STATE, SELFTEST_BAD_CONTROL };
+enum selftest {
+        SELFTEST_NONE = 0,
+        SELFTEST_BAD_GUEST_STATE,
+        SELFTEST_BAD_CONTROL,
+        SELFTEST_CR3_EXITS,
+};
 
 struct vm_config {
         char name[VM_NAME_MAX];

@@ -16,6 +16,7 @@
 #include "core/vcpu.h"
 #include "core/iobus.h"
 #include "vmx/vmcs.h"
+#include "vmx/vmx.h"
 #include "vmx/vmx_names.h"
 
 static uint64_t guest_rip(void)
@@ -559,6 +560,33 @@ static bool set_cr0(struct vcpu *v, uint64_t val)
         return true;
 }
 
+/* MOV to CR3, when it exits (CR3-load exiting is off wherever the CPU
+ * lets vtvisor clear it: true controls).  As the CPU does it (SDM Vol. 2B
+ * MOV CR; Vol. 3A 4.4.1, 4.10.4.1): in IA-32e mode bits from MAXPHYADDR
+ * up are reserved (#GP), bit 63 with CR4.PCIDE means "keep the PCID's
+ * translations" and is not loaded; with PAE paging the PDPTEs are loaded
+ * (#GP for a reserved bit).  Otherwise the guest's non-global
+ * translations go, which for vtvisor means those tagged with its VPID. */
+static bool set_cr3(struct vcpu *v, uint64_t val)
+{
+        bool keep = false;
+        if (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) {
+                if ((vcpu_guest_cr4(v) & CR4_PCIDE) && (val & BIT(63))) {
+                        val &= ~BIT(63);
+                        keep = true;
+                }
+                if (val >> v->lapic.phys_bits)
+                        return false;
+        } else if ((vcpu_guest_cr0(v) & CR0_PG) && (vcpu_guest_cr4(v) & CR4_PAE) &&
+                   !exit_load_pdptes(v, val)) {
+                return false;
+        }
+        vmcs_writenat(GUEST_CR3, val);
+        if (!keep && invvpid(INVVPID_SINGLE_CONTEXT, v->vpid) != VMX_OK)
+                panic("INVVPID for vm %s failed", v->vm->cfg.name);
+        return true;
+}
+
 static enum exit_action handle_cr(struct vcpu *v)
 {
         uint64_t q = vmcs_readnat(EXIT_QUALIFICATION);
@@ -584,7 +612,7 @@ static enum exit_action handle_cr(struct vcpu *v)
                                 v->irq_dirty = true;
                         }
                 } else if (cr == 3) {
-                        vmcs_writenat(GUEST_CR3, val);
+                        ok = set_cr3(v, val);
                 } else {
                         return stop_unexpected(v, EXIT_CR_ACCESS);
                 }

@@ -64,11 +64,14 @@ static bool pat_valid(uint64_t pat)
         return true;
 }
 
-/* Names of MSRs guests commonly probe that vtvisor does not offer. */
+/* Names of MSRs guests commonly probe that vtvisor does not offer, and of
+ * those it offers but refuses some values of. */
 static const struct {
         uint32_t msr;
         const char *name;
 } msr_names[] = {
+        { 0x010, "IA32_TSC" },
+        { 0x01b, "IA32_APIC_BASE" },
         { 0x033, "MSR_TEST_CTRL" },
         { 0x034, "MSR_SMI_COUNT" },
         { 0x048, "IA32_SPEC_CTRL" },
@@ -84,6 +87,7 @@ static const struct {
         { 0x122, "IA32_TSX_CTRL" },
         { 0x179, "IA32_MCG_CAP" },
         { 0x17a, "IA32_MCG_STATUS" },
+        { 0x1a0, "IA32_MISC_ENABLE" },
         { 0x198, "IA32_PERF_STATUS" },
         { 0x199, "IA32_PERF_CTL" },
         { 0x19a, "IA32_CLOCK_MODULATION" },
@@ -93,14 +97,17 @@ static const struct {
         { 0x1b0, "IA32_ENERGY_PERF_BIAS" },
         { 0x1b1, "IA32_PACKAGE_THERM_STATUS" },
         { 0x1d9, "IA32_DEBUGCTL" },
+        { 0x277, "IA32_PAT" },
         { 0x2ff, "IA32_MTRR_DEF_TYPE" },
         { 0x345, "IA32_PERF_CAPABILITIES" },
         { 0x3f1, "MSR_PEBS_ENABLE" },
         { 0x480, "IA32_VMX_BASIC" },
         { 0x606, "MSR_RAPL_POWER_UNIT" },
+        { 0x6e0, "IA32_TSC_DEADLINE" },
         { 0x611, "MSR_PKG_ENERGY_STATUS" },
         { 0x770, "IA32_PM_ENABLE" },
         { 0xda0, "IA32_XSS" },
+        { 0xc0000080, "IA32_EFER" },
         { 0xc0000103, "IA32_TSC_AUX" },
 };
 
@@ -115,10 +122,19 @@ static const char *msr_name(uint32_t msr)
         return "unnamed";
 }
 
-/* A refused access is what a CPU without the MSR does: #GP.  Each MSR is
- * logged once per VM (the first MSR_LOG_LIMIT distinct ones), so that a
- * guest probing for features does not read as an error. */
-static void note_refused(struct vcpu *v, const char *op, uint32_t msr, uint64_t val)
+/* Why an access was refused: the MSR is not offered (what a CPU without it
+ * does), or it is and the value is one the CPU refuses too. */
+#define NOT_OFFERED   "not offered: #GP, as on a CPU without it"
+#define VALUE_REFUSED "a value the CPU refuses: #GP"
+#define LAPIC_REFUSED                                                                              \
+        "refused by the local APIC (x2APIC mode off, a read-only register or a reserved "          \
+        "value): #GP"
+
+/* A refused access gets #GP.  Each MSR is logged once per VM (the first
+ * MSR_LOG_LIMIT distinct ones), so that a guest probing for features does
+ * not read as an error. */
+static void note_refused(struct vcpu *v, const char *op, uint32_t msr, uint64_t val,
+                         const char *why)
 {
         static uint32_t logged[MAX_VMS][MSR_LOG_LIMIT];
         static unsigned nlogged[MAX_VMS]; /* 0 .. MSR_LOG_LIMIT */
@@ -138,9 +154,8 @@ static void note_refused(struct vcpu *v, const char *op, uint32_t msr, uint64_t 
         }
         logged[id][n] = msr;
         nlogged[id] = n + 1;
-        log_line("vm %s: %s of MSR 0x%x (%s, value 0x%llx): not offered: #GP, as on a CPU "
-                 "without it",
-                 v->vm->cfg.name, op, msr, msr_name(msr), (unsigned long long)val);
+        log_line("vm %s: %s of MSR 0x%x (%s, value 0x%llx): %s", v->vm->cfg.name, op, msr,
+                 msr_name(msr), (unsigned long long)val, why);
 }
 
 /* Moves the guest's TSC; the APIC timer's next event moves with it. */
@@ -156,7 +171,7 @@ static __attribute__((noinline)) struct msr_value lapic_read(struct vcpu *v, uin
 {
         struct msr_value r = { 0, true };
         if (!lapic_msr_read(vcpu_lapic(v), msr, &r.val, vcpu_tsc(v))) {
-                note_refused(v, "read", msr, 0);
+                note_refused(v, "read", msr, 0, LAPIC_REFUSED);
                 r.ok = false;
         }
         return r;
@@ -212,7 +227,7 @@ struct msr_value msr_read(struct vcpu *v, uint32_t msr)
                 return r;
         if (lapic_owns_msr(msr))
                 return lapic_read(v, msr);
-        note_refused(v, "read", msr, 0);
+        note_refused(v, "read", msr, 0, NOT_OFFERED);
         return r;
 }
 
@@ -226,7 +241,7 @@ static bool tsc_deadline_live(struct vcpu *v, uint64_t val)
         struct lapic *a = &v->lapic;
         uint32_t fired = a->timer_irqs;
         if (!lapic_msr_write(a, MSR_LAPIC_TSC_DEADLINE, val, vcpu_tsc(v), NULL)) {
-                note_refused(v, "write", MSR_LAPIC_TSC_DEADLINE, val);
+                note_refused(v, "write", MSR_LAPIC_TSC_DEADLINE, val, VALUE_REFUSED);
                 return false;
         }
         vapic_post_timer(v, fired);
@@ -249,7 +264,7 @@ bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
                         irq_lapic_effects(v, &fx);
                         return true;
                 }
-                note_refused(v, "write", msr, val);
+                note_refused(v, "write", msr, val, LAPIC_REFUSED);
                 return false;
         }
         switch (msr) {
@@ -277,12 +292,15 @@ bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
                 return true;
         }
         case MSR_IA32_TSC_AUX:
-                if ((vmcs_read32(SECONDARY_VM_EXEC_CONTROL) & PROC2_RDTSCP) && !(val >> 32)) {
-                        v->tsc_aux = val;
-                        wrmsr(MSR_IA32_TSC_AUX, val);
-                        return true;
+                if (!(vmcs_read32(SECONDARY_VM_EXEC_CONTROL) & PROC2_RDTSCP)) {
+                        note_refused(v, "write", msr, val, NOT_OFFERED);
+                        return false;
                 }
-                break;
+                if (val >> 32)
+                        break;
+                v->tsc_aux = val;
+                wrmsr(MSR_IA32_TSC_AUX, val);
+                return true;
         case MSR_IA32_TSC_ADJUST:
                 /* Moves the guest's TSC by the change (SDM 17.17.3). */
                 set_tsc_offset(v, v->tsc_offset + (val - v->tsc_adjust));
@@ -306,8 +324,10 @@ bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
                 vmcs_write64(GUEST_IA32_DEBUGCTL, val);
                 return true;
         default:
-                break;
+                note_refused(v, "write", msr, val, NOT_OFFERED);
+                return false;
         }
-        note_refused(v, "write", msr, val);
+        /* An MSR vtvisor offers, with a value it refuses. */
+        note_refused(v, "write", msr, val, VALUE_REFUSED);
         return false;
 }

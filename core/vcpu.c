@@ -265,6 +265,15 @@ const char *vcpu_init(struct vcpu *v, struct vm *vm, unsigned index, const struc
                 vmcs_write32(GUEST_ACTIVITY_STATE, 7); /* reserved: SDM 26.3.1.5 */
         else if (vm->cfg.selftest == SELFTEST_BAD_CONTROL)
                 vmcs_write32(CR3_TARGET_COUNT, 255); /* beyond IA32_VMX_MISC[24:16] */
+        else if (vm->cfg.selftest == SELFTEST_CR3_EXITS) {
+                /* As on a CPU without true controls, where these two are
+                 * fixed to 1: every MOV to and from CR3 exits (handle_cr). */
+                uint32_t proc = vmcs_read32(CPU_BASED_VM_EXEC_CONTROL);
+                vmcs_write32(CPU_BASED_VM_EXEC_CONTROL,
+                             proc | PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING);
+                if (index == 0)
+                        log_line("vm %s: selftest: every MOV to and from CR3 exits", vm->cfg.name);
+        }
         /* The vCPU's own CPU loads it (a VMCS is active on one CPU at a
          * time, SDM 24.1). */
         if (vmclear(v->vmcs) != VMX_OK)

@@ -39,6 +39,7 @@
 #define CR4_OSXMMEXCPT BIT(10)
 #define CR4_VMXE       BIT(13)
 #define CR4_SMXE       BIT(14)
+#define CR4_PCIDE      BIT(17)
 #define CR4_OSXSAVE    BIT(18)
 
 #define EFER_SCE BIT(0)

@@ -1444,6 +1444,22 @@ HOSTILE_CASES = [
     # vtvisor's model).
     *[dict(hostile_finishing("long-mode", 8, LONG_MODE_CHECKS), name=name, cpu=cpu)
       for name, cpu in (("hostile-long-mode", HASWELL), ("hostile-long-mode-ivy", IVY))],
+    # The same, and privileged (MOV to CR3 with paging off) and gpa-high
+    # (PAE CR3 loads, a PDPTE with reserved bits), with every MOV to and
+    # from CR3 exiting (selftest=cr3-exits, as on a CPU without true VMX
+    # controls): vtvisor's own CR3 load gives what the CPU gives.
+    *[dict(base, name=f"{base['name']}-cr3-exits",
+           modules=[base["modules"][0],
+                    base["modules"][1].replace(" -- ", " selftest=cr3-exits -- ", 1)],
+           expect=base["expect"] + [r"^vtvisor: vm atk: selftest: every MOV to and from CR3 exits$"])
+      for base in (hostile_finishing("long-mode", 8, LONG_MODE_CHECKS),
+                   hostile_finishing("privileged", 12, [
+                       "privileged-cr3-paging-off-loads", "privileged-attacker-survived"]),
+                   hostile_finishing("gpa-high", 12, ["gpa-high-pae-window-works",
+                                                      "gpa-high-reads-all-ones-writes-dropped",
+                                                      "gpa-high-above-maxphyaddr-reserved-pf",
+                                                      "gpa-high-pae-by-exiting-cr0-write"],
+                                     args="samples=5000 seed=20261203 cr0-exit"))],
     # Spins with interrupts off for ever on the companion's CPU: the
     # companion must still tick and finish; then the operator stops the
     # spinner from the vtvisor> prompt (nothing else would end the run).

@@ -35,6 +35,8 @@ START_TEST(all_options)
         ck_assert_int_eq(cfg.type, GUEST_FLAT);
         ck_assert_x64_eq(cfg.ram_size, 2ULL << 20);
         ck_assert_int_eq(cfg.selftest, SELFTEST_BAD_GUEST_STATE);
+        ck_assert_ptr_null(parse("type=flat ram=0x200000 selftest=cr3-exits"));
+        ck_assert_int_eq(cfg.selftest, SELFTEST_CR3_EXITS);
         ck_assert_ptr_null(parse("type=multiboot2"));
         ck_assert_int_eq(cfg.type, GUEST_MULTIBOOT2);
         ck_assert_ptr_nonnull(
