@@ -1285,22 +1285,23 @@ def hostile_finishing(attack, ticks, checks, args="", timeout=60, **kw):
 # violation), so each attacker VM gets one probe: two cases of 15 attackers
 # (16 VMs is vtvisor's limit) of 2 MiB each, 30 probes in all, with reads,
 # writes and fetches spread from the first byte past their RAM to the last
-# 2 MiB below 4 GiB, four of them at 0x800000 and 0xa00000, host-physical
-# addresses of the companion's RAM (module 0, placed first, at host 0x600000
-# today: the expect line checks that its 8 MiB cover both).  Not probed: the
+# 2 MiB below 4 GiB, four of them at 0xc00000 and 0xe00000, host-physical
+# addresses of the companion's RAM (module 0, placed first, after the
+# modules' images: at host 0xa00000 today; the expect line checks that its
+# 8 MiB cover both, from anywhere in 0x700000-0xc00000).  Not probed: the
 # PCI ECAM window 0xb0000000-0xbfffffff and the I/O APIC and local APIC
 # pages (emulated devices).  The whole sweep (every 2 MiB) runs only once
 # vtvisor answers unbacked accesses instead of stopping (then each VM goes
 # on to 4 GiB and checks all ones).
 HOSTILE_GPA = [
-    [("read", 0x200000), ("read", 0x800000), ("read", 0x0fe00000), ("read", 0x40000000),
+    [("read", 0x200000), ("read", 0xc00000), ("read", 0x0fe00000), ("read", 0x40000000),
      ("read", 0x7fe00000), ("read", 0x80000000), ("read", 0xc0000000), ("read", 0xfe000000),
-     ("read", 0xffe00000), ("write", 0x200000), ("write", 0xa00000), ("write", 0xa0000000),
+     ("read", 0xffe00000), ("write", 0x200000), ("write", 0xe00000), ("write", 0xa0000000),
      ("write", 0xffe00000), ("fetch", 0x200000), ("fetch", 0xffe00000)],
     [("read", 0x10000000), ("read", 0x20000000), ("read", 0x60000000), ("read", 0xa0000000),
-     ("read", 0xc0200000), ("read", 0xfea00000), ("read", 0xff000000), ("write", 0x800000),
+     ("read", 0xc0200000), ("read", 0xfea00000), ("read", 0xff000000), ("write", 0xc00000),
      ("write", 0x0fe00000), ("write", 0x40000000), ("write", 0x80000000), ("write", 0xc0000000),
-     ("write", 0xfe000000), ("fetch", 0xa00000), ("fetch", 0x80000000)],
+     ("write", 0xfe000000), ("fetch", 0xe00000), ("fetch", 0x80000000)],
 ]
 
 
@@ -1317,7 +1318,7 @@ def hostile_gpa(name, probes):
            for i, (a, addr) in enumerate(probes)],
         expect=companion_ok(12)
         + [r"^vtvisor: vm companion: multiboot guest, 8 MiB RAM at host "
-           r"(0x[3-7][0-9a-f]{5}|0x800000), "]
+           r"(0x[7-9ab][0-9a-f]{5}|0xc00000), "]
         + [line(f"gpa{i}", f"attack gpa: try 1: {a} at 0x{addr:08x}")
            for i, (a, addr) in enumerate(probes)],
         reject=HOSTILE_REJECT + [r"attack gpa: try 2:"],
