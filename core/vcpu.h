@@ -99,9 +99,6 @@ uint64_t vcpu_guest_cr4(struct vcpu *v);
  * paging structures lie outside its RAM, stops the VM and returns false. */
 bool vcpu_translate(struct vcpu *v, uint64_t gva, enum walk_access access, uint64_t *gpa);
 
-/* Sets the guest's CR2 for a #PF vtvisor injects (vcpu_translate does). */
-void vcpu_set_cr2(struct vcpu *v, uint64_t cr2);
-
 /* The XCR0 bits a guest may enable (what the host CPU supports). */
 uint64_t vcpu_xcr0_supported(void);
 
