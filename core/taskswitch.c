@@ -19,16 +19,6 @@ struct ts_glue {
         uint64_t bad_gpa; /* the address that was not RAM (TS_MEM_STOP) */
 };
 
-static bool read_gpa(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
-{
-        const uint8_t *p = vm_gpa_ptr(ctx, gpa, size);
-        if (!p)
-                return false;
-        *val = 0;
-        vtv_memcpy(val, p, size);
-        return true;
-}
-
 /* Translates [la, la+len) page by page with supervisor rights and, when
  * buf is given, copies to or from it; with buf NULL it only checks. */
 static enum ts_mem guest_access(struct ts_glue *g, uint64_t cr3, uint32_t la, uint8_t *buf,
@@ -40,7 +30,7 @@ static enum ts_mem guest_access(struct ts_glue *g, uint64_t cr3, uint32_t la, ui
                 .cr4 = g->cr4,
                 .efer = g->efer,
                 .cpl = 0,
-                .read_gpa = read_gpa,
+                .read_gpa = vcpu_walk_read,
                 .ctx = g->v->vm,
         };
         for (unsigned i = 0; i < len;) {

@@ -389,7 +389,7 @@ uint64_t vcpu_guest_cr4(struct vcpu *v)
         return (vmcs_readnat(GUEST_CR4) & ~mask) | (vmcs_readnat(CR4_READ_SHADOW) & mask);
 }
 
-static bool walk_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
+bool vcpu_walk_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
 {
         const uint8_t *p = vm_gpa_ptr(ctx, gpa, size);
         if (!p)
@@ -407,7 +407,7 @@ bool vcpu_translate(struct vcpu *v, uint64_t gva, enum walk_access access, uint6
                 .cr4 = vcpu_guest_cr4(v),
                 .efer = vmcs_read64(GUEST_IA32_EFER),
                 .cpl = vcpu_cpl(v),
-                .read_gpa = walk_read,
+                .read_gpa = vcpu_walk_read,
                 .ctx = v->vm,
         };
         uint32_t err;

@@ -99,6 +99,10 @@ uint64_t vcpu_guest_cr4(struct vcpu *v);
  * paging structures lie outside its RAM, stops the VM and returns false. */
 bool vcpu_translate(struct vcpu *v, uint64_t gva, enum walk_access access, uint64_t *gpa);
 
+/* The guest page walker's read_gpa callback (emulate/guest_walk.h) for a
+ * VM's RAM, ctx the struct vm: false outside it. */
+bool vcpu_walk_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val);
+
 /* The XCR0 bits a guest may enable (what the host CPU supports). */
 uint64_t vcpu_xcr0_supported(void);
 
