@@ -648,23 +648,10 @@ static enum exit_action handle_cr(struct vcpu *v)
 /* Guest-physical memory that is neither RAM nor a device: as on a PC,
  * reads return all ones and writes go nowhere (unless the VM was
  * configured with unmapped=stop).  The first accesses are logged. */
-#define UNBACKED_LOG_MAX 8
-
-static void note_unbacked(struct vcpu *v, const char *what, uint64_t gpa)
-{
-        struct vm *vm = v->vm;
-        if (vm->unbacked_logged >= UNBACKED_LOG_MAX)
-                return;
-        vm->unbacked_logged++;
-        log_line("vm %s: %s at guest-physical 0x%llx, which is not backed (rip 0x%llx)%s",
-                 vm->cfg.name, what, (unsigned long long)gpa, (unsigned long long)guest_rip(),
-                 vm->unbacked_logged == UNBACKED_LOG_MAX ? "; further ones not logged" : "");
-}
-
 static uint64_t unbacked_read(struct vcpu *v, void *dev, uint64_t offset, unsigned size)
 {
         UNUSED(dev);
-        note_unbacked(v, "read of all ones", offset);
+        mmio_note_unbacked(v, "read of all ones", offset);
         return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
 }
 
@@ -674,7 +661,7 @@ static void unbacked_write(struct vcpu *v, void *dev, uint64_t offset, unsigned 
         UNUSED(dev);
         UNUSED(size);
         UNUSED(value);
-        note_unbacked(v, "write dropped", offset);
+        mmio_note_unbacked(v, "write dropped", offset);
 }
 
 static const struct mmio_ops unbacked_ops = { "unbacked memory", unbacked_read, unbacked_write };

@@ -23,8 +23,18 @@ struct mmio_region {
 };
 
 /* Emulates the instruction that faulted on gpa inside region r.  Guest
- * faults on the way (the fetch) are injected; an instruction the decoder
- * does not support stops the VM with its bytes in the message. */
+ * faults on the way (the fetch; for an access that straddles two pages,
+ * the data's translation) are injected; an instruction the decoder does
+ * not support stops the VM with its bytes in the message.  The operand's
+ * address is recomputed from the decoded instruction: an access within one
+ * page must have the exit's page offset, one that straddles two pages is
+ * carried out part by part on what backs each page (RAM, a device region
+ * or unbacked memory) and must have the exit's page among its two; a
+ * mismatch (the code or page tables changed under it) stops the VM. */
 void mmio_emulate(struct vcpu *v, const struct mmio_region *r, gpa_t gpa);
+
+/* Logs an access to unbacked memory (what: "read of all ones" or "write
+ * dropped"), the first few of each VM. */
+void mmio_note_unbacked(struct vcpu *v, const char *what, gpa_t gpa);
 
 #endif

@@ -227,7 +227,7 @@ enum exit_action exit_task_switch(struct vcpu *v)
 
         if (r == TS_FAULT) {
                 if (o.fault.has_cr2)
-                        v->regs.cr2 = o.fault.cr2;
+                        vcpu_set_cr2(v, o.fault.cr2);
                 vcpu_inject_exception(v, o.fault.vector, o.fault.has_error, o.fault.error);
         } else if (o.debug_trap) {
                 /* The new TSS's T bit: #DB after the switch, DR6.BT set

@@ -399,6 +399,16 @@ bool vcpu_walk_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
         return true;
 }
 
+/* While an exit is handled the CPU's CR2 is the guest's: the fast path
+ * never touches it and its way to the slow path (vmx/vmx_entry.S) saves
+ * it into regs.cr2, which VM entry loads.  So a #PF injected from either
+ * path sets both. */
+void vcpu_set_cr2(struct vcpu *v, uint64_t cr2)
+{
+        v->regs.cr2 = cr2;
+        write_cr2(cr2);
+}
+
 bool vcpu_translate(struct vcpu *v, uint64_t gva, enum walk_access access, uint64_t *gpa)
 {
         struct walk_ctx w = {
@@ -415,7 +425,7 @@ bool vcpu_translate(struct vcpu *v, uint64_t gva, enum walk_access access, uint6
         case WALK_OK:
                 return true;
         case WALK_PAGE_FAULT:
-                v->regs.cr2 = gva;
+                vcpu_set_cr2(v, gva);
                 vcpu_inject_exception(v, VEC_PF, true, err);
                 return false;
         case WALK_BAD_GPA:

@@ -103,6 +103,9 @@ bool vcpu_translate(struct vcpu *v, uint64_t gva, enum walk_access access, uint6
  * VM's RAM, ctx the struct vm: false outside it. */
 bool vcpu_walk_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val);
 
+/* Sets the guest's CR2 for a #PF vtvisor injects (vcpu_translate does). */
+void vcpu_set_cr2(struct vcpu *v, uint64_t cr2);
+
 /* The XCR0 bits a guest may enable (what the host CPU supports). */
 uint64_t vcpu_xcr0_supported(void);
 

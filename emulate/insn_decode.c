@@ -53,46 +53,81 @@ static uint64_t sign_extend(uint64_t v, unsigned size)
         return ((v & size_mask(size)) ^ sign) - sign;
 }
 
-/* Skips the SIB byte and displacement that follow a ModRM byte whose mod is
- * not 3.  16-bit addressing (Table 2-1) has no SIB; mod 00 with r/m 110 is a
- * bare disp16, mod 01 adds disp8, mod 10 disp16.  32- and 64-bit addressing
- * (Tables 2-2, 2-3) take a SIB when r/m is 100; mod 00 with r/m 101 is a bare
- * disp32 (RIP-relative in 64-bit mode, 2.2.1.6), as is mod 00 with SIB base
- * 101; mod 01 adds disp8, mod 10 disp32.  REX.B and REX.X do not change any
- * of this: r12 still needs a SIB and r13 a displacement (2.2.1.2, Table 2-5). */
-static int skip_address(struct cursor *c, uint8_t modrm, unsigned addr_size)
+/* Decodes the address part that follows a ModRM byte whose mod is not 3:
+ * the SIB byte and displacement, into r's base, index, scale and disp (the
+ * segment is left to the caller).  16-bit addressing (Table 2-1) has no SIB:
+ * r/m 0-7 are BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, BP, BX, except that mod 00
+ * with r/m 110 is a bare disp16; mod 01 adds disp8, mod 10 disp16.  32- and
+ * 64-bit addressing (Tables 2-2, 2-3) take a SIB when r/m is 100; mod 00
+ * with r/m 101 is a bare disp32 (RIP-relative in 64-bit mode, 2.2.1.6), as
+ * is mod 00 with SIB base 101 (no base register); SIB index 100 is none;
+ * mod 01 adds disp8, mod 10 disp32.  REX.B and REX.X extend the registers
+ * but do not change any of this: r12 still needs a SIB, r13 a displacement,
+ * and index r12 is a real index (2.2.1.2, Table 2-5). */
+static int decode_address(struct cursor *c, uint8_t modrm, uint8_t rex, unsigned addr_size,
+                          enum insn_mode mode, struct insn_mmio *r)
 {
+        /* BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, BP, BX (Table 2-1). */
+        static const uint8_t base16[8] = { 3, 3, 5, 5, 6, 7, 5, 3 };
+        static const uint8_t index16[8] = {
+                6, 7, 6, 7, INSN_REG_NONE, INSN_REG_NONE, INSN_REG_NONE, INSN_REG_NONE
+        };
         unsigned mod = modrm >> 6, rm = modrm & 7;
         size_t disp;
+        uint64_t v;
         int err;
 
+        r->scale = 1;
+        r->index = INSN_REG_NONE;
         if (addr_size == 2) {
+                if (mod == 0 && rm == 6) {
+                        r->base = INSN_REG_NONE;
+                        disp = 2;
+                } else {
+                        r->base = base16[rm];
+                        r->index = index16[rm];
+                        disp = mod == 0 ? 0 : mod == 1 ? 1 : 2;
+                }
+        } else {
+                unsigned base = rm;
+
                 if (mod == 0)
-                        disp = rm == 6 ? 2 : 0;
+                        disp = rm == 5 ? 4 : 0;
                 else
-                        disp = mod == 1 ? 1 : 2;
-                return take(c, disp, NULL);
-        }
+                        disp = mod == 1 ? 1 : 4;
+                if (rm == 4) {
+                        uint8_t sib;
+                        unsigned index;
 
-        if (mod == 0)
-                disp = rm == 5 ? 4 : 0;
-        else
-                disp = mod == 1 ? 1 : 4;
-        if (rm == 4) {
-                uint8_t sib;
-
-                err = take_byte(c, &sib);
-                if (err)
-                        return err;
-                if (mod == 0 && (sib & 7) == 5)
-                        disp = 4;
+                        err = take_byte(c, &sib);
+                        if (err)
+                                return err;
+                        base = sib & 7;
+                        index = ((sib >> 3) & 7) | ((rex & 2) << 2);
+                        if (index != 4) {
+                                r->index = (uint8_t)index;
+                                r->scale = (uint8_t)(1u << (sib >> 6));
+                        }
+                        if (mod == 0 && base == 5)
+                                disp = 4;
+                }
+                if (mod == 0 && base == 5) {
+                        /* No base: with r/m 101 RIP-relative in 64-bit mode,
+                         * with a SIB an absolute disp32. */
+                        r->base = INSN_REG_NONE;
+                        r->rip_relative = rm == 5 && mode == INSN_MODE_64;
+                } else {
+                        r->base = (uint8_t)(base | ((rex & 1) << 3));
+                }
         }
-        return take(c, disp, NULL);
+        err = take(c, disp, &v);
+        if (err)
+                return err;
+        r->disp = disp ? sign_extend(v, (unsigned)disp) : 0;
+        return INSN_OK;
 }
 
-/* Groups 1-4 of 2.1.1.  Segment overrides need no tracking: the EPT
- * violation already reports the physical address the access reached, and
- * in 64-bit mode ES, CS, SS and DS overrides are ignored anyway. */
+/* Groups 1-4 of 2.1.1.  The segment overrides are tracked by decode(). */
 static bool is_legacy_prefix(uint8_t op)
 {
         switch (op) {
@@ -130,6 +165,7 @@ static int decode(struct cursor *c, enum insn_mode mode, struct insn_mmio *r)
         uint8_t rex = 0; /* 0: none; REX bytes are 40-4F so never 0 */
         uint8_t op, modrm = 0;
         bool two_byte = false, has_modrm = true, byte_op;
+        int seg_override = -1;
         int err;
 
         /* Legacy prefixes come in any order and may repeat (2.1.1); each one
@@ -156,6 +192,13 @@ static int decode(struct cursor *c, enum insn_mode mode, struct insn_mmio *r)
                         lock = true;
                 else if (op == 0xf2 || op == 0xf3)
                         rep = true;
+                else if (op == 0x64 || op == 0x65)
+                        seg_override = op == 0x64 ? INSN_SEG_FS : INSN_SEG_GS;
+                else if (mode != INSN_MODE_64)
+                        /* 26, 2E, 36, 3E: ES, CS, SS, DS; the last one
+                         * counts.  In 64-bit mode they are ignored (3.3.7.1
+                         * vol. 1) and do not cancel an FS or GS. */
+                        seg_override = (op >> 3) & 3;
         }
 
         /* Operand size: Tables 3-3 and 3-4 of vol. 1; in 64-bit mode REX.W
@@ -244,9 +287,12 @@ static int decode(struct cursor *c, enum insn_mode mode, struct insn_mmio *r)
         if (!has_modrm) {
                 /* moffs is address-size wide: 2, 4 or 8 bytes, the latter
                  * only in 64-bit mode without 67 (2.2.1.4). */
-                err = take(c, addr_size, NULL);
+                err = take(c, addr_size, &r->disp);
                 if (err)
                         return err;
+                r->base = INSN_REG_NONE;
+                r->index = INSN_REG_NONE;
+                r->scale = 1;
                 r->reg = 0;
                 r->size = byte_op ? 1 : (uint8_t)op_size;
         } else {
@@ -263,7 +309,7 @@ static int decode(struct cursor *c, enum insn_mode mode, struct insn_mmio *r)
                 }
                 if ((modrm >> 6) == 3)
                         return INSN_ERR_NOT_MEMORY;
-                err = skip_address(c, modrm, addr_size);
+                err = decode_address(c, modrm, rex, addr_size, mode, r);
                 if (err)
                         return err;
 
@@ -311,6 +357,13 @@ static int decode(struct cursor *c, enum insn_mode mode, struct insn_mmio *r)
                 r->dest_size = 0;
                 break;
         }
+        /* Default segment: SS for a memory reference based on rSP or rBP,
+         * otherwise DS (Table 3-5 vol. 1); r12 and r13 are not rSP and rBP. */
+        r->addr_size = (uint8_t)addr_size;
+        if (seg_override >= 0)
+                r->seg = (uint8_t)seg_override;
+        else
+                r->seg = r->base == 4 || r->base == 5 ? INSN_SEG_SS : INSN_SEG_DS;
         r->length = (uint8_t)c->pos;
         return INSN_OK;
 }
@@ -357,6 +410,22 @@ const char *insn_decode_error_name(int err)
         default:
                 return "unknown";
         }
+}
+
+uint64_t insn_mmio_ea(const struct insn_mmio *insn, insn_read_gpr_fn read_gpr, void *ctx,
+                      uint64_t rip)
+{
+        uint64_t ea = insn->disp;
+
+        if (insn->rip_relative)
+                ea += rip + insn->length;
+        if (insn->base < 16)
+                ea += read_gpr(ctx, insn->base);
+        if (insn->index < 16)
+                ea += read_gpr(ctx, insn->index) * (insn->scale & 15);
+        /* Every part counts modulo 2^(8 * addr_size) (3.7.5.1 vol. 1,
+         * 2.2.1.6: RIP-relative under 67 is EIP-relative). */
+        return ea & size_mask(insn->addr_size);
 }
 
 uint64_t insn_mmio_store_value(const struct insn_mmio *insn, uint64_t reg_value)

@@ -44,6 +44,19 @@ enum insn_err {
         INSN_ERR_BAD_ARG = -7,     /* NULL out, NULL bytes with avail > 0, unknown mode */
 };
 
+/* Segment registers in the SDM's order (the sreg field, vol. 2 3.1.1.3). */
+enum insn_seg {
+        INSN_SEG_ES,
+        INSN_SEG_CS,
+        INSN_SEG_SS,
+        INSN_SEG_DS,
+        INSN_SEG_FS,
+        INSN_SEG_GS,
+};
+
+/* base or index: no register. */
+#define INSN_REG_NONE 0xff
+
 struct insn_mmio {
         enum insn_kind kind;
         uint8_t length;    /* total bytes, prefixes included; <= INSN_MAX_LEN */
@@ -53,6 +66,22 @@ struct insn_mmio {
         bool high_byte;    /* operand is bits 15:8 of reg (AH, CH, DH, BH: reg 0..3) */
         uint8_t dest_size; /* register width a load writes (1, 2, 4, 8); 0 for stores */
         uint64_t imm;      /* STORE_IMM: the value stored, as the `size` low bytes */
+
+        /* The memory operand (vol. 1 3.7.5, vol. 2 2.1.5): its effective
+         * address is base + index * scale + disp (or the next instruction's
+         * RIP + disp when rip_relative), truncated to addr_size bytes; see
+         * insn_mmio_ea.  A0-A3 have neither base nor index and their moffs,
+         * zero-extended, in disp. */
+        uint8_t base;      /* GPR 0..15, or INSN_REG_NONE */
+        uint8_t index;     /* GPR 0..15, or INSN_REG_NONE */
+        uint8_t scale;     /* 1, 2, 4 or 8 (1 without an index) */
+        uint8_t addr_size; /* 2, 4 or 8 bytes: the mode's, toggled by 67 */
+        uint8_t seg;       /* enum insn_seg: DS, SS for an rSP or rBP base (BP in
+                              16-bit forms), or the last override; in 64-bit mode
+                              only FS and GS overrides count (ES, CS, SS and DS
+                              ones are ignored there, 3.3.7.1 vol. 1) */
+        bool rip_relative; /* 64-bit mode, ModRM mod 00 r/m 101 */
+        uint64_t disp;     /* sign-extended to 64 bits (moffs: zero-extended) */
 };
 
 /* Decodes the instruction in bytes[0..avail).  On success returns INSN_OK
@@ -60,6 +89,16 @@ struct insn_mmio {
  * *out.  Never reads bytes[avail] or beyond, nor past bytes[INSN_MAX_LEN-1]. */
 int insn_decode_mmio(const uint8_t *bytes, size_t avail, enum insn_mode mode,
                      struct insn_mmio *out);
+
+/* Reads the full 64-bit content of GPR reg (0..15, SDM order). */
+typedef uint64_t (*insn_read_gpr_fn)(void *ctx, unsigned reg);
+
+/* The effective address (offset in its segment) of the memory operand of a
+ * successfully decoded instruction at rip (its own address, not the next
+ * one's), truncated to insn->addr_size.  Reads only the registers
+ * insn->base and insn->index name (never one above 15). */
+uint64_t insn_mmio_ea(const struct insn_mmio *insn, insn_read_gpr_fn read_gpr, void *ctx,
+                      uint64_t rip);
 
 /* Never NULL: unknown codes give "unknown". */
 const char *insn_decode_error_name(int err);

@@ -108,8 +108,9 @@ vmx_exit_entry:
         popq %rax
         movq %rax, R(7)(%rdi)
         /* The fast path (RSP = HOST_RSP, aligned; %rdi = regs).  CR2 is
-         * still the guest's: the fast path never changes it (injecting a
-         * #PF, which sets regs->cr2, always takes the slow path).  RBP
+         * still the guest's: a #PF the fast path injects (MMIO emulation)
+         * sets the CPU's CR2 as well as regs->cr2 (vcpu_set_cr2), and the
+         * way to the slow path (3:) saves the CPU's into regs.  RBP
          * holds the guest's value: zero, so a backtrace stops here. */
         xorl %ebp, %ebp
         call *8(%rsp)

@@ -9,22 +9,70 @@
 
 #include "emulate/insn_decode.h"
 
+static uint64_t mask(unsigned size)
+{
+        return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
 static bool is_zero(const struct insn_mmio *m)
 {
         return m->kind == INSN_MOV_LOAD && m->length == 0 && m->size == 0 && m->reg == 0 &&
-               !m->high_byte && m->dest_size == 0 && m->imm == 0;
+               !m->high_byte && m->dest_size == 0 && m->imm == 0 && m->base == 0 && m->index == 0 &&
+               m->scale == 0 && m->addr_size == 0 && m->seg == 0 && !m->rip_relative &&
+               m->disp == 0;
 }
 
 static bool same(const struct insn_mmio *a, const struct insn_mmio *b)
 {
         return a->kind == b->kind && a->length == b->length && a->size == b->size &&
                a->reg == b->reg && a->high_byte == b->high_byte && a->dest_size == b->dest_size &&
-               a->imm == b->imm;
+               a->imm == b->imm && a->base == b->base && a->index == b->index &&
+               a->scale == b->scale && a->addr_size == b->addr_size && a->seg == b->seg &&
+               a->rip_relative == b->rip_relative && a->disp == b->disp;
 }
 
-static uint64_t mask(unsigned size)
+/* insn_mmio_ea's register reads: each must name a GPR 0..15. */
+struct gpr_reads {
+        unsigned count, bad;
+};
+
+static uint64_t read_gpr(void *ctx, unsigned reg)
 {
-        return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+        struct gpr_reads *r = ctx;
+
+        r->count++;
+        if (reg > 15)
+                r->bad++;
+        /* Large values, so that truncation to the address size matters. */
+        return 0xfedcba9876543210ULL ^ ((uint64_t)reg * 0x1111111111111111ULL);
+}
+
+static void check_address(const struct insn_mmio *m, enum insn_mode mode)
+{
+        static const uint64_t rips[] = { 0, 0xfff0, 0xfffffff0ULL, 0xfffffffffffffff0ULL };
+
+        CHECK(m->base < 16 || m->base == INSN_REG_NONE);
+        CHECK(m->index < 16 || m->index == INSN_REG_NONE);
+        CHECK(m->scale == 1 || m->scale == 2 || m->scale == 4 || m->scale == 8);
+        CHECK(m->index != INSN_REG_NONE || m->scale == 1);
+        CHECK(m->seg <= INSN_SEG_GS);
+        /* 64-bit mode ignores ES, CS, SS and DS overrides. */
+        CHECK(mode != INSN_MODE_64 || m->seg == INSN_SEG_DS || m->seg >= INSN_SEG_SS);
+        CHECK(m->addr_size == 2 || m->addr_size == 4 || m->addr_size == 8);
+        CHECK(m->addr_size != 8 || mode == INSN_MODE_64);
+        CHECK(!m->rip_relative ||
+              (mode == INSN_MODE_64 && m->base == INSN_REG_NONE && m->index == INSN_REG_NONE));
+        for (size_t i = 0; i < sizeof(rips) / sizeof(rips[0]); i++) {
+                struct gpr_reads reads = { 0, 0 };
+                uint64_t ea = insn_mmio_ea(m, read_gpr, &reads, rips[i]);
+
+                CHECK(reads.bad == 0);
+                CHECK(reads.count == (m->base != INSN_REG_NONE) + (m->index != INSN_REG_NONE));
+                CHECK((ea & ~mask(m->addr_size)) == 0);
+                /* Only RIP-relative forms depend on the instruction's address. */
+                if (!m->rip_relative)
+                        CHECK(ea == insn_mmio_ea(m, read_gpr, &reads, 0x1234));
+        }
 }
 
 /* The helpers must only touch the bits the access defines. */
@@ -127,5 +175,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
 
         check_values(&m);
+        check_address(&m, mode);
         return 0;
 }

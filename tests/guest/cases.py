@@ -388,6 +388,34 @@ CASES = [
                  "after": CLEAN},
         order=[(stopped_line("eptfetch"), ok("after"))],
     ),
+    # Loads and stores that straddle a page boundary: RAM's end into
+    # unbacked memory, the I/O APIC and local APIC pages' edges, and under
+    # paging a store whose second page is not present (#PF, CR2 = that
+    # page); each page's part reaches what backs it (tests/guest/straddle.c).
+    dict(
+        name="straddle",
+        modules=["straddle.elf name=straddle ram=8M"],
+        expect=[ok("straddle")]
+        + passes("straddle", "ram-dword-load-2", "ram-movsx-word", "ram-dword-store-imm",
+                 "ram-dword-store-below-unchanged", "ioapic-out-load",
+                 "ioapic-into-store-ioregsel", "ioapic-into-load", "lapic-into-load",
+                 "paged-ram-unbacked-load", "paged-unbacked-ram-store",
+                 "paged-unbacked-notpresent-store-cr2", "paged-ioapic-notpresent-store-cr2",
+                 "paged-ram-notpresent-ram-unchanged"),
+        stopped={"straddle": CLEAN},
+    ),
+    # The same access under unmapped=stop: the part in unbacked memory
+    # stops the VM, naming its address.
+    dict(
+        name="straddle-unmapped-stop",
+        modules=["straddle.elf name=straddle ram=8M unmapped=stop -- mode=stop",
+                 "cpuid.elf name=after -- delay=20"],
+        expect=[ok("after"), line("straddle", "straddle: load at 0xfec00ffe")],
+        stopped={"straddle": r"EPT violation: read at guest-physical 0x0*fec01000 \(rip "
+                             r"0x[0-9a-f]+\)",
+                 "after": CLEAN},
+        order=[(stopped_line("straddle"), ok("after"))],
+    ),
     # The CPU itself reaches memory that is not RAM: a page walk, an IDT
     # read during event delivery.  The VM is stopped saying so (the
     # instruction at RIP did not make the access); the other runs on.

@@ -342,6 +342,192 @@ static const struct err_case err_cases[] = {
         { M64, "a lone escape", BYTES(0x0f), INSN_ERR_TRUNCATED },
 };
 
+/* The memory operand of each addressing form, and its effective address
+ * with the registers of ea_regs (below) changed as .set says, at RIP .rip
+ * (EA_RIP when 0). */
+#define NONE INSN_REG_NONE
+#define EA(b, i, sc, sg, as, rr, d)                                                                \
+        .want = { .base = (b),                                                                     \
+                  .index = (i),                                                                    \
+                  .scale = (sc),                                                                   \
+                  .seg = (sg),                                                                     \
+                  .addr_size = (as),                                                               \
+                  .rip_relative = (rr),                                                            \
+                  .disp = (d) }
+#define EA_RIP 0x401000ULL
+
+struct ea_case {
+        enum insn_mode mode;
+        const char *text;
+        uint8_t bytes[16];
+        size_t len;
+        struct insn_mmio want; /* only the address fields */
+        uint64_t ea;
+        struct {
+                uint8_t reg;
+                uint64_t value;
+        } set[2]; /* {0, 0}: unused */
+        uint64_t rip;
+};
+
+static const struct ea_case ea_cases[] = {
+        { M16, "mov (%bx,%si),%ax", BYTES(0x8b, 0x00),
+          EA(RBX, RSI, 1, INSN_SEG_DS, 2, false, 0x0ULL), .ea = 0xb00ULL },
+        { M16, "mov 0x10(%bx,%di),%ax", BYTES(0x8b, 0x41, 0x10),
+          EA(RBX, RDI, 1, INSN_SEG_DS, 2, false, 0x10ULL), .ea = 0xc10ULL },
+        { M16, "mov -0x2(%bp,%si),%ax", BYTES(0x8b, 0x42, 0xfe),
+          EA(RBP, RSI, 1, INSN_SEG_SS, 2, false, 0xfffffffffffffffeULL), .ea = 0xcfeULL },
+        { M16, "mov 0x1234(%bp,%di),%ax", BYTES(0x8b, 0x83, 0x34, 0x12),
+          EA(RBP, RDI, 1, INSN_SEG_SS, 2, false, 0x1234ULL), .ea = 0x2034ULL },
+        { M16, "mov (%si),%al", BYTES(0x8a, 0x04), EA(RSI, NONE, 1, INSN_SEG_DS, 2, false, 0x0ULL),
+          .ea = 0x700ULL },
+        { M16, "mov 0x7f(%di),%al", BYTES(0x8a, 0x45, 0x7f),
+          EA(RDI, NONE, 1, INSN_SEG_DS, 2, false, 0x7fULL), .ea = 0x87fULL },
+        { M16, "mov 0x4(%bp),%ax", BYTES(0x8b, 0x46, 0x04),
+          EA(RBP, NONE, 1, INSN_SEG_SS, 2, false, 0x4ULL), .ea = 0x604ULL },
+        { M16, "mov (%bx),%ax", BYTES(0x8b, 0x07), EA(RBX, NONE, 1, INSN_SEG_DS, 2, false, 0x0ULL),
+          .ea = 0x400ULL },
+        { M16, "mov 0x1234,%cx", BYTES(0x8b, 0x0e, 0x34, 0x12),
+          EA(NONE, NONE, 1, INSN_SEG_DS, 2, false, 0x1234ULL), .ea = 0x1234ULL },
+        { M16, "mov 0x8765,%cx", BYTES(0x8b, 0x0e, 0x65, 0x87),
+          EA(NONE, NONE, 1, INSN_SEG_DS, 2, false, 0xffffffffffff8765ULL), .ea = 0x8765ULL },
+        { M16, "movw $0x5,%es:(%bx,%si)", BYTES(0x26, 0xc7, 0x00, 0x05, 0x00),
+          EA(RBX, RSI, 1, INSN_SEG_ES, 2, false, 0x0ULL), .ea = 0xb00ULL },
+        { M16, "mov %ax,%ss:(%bx)", BYTES(0x36, 0x89, 0x07),
+          EA(RBX, NONE, 1, INSN_SEG_SS, 2, false, 0x0ULL), .ea = 0x400ULL },
+        { M16, "mov %ds:(%bp),%ax", BYTES(0x3e, 0x8b, 0x46, 0x00),
+          EA(RBP, NONE, 1, INSN_SEG_DS, 2, false, 0x0ULL), .ea = 0x600ULL },
+        { M16, "mov 0x10(%bx,%si),%ax", BYTES(0x8b, 0x40, 0x10),
+          EA(RBX, RSI, 1, INSN_SEG_DS, 2, false, 0x10ULL), .ea = 0x10ULL,
+          .set = { { RBX, 0xfff0 }, { RSI, 0x10 } } },
+        { M16, "mov -0x2(%bx),%ax", BYTES(0x8b, 0x47, 0xfe),
+          EA(RBX, NONE, 1, INSN_SEG_DS, 2, false, 0xfffffffffffffffeULL), .ea = 0xfffeULL,
+          .set = { { RBX, 0x12340000 } } },
+        { M16, "mov 0x1234,%al", BYTES(0xa0, 0x34, 0x12),
+          EA(NONE, NONE, 1, INSN_SEG_DS, 2, false, 0x1234ULL), .ea = 0x1234ULL },
+        { M16, "mov %ax,0xfffe", BYTES(0xa3, 0xfe, 0xff),
+          EA(NONE, NONE, 1, INSN_SEG_DS, 2, false, 0xfffeULL), .ea = 0xfffeULL },
+        { M16, "mov (%eax,%ecx,2),%dx", BYTES(0x67, 0x8b, 0x14, 0x48),
+          EA(RAX, RCX, 2, INSN_SEG_DS, 4, false, 0x0ULL), .ea = 0x500ULL },
+        { M16, "mov (%esp),%ax", BYTES(0x67, 0x8b, 0x04, 0x24),
+          EA(RSP, NONE, 1, INSN_SEG_SS, 4, false, 0x0ULL), .ea = 0x500ULL },
+        { M16, "movzbw (%bp,%si),%ax", BYTES(0x0f, 0xb6, 0x02),
+          EA(RBP, RSI, 1, INSN_SEG_SS, 2, false, 0x0ULL), .ea = 0xd00ULL },
+        { M16, "mov %fs:0x10,%ax", BYTES(0x64, 0xa1, 0x10, 0x00),
+          EA(NONE, NONE, 1, INSN_SEG_FS, 2, false, 0x10ULL), .ea = 0x10ULL },
+        { M32, "mov (%eax),%ecx", BYTES(0x8b, 0x08),
+          EA(RAX, NONE, 1, INSN_SEG_DS, 4, false, 0x0ULL), .ea = 0x100ULL },
+        { M32, "mov 0x10(%ebx),%eax", BYTES(0x8b, 0x43, 0x10),
+          EA(RBX, NONE, 1, INSN_SEG_DS, 4, false, 0x10ULL), .ea = 0x410ULL },
+        { M32, "mov (%esp),%eax", BYTES(0x8b, 0x04, 0x24),
+          EA(RSP, NONE, 1, INSN_SEG_SS, 4, false, 0x0ULL), .ea = 0x500ULL },
+        { M32, "mov 0x8(%ebp),%eax", BYTES(0x8b, 0x45, 0x08),
+          EA(RBP, NONE, 1, INSN_SEG_SS, 4, false, 0x8ULL), .ea = 0x608ULL },
+        { M32, "mov (%ebp),%eax", BYTES(0x8b, 0x45, 0x00),
+          EA(RBP, NONE, 1, INSN_SEG_SS, 4, false, 0x0ULL), .ea = 0x600ULL },
+        { M32, "mov 0x12345678,%ecx", BYTES(0x8b, 0x0d, 0x78, 0x56, 0x34, 0x12),
+          EA(NONE, NONE, 1, INSN_SEG_DS, 4, false, 0x12345678ULL), .ea = 0x12345678ULL },
+        { M32, "mov 0x12345678,%eax", BYTES(0xa1, 0x78, 0x56, 0x34, 0x12),
+          EA(NONE, NONE, 1, INSN_SEG_DS, 4, false, 0x12345678ULL), .ea = 0x12345678ULL },
+        { M32, "mov 0x10(,%ecx,4),%eax", BYTES(0x8b, 0x04, 0x8d, 0x10, 0x00, 0x00, 0x00),
+          EA(NONE, RCX, 4, INSN_SEG_DS, 4, false, 0x10ULL), .ea = 0x810ULL },
+        { M32, "mov -0x4(%eax,%edx,8),%ecx", BYTES(0x8b, 0x4c, 0xd0, 0xfc),
+          EA(RAX, RDX, 8, INSN_SEG_DS, 4, false, 0xfffffffffffffffcULL), .ea = 0x18fcULL },
+        { M32, "mov (%esp,%ebp,2),%eax", BYTES(0x8b, 0x04, 0x6c),
+          EA(RSP, RBP, 2, INSN_SEG_SS, 4, false, 0x0ULL), .ea = 0x1100ULL },
+        { M32, "mov %eax,%fs:(%ebx)", BYTES(0x64, 0x89, 0x03),
+          EA(RBX, NONE, 1, INSN_SEG_FS, 4, false, 0x0ULL), .ea = 0x400ULL },
+        { M32, "mov %gs:0x10,%eax", BYTES(0x65, 0xa1, 0x10, 0x00, 0x00, 0x00),
+          EA(NONE, NONE, 1, INSN_SEG_GS, 4, false, 0x10ULL), .ea = 0x10ULL },
+        { M32, "mov %cs:(%ebp),%eax", BYTES(0x2e, 0x8b, 0x45, 0x00),
+          EA(RBP, NONE, 1, INSN_SEG_CS, 4, false, 0x0ULL), .ea = 0x600ULL },
+        { M32, "mov 0x10(%eax),%ecx", BYTES(0x8b, 0x48, 0x10),
+          EA(RAX, NONE, 1, INSN_SEG_DS, 4, false, 0x10ULL), .ea = 0x8ULL,
+          .set = { { RAX, 0xfffffff8 } } },
+        { M32, "mov -0x10(%eax,%ecx,8),%ecx", BYTES(0x8b, 0x4c, 0xc8, 0xf0),
+          EA(RAX, RCX, 8, INSN_SEG_DS, 4, false, 0xfffffffffffffff0ULL), .ea = 0xfffffff4ULL,
+          .set = { { RAX, 0x4 }, { RCX, 0x20000000 } } },
+        { M32, "mov (%bx,%di),%ax", BYTES(0x67, 0x66, 0x8b, 0x01),
+          EA(RBX, RDI, 1, INSN_SEG_DS, 2, false, 0x0ULL), .ea = 0xc00ULL },
+        { M32, "es fs: mov (%ebx),%eax", BYTES(0x26, 0x64, 0x8b, 0x03),
+          EA(RBX, NONE, 1, INSN_SEG_FS, 4, false, 0x0ULL), .ea = 0x400ULL },
+        { M32, "fs es: mov (%ebx),%eax", BYTES(0x64, 0x26, 0x8b, 0x03),
+          EA(RBX, NONE, 1, INSN_SEG_ES, 4, false, 0x0ULL), .ea = 0x400ULL },
+        { M32, "mov %al,0xfec00000", BYTES(0xa2, 0x00, 0x00, 0xc0, 0xfe),
+          EA(NONE, NONE, 1, INSN_SEG_DS, 4, false, 0xfec00000ULL), .ea = 0xfec00000ULL },
+        { M32, "movzwl 0x2(%esi),%eax", BYTES(0x0f, 0xb7, 0x46, 0x02),
+          EA(RSI, NONE, 1, INSN_SEG_DS, 4, false, 0x2ULL), .ea = 0x702ULL },
+        { M32, "movl $0x1,(%esp,%eax,4)", BYTES(0xc7, 0x04, 0x84, 0x01, 0x00, 0x00, 0x00),
+          EA(RSP, RAX, 4, INSN_SEG_SS, 4, false, 0x0ULL), .ea = 0x900ULL },
+        { M64, "mov (%rax),%ecx", BYTES(0x8b, 0x08),
+          EA(RAX, NONE, 1, INSN_SEG_DS, 8, false, 0x0ULL), .ea = 0x100ULL },
+        { M64, "mov 0x10(%r8),%eax", BYTES(0x41, 0x8b, 0x40, 0x10),
+          EA(R8, NONE, 1, INSN_SEG_DS, 8, false, 0x10ULL), .ea = 0x910ULL },
+        { M64, "mov (%r12),%eax", BYTES(0x41, 0x8b, 0x04, 0x24),
+          EA(R12, NONE, 1, INSN_SEG_DS, 8, false, 0x0ULL), .ea = 0xd00ULL },
+        { M64, "mov (%r13),%eax", BYTES(0x41, 0x8b, 0x45, 0x00),
+          EA(R13, NONE, 1, INSN_SEG_DS, 8, false, 0x0ULL), .ea = 0xe00ULL },
+        { M64, "mov (%rsp),%eax", BYTES(0x8b, 0x04, 0x24),
+          EA(RSP, NONE, 1, INSN_SEG_SS, 8, false, 0x0ULL), .ea = 0x500ULL },
+        { M64, "mov 0x8(%rbp),%eax", BYTES(0x8b, 0x45, 0x08),
+          EA(RBP, NONE, 1, INSN_SEG_SS, 8, false, 0x8ULL), .ea = 0x608ULL },
+        { M64, "mov (%rax,%r12,1),%eax", BYTES(0x42, 0x8b, 0x04, 0x20),
+          EA(RAX, R12, 1, INSN_SEG_DS, 8, false, 0x0ULL), .ea = 0xe00ULL },
+        { M64, "mov (%rax,%r9,8),%eax", BYTES(0x42, 0x8b, 0x04, 0xc8),
+          EA(RAX, R9, 8, INSN_SEG_DS, 8, false, 0x0ULL), .ea = 0x5100ULL },
+        { M64, "mov 0x10(,%r15,2),%eax", BYTES(0x42, 0x8b, 0x04, 0x7d, 0x10, 0x00, 0x00, 0x00),
+          EA(NONE, R15, 2, INSN_SEG_DS, 8, false, 0x10ULL), .ea = 0x2010ULL },
+        { M64, "mov 0x1000(%rip),%eax", BYTES(0x8b, 0x05, 0x00, 0x10, 0x00, 0x00),
+          EA(NONE, NONE, 1, INSN_SEG_DS, 8, true, 0x1000ULL), .ea = 0x402006ULL },
+        { M64, "mov -0x10(%rip),%rsi", BYTES(0x48, 0x8b, 0x35, 0xf0, 0xff, 0xff, 0xff),
+          EA(NONE, NONE, 1, INSN_SEG_DS, 8, true, 0xfffffffffffffff0ULL), .ea = 0x400ff7ULL },
+        { M64, "mov 0xfffffffffee00020,%eax", BYTES(0x8b, 0x04, 0x25, 0x20, 0x00, 0xe0, 0xfe),
+          EA(NONE, NONE, 1, INSN_SEG_DS, 8, false, 0xfffffffffee00020ULL),
+          .ea = 0xfffffffffee00020ULL },
+        { M64, "movabs 0xfee00020,%eax",
+          BYTES(0xa1, 0x20, 0x00, 0xe0, 0xfe, 0x00, 0x00, 0x00, 0x00),
+          EA(NONE, NONE, 1, INSN_SEG_DS, 8, false, 0xfee00020ULL), .ea = 0xfee00020ULL },
+        { M64, "movabs %rax,0x8000000000000000",
+          BYTES(0x48, 0xa3, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80),
+          EA(NONE, NONE, 1, INSN_SEG_DS, 8, false, 0x8000000000000000ULL),
+          .ea = 0x8000000000000000ULL },
+        { M64, "mov (%eax),%ecx", BYTES(0x67, 0x8b, 0x08),
+          EA(RAX, NONE, 1, INSN_SEG_DS, 4, false, 0x0ULL), .ea = 0x1000ULL,
+          .set = { { RAX, 0xffffffff00001000 } } },
+        { M64, "mov 0x10(%eip),%eax", BYTES(0x67, 0x8b, 0x05, 0x10, 0x00, 0x00, 0x00),
+          EA(NONE, NONE, 1, INSN_SEG_DS, 4, true, 0x10ULL), .ea = 0x7ULL, .rip = 0xfffffff0ULL },
+        { M64, "mov -0x10(%rax),%ecx", BYTES(0x8b, 0x48, 0xf0),
+          EA(RAX, NONE, 1, INSN_SEG_DS, 8, false, 0xfffffffffffffff0ULL),
+          .ea = 0xfffffffffffffff8ULL, .set = { { RAX, 0x8 } } },
+        { M64, "mov 0x8(%rip),%eax", BYTES(0x8b, 0x05, 0x08, 0x00, 0x00, 0x00),
+          EA(NONE, NONE, 1, INSN_SEG_DS, 8, true, 0x8ULL), .ea = 0x6ULL,
+          .rip = 0xfffffffffffffff8ULL },
+        { M64, "mov %fs:(%rax),%ecx", BYTES(0x64, 0x8b, 0x08),
+          EA(RAX, NONE, 1, INSN_SEG_FS, 8, false, 0x0ULL), .ea = 0x100ULL },
+        { M64, "mov %gs:0x10(%rbx),%ecx", BYTES(0x65, 0x8b, 0x4b, 0x10),
+          EA(RBX, NONE, 1, INSN_SEG_GS, 8, false, 0x10ULL), .ea = 0x410ULL },
+        { M64, "mov %es:(%rax),%ecx", BYTES(0x26, 0x8b, 0x08),
+          EA(RAX, NONE, 1, INSN_SEG_DS, 8, false, 0x0ULL), .ea = 0x100ULL },
+        { M64, "mov %ss:(%rax),%ecx", BYTES(0x36, 0x8b, 0x08),
+          EA(RAX, NONE, 1, INSN_SEG_DS, 8, false, 0x0ULL), .ea = 0x100ULL },
+        { M64, "fs es: mov (%rax),%ecx", BYTES(0x64, 0x26, 0x8b, 0x08),
+          EA(RAX, NONE, 1, INSN_SEG_FS, 8, false, 0x0ULL), .ea = 0x100ULL },
+        { M64, "mov 0x10(%rbp,%rax,1),%eax", BYTES(0x8b, 0x44, 0x05, 0x10),
+          EA(RBP, RAX, 1, INSN_SEG_SS, 8, false, 0x10ULL), .ea = 0x710ULL },
+        { M64, "movzbl 0x1(%rbx,%rcx,4),%eax", BYTES(0x0f, 0xb6, 0x44, 0x8b, 0x01),
+          EA(RBX, RCX, 4, INSN_SEG_DS, 8, false, 0x1ULL), .ea = 0xc01ULL },
+        { M64, "movl $0x5,(%rdi)", BYTES(0xc7, 0x07, 0x05, 0x00, 0x00, 0x00),
+          EA(RDI, NONE, 1, INSN_SEG_DS, 8, false, 0x0ULL), .ea = 0x800ULL },
+        { M64, "mov (%r12,%r12,2),%eax", BYTES(0x43, 0x8b, 0x04, 0x64),
+          EA(R12, R12, 2, INSN_SEG_DS, 8, false, 0x0ULL), .ea = 0x2700ULL },
+        { M64, "mov (%r13,%rax,1),%eax", BYTES(0x41, 0x8b, 0x44, 0x05, 0x00),
+          EA(R13, RAX, 1, INSN_SEG_DS, 8, false, 0x0ULL), .ea = 0xf00ULL },
+        { M64, "mov %eax,%fs:0x28", BYTES(0x64, 0x89, 0x04, 0x25, 0x28, 0x00, 0x00, 0x00),
+          EA(NONE, NONE, 1, INSN_SEG_FS, 8, false, 0x28ULL), .ea = 0x28ULL },
+        { M64, "mov 0x12(%rsp,%r13,4),%edx", BYTES(0x42, 0x8b, 0x54, 0xac, 0x12),
+          EA(RSP, R13, 4, INSN_SEG_SS, 8, false, 0x12ULL), .ea = 0x3d12ULL },
+};
+
 static const char *mode_name(enum insn_mode mode)
 {
         return mode == M16 ? "16" : mode == M32 ? "32" : "64";
@@ -367,7 +553,38 @@ static int decode_exact(const uint8_t *bytes, size_t n, enum insn_mode mode, str
 static bool is_zero(const struct insn_mmio *m)
 {
         return m->kind == INSN_MOV_LOAD && m->length == 0 && m->size == 0 && m->reg == 0 &&
-               !m->high_byte && m->dest_size == 0 && m->imm == 0;
+               !m->high_byte && m->dest_size == 0 && m->imm == 0 && m->base == 0 && m->index == 0 &&
+               m->scale == 0 && m->addr_size == 0 && m->seg == 0 && !m->rip_relative &&
+               m->disp == 0;
+}
+
+/* The register file insn_mmio_ea reads: RAX 0x100, RCX 0x200, ... R15
+ * 0x1000, unless a case changes one.  Every read is counted and must name
+ * a register 0..15. */
+struct ea_regs {
+        uint64_t gpr[16];
+        unsigned reads, bad_reads;
+        uint32_t read_mask;
+};
+
+static uint64_t ea_read_gpr(void *ctx, unsigned reg)
+{
+        struct ea_regs *r = ctx;
+
+        r->reads++;
+        if (reg > 15) {
+                r->bad_reads++;
+                return 0;
+        }
+        r->read_mask |= 1u << reg;
+        return r->gpr[reg];
+}
+
+static void ea_regs_init(struct ea_regs *r)
+{
+        memset(r, 0, sizeof(*r));
+        for (unsigned i = 0; i < 16; i++)
+                r->gpr[i] = 0x100ULL * (i + 1);
 }
 
 static void check_same(const struct insn_mmio *got, const struct insn_mmio *want, const char *what)
@@ -418,6 +635,77 @@ START_TEST(test_ok_case)
                               insn_decode_error_name(err));
                 ck_assert_msg(is_zero(&got), "%s cut to %zu bytes: output not cleared", what, n);
         }
+}
+END_TEST
+
+START_TEST(test_ea_case)
+{
+        const struct ea_case *c = &ea_cases[_i];
+        const struct insn_mmio *w = &c->want;
+        struct insn_mmio got;
+        struct ea_regs regs;
+        uint32_t want_mask = 0;
+        char what[160];
+        uint64_t ea;
+        int err;
+
+        snprintf(what, sizeof(what), "%s-bit \"%s\"", mode_name(c->mode), c->text);
+        err = decode_exact(c->bytes, c->len, c->mode, &got);
+        ck_assert_msg(err == INSN_OK, "%s: %s", what, insn_decode_error_name(err));
+        ck_assert_msg(got.length == c->len, "%s: length %u, want %zu", what, got.length, c->len);
+        ck_assert_msg(got.base == w->base, "%s: base %u, want %u", what, got.base, w->base);
+        ck_assert_msg(got.index == w->index, "%s: index %u, want %u", what, got.index, w->index);
+        ck_assert_msg(got.scale == w->scale, "%s: scale %u, want %u", what, got.scale, w->scale);
+        ck_assert_msg(got.seg == w->seg, "%s: segment %u, want %u", what, got.seg, w->seg);
+        ck_assert_msg(got.addr_size == w->addr_size, "%s: address size %u, want %u", what,
+                      got.addr_size, w->addr_size);
+        ck_assert_msg(got.rip_relative == w->rip_relative, "%s: rip_relative %d, want %d", what,
+                      got.rip_relative, w->rip_relative);
+        ck_assert_msg(got.disp == w->disp, "%s: disp %#llx, want %#llx", what,
+                      (unsigned long long)got.disp, (unsigned long long)w->disp);
+
+        ea_regs_init(&regs);
+        for (size_t k = 0; k < 2; k++)
+                if (c->set[k].reg || c->set[k].value)
+                        regs.gpr[c->set[k].reg] = c->set[k].value;
+        ea = insn_mmio_ea(&got, ea_read_gpr, &regs, c->rip ? c->rip : EA_RIP);
+        ck_assert_msg(ea == c->ea, "%s: effective address %#llx, want %#llx", what,
+                      (unsigned long long)ea, (unsigned long long)c->ea);
+        /* Only the base and index registers are read. */
+        if (w->base != NONE)
+                want_mask |= 1u << w->base;
+        if (w->index != NONE)
+                want_mask |= 1u << w->index;
+        ck_assert_msg(regs.bad_reads == 0 && regs.read_mask == want_mask,
+                      "%s: read registers %#x, want %#x", what, regs.read_mask, want_mask);
+}
+END_TEST
+
+/* The effective address does not depend on bits above the address size,
+ * nor on the instruction's address except RIP-relative. */
+START_TEST(test_ea_truncation)
+{
+        /* 16-bit [bx+si+0x10] and 32-bit [eax+ecx*8-0x10] ignore the high
+         * halves of the registers. */
+        static const uint8_t m16[] = { 0x8b, 0x40, 0x10 };
+        static const uint8_t m32[] = { 0x8b, 0x4c, 0xc8, 0xf0 };
+        static const uint8_t m64_67[] = { 0x67, 0x8b, 0x4c, 0xc8, 0xf0 };
+        struct insn_mmio m;
+        struct ea_regs regs;
+
+        ea_regs_init(&regs);
+        regs.gpr[RBX] = 0xffffffffffff0010ULL;
+        regs.gpr[RSI] = 0x123456789abcfff0ULL;
+        ck_assert_int_eq(decode_exact(m16, sizeof(m16), M16, &m), INSN_OK);
+        ck_assert_uint_eq(insn_mmio_ea(&m, ea_read_gpr, &regs, 0xffff), 0x0010);
+
+        ea_regs_init(&regs);
+        regs.gpr[RAX] = 0xdeadbeef00000010ULL;
+        regs.gpr[RCX] = 0xffffffffffffffffULL; /* * 8 = -8 */
+        ck_assert_int_eq(decode_exact(m32, sizeof(m32), M32, &m), INSN_OK);
+        ck_assert_uint_eq(insn_mmio_ea(&m, ea_read_gpr, &regs, 0), 0xfffffff8ULL);
+        ck_assert_int_eq(decode_exact(m64_67, sizeof(m64_67), M64, &m), INSN_OK);
+        ck_assert_uint_eq(insn_mmio_ea(&m, ea_read_gpr, &regs, 0x7fff00000000ULL), 0xfffffff8ULL);
 }
 END_TEST
 
@@ -607,9 +895,35 @@ static void check_invariants(const uint8_t *bytes, size_t n, enum insn_mode mode
                 REQUIRE(m.dest_size >= m.size && m.dest_size <= 8 &&
                             (m.dest_size & (m.dest_size - 1)) == 0,
                         "dest_size %u for size %u", m.dest_size, m.size);
+        REQUIRE(m.base < 16 || m.base == INSN_REG_NONE, "base %u", m.base);
+        REQUIRE(m.index < 16 || m.index == INSN_REG_NONE, "index %u", m.index);
+        REQUIRE(m.scale == 1 || m.scale == 2 || m.scale == 4 || m.scale == 8, "scale %u", m.scale);
+        REQUIRE(m.index != INSN_REG_NONE || m.scale == 1, "scale %u without index", m.scale);
+        REQUIRE(m.seg <= INSN_SEG_GS, "segment %u", m.seg);
+        REQUIRE(mode != M64 || m.seg == INSN_SEG_DS || m.seg >= INSN_SEG_SS, "64-bit segment %u",
+                m.seg);
+        REQUIRE(m.addr_size == 2 || m.addr_size == 4 || (m.addr_size == 8 && mode == M64),
+                "address size %u", m.addr_size);
+        REQUIRE(!m.rip_relative ||
+                    (mode == M64 && m.base == INSN_REG_NONE && m.index == INSN_REG_NONE),
+                "rip-relative");
+        {
+                struct ea_regs regs;
+                uint64_t ea;
+
+                ea_regs_init(&regs);
+                ea = insn_mmio_ea(&m, ea_read_gpr, &regs, 0xfffffffffffffff0ULL);
+                REQUIRE(regs.bad_reads == 0 && regs.reads <= 2, "ea reads %u", regs.reads);
+                REQUIRE(m.addr_size == 8 || ea >> (8 * m.addr_size) == 0, "ea %#llx",
+                        (unsigned long long)ea);
+        }
         err = decode_exact(bytes, m.length, mode, &again);
         REQUIRE(err == INSN_OK, "exact length: %s", insn_decode_error_name(err));
         check_same(&again, &m, "re-decode at exact length");
+        REQUIRE(again.base == m.base && again.index == m.index && again.scale == m.scale &&
+                    again.seg == m.seg && again.addr_size == m.addr_size &&
+                    again.rip_relative == m.rip_relative && again.disp == m.disp,
+                "re-decode at exact length: another memory operand");
         err = decode_exact(bytes, m.length - 1u, mode, &again);
         REQUIRE(err == INSN_ERR_TRUNCATED, "one byte short: %s", insn_decode_error_name(err));
 }
@@ -702,6 +1016,8 @@ int main(int argc, char **argv)
         tc = tcase_create("tables");
         tcase_add_loop_test(tc, test_ok_case, 0, (int)(sizeof(ok_cases) / sizeof(ok_cases[0])));
         tcase_add_loop_test(tc, test_err_case, 0, (int)(sizeof(err_cases) / sizeof(err_cases[0])));
+        tcase_add_loop_test(tc, test_ea_case, 0, (int)(sizeof(ea_cases) / sizeof(ea_cases[0])));
+        tcase_add_test(tc, test_ea_truncation);
         tcase_add_loop_test(tc, test_load_value, 0,
                             (int)(sizeof(load_cases) / sizeof(load_cases[0])));
         tcase_add_loop_test(tc, test_store_value, 0,
