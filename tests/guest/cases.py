@@ -1452,6 +1452,26 @@ HOSTILE_CASES = [
         order=[(r"^\[atk\] attack mmio: start", line("companion", "companion: tick 12"))],
         timeout=60,
     ),
+    # Loads and stores straddling a page boundary between RAM, unbacked
+    # memory and device pages, with random forms, values and offsets: every
+    # byte of a load is what a one-byte load of it gives, a store changes
+    # exactly its RAM bytes; then a REP MOVSD across RAM's end, which
+    # vtvisor does not emulate: it stops the attacker naming it.
+    dict(
+        name="hostile-straddle",
+        modules=[companion(12),
+                 "attack.elf name=atk ram=4M -- attack=straddle delay=8 rounds=3000 "
+                 "seed=20261203"],
+        expect=companion_ok(12) + [ticked_during("atk", "straddle")]
+        + passes("atk", "straddle-no-fault", "straddle-loads-bytewise",
+                 "straddle-stores-ram-bytes-only", "straddle-ecam-id-kept"),
+        reject=HOSTILE_REJECT,
+        stopped={"companion": CLEAN,
+                 "atk": r"unbacked memory access at guest-physical 0x400000 by an instruction "
+                        r"vtvisor cannot emulate \(string instruction; bytes f3 a5 .*"},
+        order=[(r"^\[atk\] attack straddle: start", line("companion", "companion: tick 12"))],
+        timeout=60,
+    ),
     # Random instruction bytes at every device page of a VM (the attacker
     # has a virtio-blk disk beside its virtio-rng): MMIO_RANDOM below.
     *[hostile_mmio_random(seed, check) for seed, check in MMIO_RANDOM],

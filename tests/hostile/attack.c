@@ -34,6 +34,13 @@
  *             caught.  Unbacked memory must read all ones after it.  Then
  *             one instruction of another form (read-modify-write, string,
  *             ...) at the I/O APIC: vtvisor stops the VM naming it.
+ *   straddle  rounds=N (default 3000) loads and stores of 2 and 4 bytes
+ *             (MOV, MOVZX, MOVSX, a SIB form, an ES override, an
+ *             immediate) straddling a page boundary: RAM's end, the ECAM
+ *             window's and the I/O APIC page's start and end, the local
+ *             APIC page's start (loads only); each load must give what
+ *             one-byte loads give, each store change exactly its RAM bytes.
+ *             Then a REP MOVSD across RAM's end: vtvisor stops the VM.
  *   mmio-random
  *             rounds of one instruction of random bytes at CPL 3 with TF set
  *             and its registers pointed into one device page (local APIC,
@@ -3123,6 +3130,204 @@ static void attack_hvimage(void)
         gprintf("attack hvimage: tried %u\n", tried);
 }
 
+/* ---- straddle ---- */
+
+/* Loads and stores of 2 and 4 bytes whose bytes straddle a page boundary:
+ * from its RAM's last page into unbacked memory, from unbacked memory into
+ * the first byte of the ECAM window, the I/O APIC and the local APIC
+ * pages, and from the ECAM window's and the I/O APIC page's last bytes into
+ * unbacked memory.  Every byte of a load must be what a one-byte load of
+ * it gives (RAM, all ones, the device's register); a store must change
+ * exactly its RAM bytes.  Then a string store straddling the end of RAM,
+ * which vtvisor does not emulate: it must stop the VM naming it. */
+enum {
+        SD_LD32,
+        SD_LD32_SIB, /* -2(base, index, 2) */
+        SD_LD32_ES,  /* an ES override (flat) */
+        SD_LD16,
+        SD_LDZX16,
+        SD_LDSX16,
+        SD_ST32,
+        SD_ST16,
+        SD_ST32_IMM,
+        SD_FORMS
+};
+static const uint8_t sd_size[SD_FORMS] = { 4, 4, 4, 2, 2, 2, 4, 2, 4 };
+static const char *const sd_name[SD_FORMS] = { "mov r32,m", "mov r32,m(sib)", "mov r32,es:m",
+                                               "mov r16,m", "movzx",          "movsx",
+                                               "mov m,r32", "mov m,r16",      "mov m,imm32" };
+#define SD_IMM 0xa1b2c3d4u
+
+/* Performs form f at a; v is the register's value before (for loads, the
+ * bits a 16-bit MOV keeps) or the value stored.  Returns the register. */
+static uint32_t sd_access(unsigned f, uint32_t a, uint32_t v)
+{
+        uint32_t idx = rnd() & 0xff;
+        switch (f) {
+        case SD_LD32:
+                __asm__ volatile("movl (%1), %0" : "=r"(v) : "r"(a) : "memory");
+                break;
+        case SD_LD32_SIB:
+                __asm__ volatile("movl -2(%1,%2,2), %0"
+                                 : "=r"(v)
+                                 : "r"(a + 2 - 2 * idx), "r"(idx)
+                                 : "memory");
+                break;
+        case SD_LD32_ES:
+                __asm__ volatile("movl %%es:(%1), %0" : "=r"(v) : "r"(a) : "memory");
+                break;
+        case SD_LD16:
+                __asm__ volatile("movw (%1), %w0" : "+r"(v) : "r"(a) : "memory");
+                break;
+        case SD_LDZX16:
+                __asm__ volatile("movzwl (%1), %0" : "=r"(v) : "r"(a) : "memory");
+                break;
+        case SD_LDSX16:
+                __asm__ volatile("movswl (%1), %0" : "=r"(v) : "r"(a) : "memory");
+                break;
+        case SD_ST32:
+                __asm__ volatile("movl %1, (%0)" : : "r"(a), "r"(v) : "memory");
+                break;
+        case SD_ST16:
+                __asm__ volatile("movw %w1, (%0)" : : "r"(a), "r"(v) : "memory");
+                break;
+        default:
+                __asm__ volatile("movl %1, (%0)" : : "r"(a), "i"(SD_IMM) : "memory");
+                v = SD_IMM;
+                break;
+        }
+        return v;
+}
+
+static uint8_t sd_byte(uint32_t a)
+{
+        return *(volatile uint8_t *)a;
+}
+
+/* What a load of form f at a must give from the register's old value v:
+ * the bytes one-byte loads read, merged as the form merges them. */
+static uint32_t sd_expected(unsigned f, uint32_t a, uint32_t v)
+{
+        uint32_t m = 0;
+        for (unsigned i = 0; i < sd_size[f]; i++)
+                m |= (uint32_t)sd_byte(a + i) << (8 * i);
+        switch (f) {
+        case SD_LD16:
+                return (v & 0xffff0000u) | m;
+        case SD_LDSX16:
+                return (uint32_t)(int32_t)(int16_t)m;
+        default:
+                return m;
+        }
+}
+
+struct sd_edge {
+        const char *name;
+        uint32_t at;    /* the boundary: the access's second page starts here */
+        bool lo_ram;    /* the page below is its RAM */
+        bool lo_dev;    /* the page below is a device */
+        bool hi_backed; /* the page above is a device (else unbacked) */
+        bool store;     /* stores are made too */
+};
+
+static void attack_straddle(void)
+{
+        uint32_t rounds = cmdline_number("rounds", 3000);
+        uint32_t ram = ram_end();
+        const struct sd_edge edges[] = {
+                { "ram-end", ram, true, false, false, true },
+                { "ecam-start", ECAM, false, false, true, true },
+                { "ecam-end", ECAM + 0x100000u, false, true, false, true },
+                { "ioapic-start", IOAPIC, false, false, true, true },
+                { "ioapic-end", IOAPIC + 0x1000u, false, true, false, true },
+                { "lapic-start", APIC, false, false, true, false },
+        };
+        const unsigned nedges = sizeof(edges) / sizeof(edges[0]);
+        gprintf("attack straddle: start: %u loads and stores straddling RAM's end, the ECAM "
+                "window's and the I/O APIC page's edges and the local APIC page's start\n",
+                rounds);
+        uint16_t vendor = *(volatile uint16_t *)ECAM;
+        uint32_t tried = 0, bad_load = 0, bad_store = 0, faults = 0;
+        uint32_t by_edge[8] = { 0 };
+        for (uint32_t r = 0; r < rounds; r++) {
+                const struct sd_edge *e = &edges[rnd() % nedges];
+                unsigned f = rnd() % SD_FORMS;
+                bool store = f >= SD_ST32;
+                if (store && !e->store)
+                        f = SD_LD32;
+                store = f >= SD_ST32;
+                unsigned s = sd_size[f];
+                uint32_t a = e->at - 1 - rnd() % (s - 1); /* 1..s-1 bytes below */
+                uint32_t v = rnd();
+                if (e->lo_ram) {
+                        *(volatile uint32_t *)(ram - 8) = rnd();
+                        *(volatile uint32_t *)(ram - 4) = rnd();
+                }
+                uint8_t before[8];
+                for (unsigned i = 0; e->lo_ram && i < 8; i++)
+                        before[i] = sd_byte(ram - 8 + i);
+                /* The register value a load must give, from one-byte loads
+                 * made before it (a device may change on a read; these do
+                 * not: RAM, unbacked memory, ECAM, IOREGSEL, reserved). */
+                uint32_t want = store ? 0 : sd_expected(f, a, v);
+                fault_arm();
+                uint32_t got = sd_access(f, a, v);
+                tried++;
+                by_edge[e - edges]++;
+                if (g_fault_vector != VEC_NONE) {
+                        faults++;
+                        gprintf("attack straddle: %s at 0x%08x (%s): vector %d\n", sd_name[f], a,
+                                e->name, g_fault_vector);
+                        continue;
+                }
+                if (!store && got != want) {
+                        if (bad_load++ < 8)
+                                gprintf("attack straddle: %s at 0x%08x (%s): 0x%08x, want "
+                                        "0x%08x\n",
+                                        sd_name[f], a, e->name, got, want);
+                        continue;
+                }
+                if (!store)
+                        continue;
+                /* A store: its RAM bytes hold the value's, every other RAM
+                 * byte is unchanged, its unbacked bytes still read all
+                 * ones. */
+                bool ok = true;
+                for (unsigned i = 0; e->lo_ram && i < 8; i++) {
+                        uint32_t b = ram - 8 + i;
+                        uint8_t want_b = b >= a ? (uint8_t)(got >> (8 * (b - a))) : before[i];
+                        ok &= sd_byte(b) == want_b;
+                }
+                for (unsigned i = 0; i < s; i++) {
+                        uint32_t b = a + i;
+                        bool unbacked = b < e->at ? !e->lo_ram && !e->lo_dev : !e->hi_backed;
+                        if (unbacked)
+                                ok &= sd_byte(b) == 0xff;
+                }
+                if (!ok && bad_store++ < 8)
+                        gprintf("attack straddle: %s of 0x%08x at 0x%08x (%s): wrong bytes after\n",
+                                sd_name[f], got, a, e->name);
+        }
+        gprintf("attack straddle: by edge:");
+        for (unsigned i = 0; i < nedges; i++)
+                gprintf(" %s %u", edges[i].name, by_edge[i]);
+        gprintf("; faults %u, wrong loads %u, wrong stores %u\n", faults, bad_load, bad_store);
+        report("straddle-no-fault", faults == 0);
+        report("straddle-loads-bytewise", bad_load == 0);
+        report("straddle-stores-ram-bytes-only", bad_store == 0);
+        report("straddle-ecam-id-kept", *(volatile uint16_t *)ECAM == vendor);
+        gprintf("attack straddle: tried %u\n", tried);
+        /* A string store whose second element straddles RAM's end: vtvisor
+         * emulates no string instruction on MMIO and stops the VM. */
+        static const uint32_t src[2] = { 0x11223344u, 0x55667788u };
+        const uint32_t *from = src;
+        uint32_t to = ram - 6, n = 2;
+        gprintf("attack straddle: rep movsd of 8 bytes to 0x%08x\n", to);
+        uart_drain();
+        __asm__ volatile("cld\n\trep movsl" : "+S"(from), "+D"(to), "+c"(n) : : "memory");
+        report("straddle-string-stopped", false);
+}
+
 /* ---- cli-spin, cli-hlt ---- */
 
 static void attack_cli_spin(void)
@@ -3165,6 +3370,8 @@ void guest_main(void)
                 attack_storm();
         else if (!gstrcmp(name, "mmio"))
                 attack_mmio();
+        else if (!gstrcmp(name, "straddle"))
+                attack_straddle();
         else if (!gstrcmp(name, "mmio-random"))
                 attack_mmio_random();
         else if (!gstrcmp(name, "long-mode"))
