@@ -53,9 +53,10 @@
  *             vtvisor stops it (an instruction it cannot emulate).
  *   long-mode enters IA-32e mode itself (tests/hostile/longmode.S): CR8,
  *             CPL 3, SWAPGS, SYSCALL/SYSRET with hostile STAR values,
- *             non-canonical MSRs, accesses and RIPs, CR0/CR3/CR4 and EFER
- *             reserved bits; each result as the SDM says; back to 32-bit
- *             mode after each of three groups.
+ *             non-canonical MSRs, accesses and RIPs, 8-byte accesses
+ *             straddling RAM's end, CR0/CR3/CR4 and EFER reserved bits;
+ *             each result as the SDM says; back to 32-bit mode after each
+ *             of three groups.
  *   cli-spin  spins for ever with interrupts off.
  *   cli-hlt   halts with interrupts off (vtvisor stops the VM).
  *   cpuid-storm
@@ -1345,12 +1346,16 @@ enum lm_slot {
         S_CR3_NOT_GP,
         S_CR3_AFTER,
         S_CR3_TRIED,
+        S_CR8_IRQ,
+        S_ST8_LOAD,
+        S_ST8_FS,
+        S_ST8_STORE,
 };
 void lm_run(uint32_t group);
 extern volatile int64_t lm_res[64];
 extern volatile uint64_t lm_cr8_back[16], lm_tpr[16];
 extern uint8_t lm_gdtr[6], lm_idtr[6], lm_tss[104];
-extern uint32_t lm_cr3, lm_maxphy;
+extern uint32_t lm_cr3, lm_maxphy, lm_ramend;
 extern volatile uint32_t lm_fatal;
 extern volatile uint64_t lm_fatal_rip;
 extern const uint32_t lm_stubs[32];
@@ -1441,10 +1446,15 @@ static void attack_long_mode(void)
                 return;
         uint32_t tried = 0;
 
-        /* Group 0. */
+        /* Group 0.  The last 8 bytes of RAM: a0 a1 ... a7 (the 8-byte
+         * straddles read and write them). */
+        lm_ramend = ram_end();
+        volatile uint8_t *tail = (volatile uint8_t *)(lm_ramend - 8);
+        for (unsigned i = 0; i < 8; i++)
+                tail[i] = (uint8_t)(0xa0 + i);
         memset((void *)lm_res, 0, sizeof(lm_res));
         lm_group(0);
-        tried += 60;
+        tried += 63;
         report("long-mode-entered",
                lm_is(S_LMA, 0x500, "EFER (LME, LMA; SCE, NXE off)") & lm_is(S_CS, 0x18, "CS"));
         /* CR8 (SDM 10.8.6.1; MOV CR: #GP for a reserved CR8 bit). */
@@ -1480,6 +1490,17 @@ static void attack_long_mode(void)
                    lm_is(S_NC_PUSH, 12, "push with RSP 0x800000000008") &
                    lm_is(S_NC_JMP, VEC_GP, "jmp to 0x800000000000") &
                    (lm_res[S_NC_JMP_RIP] != (int64_t)0x800000000000ull));
+        /* 8 bytes across RAM's end: the RAM bytes, then all ones; a store
+         * writes its five RAM bytes and nothing below them. */
+        bool tail_ok = true;
+        static const uint8_t tail_want[8] = { 0xa0, 0xa1, 0xa2, 0x11, 0x22, 0x33, 0x44, 0x55 };
+        for (unsigned i = 0; i < 8; i++)
+                tail_ok &= tail[i] == tail_want[i];
+        report("long-mode-straddle-8-bytes",
+               lm_is(S_ST8_LOAD, (int64_t)0xffffffffffa7a6a5ull, "8 bytes at RAM's end - 3") &
+                   lm_is(S_ST8_FS, (int64_t)0xffffffffffa7a6a5ull,
+                         "the same through FS and r12 + r13 * 4 - 3") &
+                   lm_is(S_ST8_STORE, VEC_NONE, "store of 8 bytes at RAM's end - 5") & tail_ok);
         report("long-mode-cr4-cr0-reserved-gp",
                lm_is(S_CR4_NOT_GP, 0, "CR4 writes with a reserved bit without #GP") &
                    lm_is(S_CR4_PCIDE, VEC_GP, "CR4.PCIDE with CR3[11:0] 8") &

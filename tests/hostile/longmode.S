@@ -87,6 +87,9 @@
         .set S_CR3_AFTER, 58
         .set S_CR3_TRIED, 59
         .set S_CR8_IRQ, 60
+        .set S_ST8_LOAD, 61
+        .set S_ST8_FS, 62
+        .set S_ST8_STORE, 63
         .set S_SLOTS, 64
 
 #define R(s) (lm_res + 8 * (s))(%rip)
@@ -94,7 +97,7 @@
         .data
         .align 8
         .global lm_res, lm_gdtr, lm_idtr, lm_cr3, lm_maxphy, lm_fatal, lm_fatal_rip
-        .global lm_cr8_back, lm_tpr, lm_tss
+        .global lm_cr8_back, lm_tpr, lm_tss, lm_ramend
 lm_res:         .fill S_SLOTS, 8, 0
 lm_cr8_back:    .fill 16, 8, 0
 lm_tpr:         .fill 16, 8, 0
@@ -110,6 +113,7 @@ lm_fatal:       .long 0
 lm_fatal_rip:   .quad 0
 lm_cr3:         .long 0
 lm_maxphy:      .long 0
+lm_ramend:      .long 0
 lm_sc_return:   .quad 0
 lm_sc_cs:       .quad 0
 lm_sc_ss:       .quad 0
@@ -352,6 +356,32 @@ lm_group0:
         TRY S_NC_JMP, jmp *%rax
         movq lm_rip(%rip), %rax
         movq %rax, R(S_NC_JMP_RIP)
+
+        /* 8-byte accesses straddling the end of RAM (lm_ramend) into
+         * unbacked memory: a load 3 bytes below it, the same through FS
+         * (base lm_ramend - 0x1000) with a REX-extended SIB, and a store
+         * 5 bytes below it (its vector in the slot); attack.c checks the
+         * values and the RAM bytes. */
+        movl lm_ramend(%rip), %ebx
+        subq $3, %rbx
+        xorl %eax, %eax
+        TRY0 movq (%rbx), %rax
+        movq %rax, R(S_ST8_LOAD)
+        movl $0xc0000100, %ecx                  /* FS_BASE */
+        movl lm_ramend(%rip), %eax
+        subl $0x1000, %eax
+        xorl %edx, %edx
+        wrmsr
+        movl $0x800, %r12d
+        movl $0x200, %r13d
+        xorl %eax, %eax
+        TRY0 movq %fs:-3(%r12,%r13,4), %rax
+        movq %rax, R(S_ST8_FS)
+        WRMSR_VAL 0xc0000100, 0, 0
+        movl lm_ramend(%rip), %ebx
+        subq $5, %rbx
+        movabsq $0x8877665544332211, %rax
+        TRY S_ST8_STORE, movq %rax, (%rbx)
 
         /* CR4 and CR0: reserved bits (63:32, LA57 in IA-32e mode, bit 15,
          * bits 26 and 31), PAE cleared, PCIDE with CR3[11:0] not 0, CR0
