@@ -1473,6 +1473,14 @@ HOSTILE_CASES = [
         order=[(r"^\[atk\] attack straddle: start", line("companion", "companion: tick 12"))],
         timeout=60,
     ),
+    # MOV-family instructions of random 64-bit form (REX, SIB with r8-r15,
+    # RIP-relative, moffs, 8 bytes) at every device page and unbacked
+    # memory, from the attacker's own IA-32e mode (longmode.S group 3):
+    # LOCK #UDs, nothing else faults, only a load's destination changes and
+    # a load from unbacked memory gives all ones as its form extends them.
+    hostile_finishing("mmio-64", 12, ["mmio-64-long-mode-offered", "mmio-64-vectors",
+                                      "mmio-64-registers", "mmio-64-unbacked-all-ones"],
+                      args="rounds=4000 seed=20261203"),
     # Random instruction bytes at every device page of a VM (the attacker
     # has a virtio-blk disk beside its virtio-rng): MMIO_RANDOM below.
     *[hostile_mmio_random(seed, check) for seed, check in MMIO_RANDOM],

@@ -34,6 +34,14 @@
  *             caught.  Unbacked memory must read all ones after it.  Then
  *             one instruction of another form (read-modify-write, string,
  *             ...) at the I/O APIC: vtvisor stops the VM naming it.
+ *   mmio-64   rounds=N (default 4000) instructions of the MOV family in
+ *             64-bit mode (longmode.S group 3) of random form: legacy and
+ *             REX prefixes, ModRM with and without SIB, r8-r15, RIP-relative
+ *             and moffs addresses, 1 to 8 bytes, at the I/O APIC, local
+ *             APIC (not its ICR), ECAM and unbacked memory, some straddling
+ *             a page's end.  LOCK must #UD, nothing else fault; no register
+ *             but a load's destination may change, and a load from unbacked
+ *             memory must give all ones as its form extends them.
  *   straddle  rounds=N (default 3000) loads and stores of 2 and 4 bytes
  *             (MOV, MOVZX, MOVSX, a SIB form, an ES override, an
  *             immediate) straddling a page boundary: RAM's end, the ECAM
@@ -3349,6 +3357,319 @@ static void attack_straddle(void)
         report("straddle-string-stopped", false);
 }
 
+/* ---- mmio-64 ---- */
+
+/* One instruction for group 3 of longmode.S: RAX-R15 (not RSP) are loaded
+ * from regs, the code run, the registers stored into out and the vector
+ * raised (-1: none) into vec. */
+struct m64 {
+        uint64_t regs[16];
+        uint64_t out[16];
+        uint8_t code[32];
+        int32_t vec;
+        uint32_t pad;
+};
+_Static_assert(sizeof(struct m64) == 296, "M64_SIZE in longmode.S");
+#define M64_BATCH 64
+static struct m64 m64_tab[M64_BATCH];
+extern uint32_t lm_m_tab, lm_m_n;
+
+/* What the checker needs to know of an instruction. */
+struct m64_meta {
+        uint32_t target;
+        bool load, lock, unbacked;
+        int dest;        /* the register a load writes, -1 for a store */
+        bool high8;      /* AH, CH, DH or BH */
+        uint8_t dsize;   /* bytes of the register written: 1, 2, 4 or 8 */
+        uint64_t loaded; /* the value in dsize bytes a load from unbacked memory gives */
+};
+
+/* An address in one device page or in unbacked memory, now and then
+ * straddling the page's end (LAPIC: never reaching the ICR). */
+static uint32_t m64_target(uint32_t ram, bool *unbacked)
+{
+        uint32_t t;
+        *unbacked = false;
+        switch (rnd() & 3) {
+        case 0:
+                t = IOAPIC + (rnd() & 0xfff);
+                break;
+        case 1:
+                t = APIC + (rnd() & 0xfff);
+                if (t - APIC >= REG_ICR_LO - 8 && t - APIC < REG_ICR_HI + 0x10)
+                        t = APIC + REG_ID;
+                break;
+        case 2:
+                t = ECAM + (rnd() & 0xfffff);
+                break;
+        default:
+                *unbacked = true;
+                return ram + 0x1000 + (rnd() & 0x1fff) - (rnd() & 7);
+        }
+        if (rnd() % 8 == 0)
+                t = (t | 0xfff) - (rnd() & 7);
+        return t;
+}
+
+/* Fills e (its code at its own address) and m with one random MOV-family
+ * instruction of 64-bit mode aimed at m->target: legacy and REX prefixes,
+ * ModRM with and without SIB (any base and index register but RSP),
+ * displacements, RIP-relative and absolute (moffs) forms, every size. */
+static void m64_gen(struct m64 *e, struct m64_meta *m, uint32_t ram)
+{
+        static const uint8_t prefixes[] = { 0x66, 0x67, 0x2e, 0x3e, 0x26, 0x36, 0x64, 0x65, 0xf0 };
+        uint8_t *p = e->code;
+        unsigned n = 0;
+        bool opsize16 = false, addr32 = false;
+        m->target = m64_target(ram, &m->unbacked);
+        m->lock = false;
+        for (unsigned k = rnd() % 3; k; k--) {
+                uint8_t b = prefixes[rnd() % (sizeof(prefixes) - (rnd() % 16 ? 1 : 0))];
+                opsize16 |= b == 0x66;
+                addr32 |= b == 0x67;
+                m->lock |= b == 0xf0;
+                p[n++] = b;
+        }
+        uint8_t rex = rnd() % 4 ? (uint8_t)(0x40 | (rnd() & 15)) : 0;
+        if (rex)
+                p[n++] = rex;
+        bool w = rex & 8;
+        unsigned opsize = w ? 8 : opsize16 ? 2 : 4;
+        for (int r = 0; r < 16; r++)
+                e->regs[r] = rnd64();
+        unsigned form = rnd() % 10;
+        m->dest = -1;
+        m->high8 = false;
+        if (form == 9) {
+                /* A0-A3: moffs, 8 bytes (4 under 67). */
+                uint8_t op = (uint8_t)(0xa0 + (rnd() & 3));
+                p[n++] = op;
+                m->load = op < 0xa2;
+                unsigned size = op & 1 ? opsize : 1;
+                m->dest = m->load ? 0 : -1;
+                m->dsize = (uint8_t)size;
+                m->loaded = size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
+                uint64_t a = m->target;
+                for (unsigned b = 0; b < (addr32 ? 4u : 8u); b++)
+                        p[n++] = (uint8_t)(a >> (8 * b));
+                p[n] = 0xc3;
+                return;
+        }
+        /* 88 89 8A 8B C6 C7 0FB6 0FB7 0FBE 0FBF */
+        static const uint8_t ops[9][2] = { { 0x88 },       { 0x89 },       { 0x8a },
+                                           { 0x8b },       { 0xc6 },       { 0xc7 },
+                                           { 0x0f, 0xb6 }, { 0x0f, 0xb7 }, { 0x0f, 0xbe } };
+        const uint8_t *op = ops[form];
+        uint8_t op2 = op[1];
+        if (op[0] == 0x0f && rnd() & 1)
+                op2 |= 1; /* B7 / BF */
+        p[n++] = op[0];
+        if (op[0] == 0x0f)
+                p[n++] = op2;
+        bool byte_op = op[0] == 0x88 || op[0] == 0x8a || op[0] == 0xc6;
+        bool imm = op[0] == 0xc6 || op[0] == 0xc7;
+        m->load = op[0] == 0x8a || op[0] == 0x8b || op[0] == 0x0f;
+        unsigned reg = imm ? 0 : rnd() & 7;
+        unsigned regx = reg | (rex & 4 ? 8 : 0);
+        /* Never RSP (nor SPL): not as a destination, not as the value. */
+        if (regx == 4 && (!byte_op || rex)) {
+                reg = 3;
+                regx = 3;
+        }
+        unsigned mod = rnd() % 3, rm = rnd() & 7;
+        int base = -1, index = -1;
+        unsigned scale = 1;
+        bool riprel = false;
+        unsigned disp_len = mod == 1 ? 1 : mod == 2 ? 4 : 0;
+        uint8_t sib = 0;
+        /* A disp32 alone (sign-extended) or RIP + disp32 reaches only 2 GiB
+         * each way; above that, only under 67 (the address wraps at 4 GiB)
+         * or with a base register. */
+        bool far = !addr32 && (m->target >= 0x80000000u || m->target - (uint32_t)p >= 0x7fff0000u);
+        if (mod == 0 && rm == 5 && far)
+                rm = 3;
+        if (rm == 4) {
+                unsigned ss = rnd() & 3, ix = rnd() & 7, bs = rnd() & 7;
+                if (mod == 0 && bs == 5 && far)
+                        bs = 3;
+                unsigned ixx = ix | (rex & 2 ? 8 : 0), bsx = bs | (rex & 1 ? 8 : 0);
+                if (bsx == 4) {
+                        bs = 3;
+                        bsx = 3;
+                }
+                if (ixx == bsx && !(mod == 0 && bs == 5)) {
+                        /* Base and index apart (its low bits now differ;
+                         * index 4 without REX.X is none). */
+                        ix = (bs + 1) & 7;
+                        ixx = ix | (rex & 2 ? 8 : 0);
+                }
+                sib = (uint8_t)((ss << 6) | (ix << 3) | bs);
+                if (ixx != 4) {
+                        index = (int)ixx;
+                        scale = 1u << ss;
+                }
+                if (mod == 0 && bs == 5)
+                        disp_len = 4;
+                else
+                        base = (int)bsx;
+        } else if (mod == 0 && rm == 5) {
+                riprel = true;
+                disp_len = 4;
+        } else {
+                base = (int)(rm | (rex & 1 ? 8 : 0));
+        }
+        if (base >= 0 && base == (int)regx && !imm) {
+                /* The base is also the register operand: a store would
+                 * write the address itself, a load clobber it (allowed,
+                 * but then the checker knows less); keep them apart. */
+                regx = base == 3 ? 2 : 3;
+                reg = regx & 7;
+                if (rex & 4)
+                        regx |= 8;
+        }
+        if (index >= 0 && index == (int)regx && !imm) {
+                regx = (unsigned)(index == 3 ? 2 : 3) | (rex & 4 ? 8 : 0);
+                reg = regx & 7;
+        }
+        p[n++] = (uint8_t)((mod << 6) | (reg << 3) | rm);
+        if (rm == 4)
+                p[n++] = sib;
+        unsigned disp_at = n;
+        int32_t disp = disp_len == 0   ? 0
+                       : disp_len == 1 ? (int8_t)rnd()
+                                       : (int32_t)(rnd() & 0x1ffff) - 0x10000;
+        n += disp_len;
+        unsigned imm_len = 0;
+        if (imm)
+                imm_len = byte_op ? 1 : opsize == 2 ? 2 : 4;
+        for (unsigned b = 0; b < imm_len; b++)
+                p[n + b] = (uint8_t)rnd();
+        n += imm_len;
+        p[n] = 0xc3;
+        /* Registers (and displacement) that make the address the target. */
+        uint64_t want = m->target;
+        if (riprel) {
+                disp = (int32_t)(m->target - ((uint32_t)p + n));
+        } else {
+                uint64_t iv = 0;
+                if (index >= 0) {
+                        iv = rnd() & 0xfff;
+                        e->regs[index] = iv;
+                }
+                if (base >= 0)
+                        e->regs[base] = want - iv * scale - (uint64_t)(int64_t)disp;
+                else
+                        disp = (int32_t)(want - iv * scale);
+        }
+        for (unsigned b = 0; b < disp_len; b++)
+                p[disp_at + b] = (uint8_t)((uint32_t)disp >> (8 * b));
+        /* What a load writes. */
+        if (!m->load)
+                return;
+        unsigned src = byte_op ? 1 : op[0] == 0x0f ? (op2 & 1 ? 2 : 1) : opsize;
+        m->dest = (int)regx;
+        m->dsize = (uint8_t)(byte_op ? 1 : opsize);
+        if (byte_op && !rex && reg >= 4) {
+                m->high8 = true;
+                m->dest = (int)reg - 4;
+        }
+        uint64_t ones = src == 8 ? ~0ull : (1ull << (8 * src)) - 1;
+        if (op[0] == 0x0f && (op2 & 8)) /* MOVSX: all ones sign-extended */
+                ones = ~0ull;
+        m->loaded = m->dsize == 8 ? ones : ones & ((1ull << (8 * m->dsize)) - 1);
+}
+
+/* What register r must hold after the instruction, from its value before. */
+static uint64_t m64_want(const struct m64 *e, const struct m64_meta *m, int r)
+{
+        uint64_t v = e->regs[r];
+        if (r != m->dest || !m->unbacked)
+                return v;
+        if (m->high8)
+                return (v & ~0xff00ull) | (m->loaded << 8);
+        switch (m->dsize) {
+        case 8:
+                return m->loaded;
+        case 4:
+                return m->loaded; /* a 32-bit write zero-extends */
+        default:
+                return (v & ~((1ull << (8 * m->dsize)) - 1)) | m->loaded;
+        }
+}
+
+static void attack_mmio_64(void)
+{
+        uint32_t rounds = cmdline_number("rounds", 4000);
+        uint32_t ram = ram_end();
+        bool lm = cpuid(0x80000000, 0).eax >= 0x80000001 && (cpuid(0x80000001, 0).edx >> 29) & 1;
+        gprintf("attack mmio-64: start: %u MOV-family instructions of random 64-bit form (REX, "
+                "SIB, RIP-relative, moffs, 8 bytes) at the I/O APIC, local APIC, ECAM and "
+                "unbacked memory\n",
+                rounds);
+        if (!report("mmio-64-long-mode-offered", lm))
+                return;
+        lm_m_tab = (uint32_t)m64_tab;
+        static struct m64_meta meta[M64_BATCH];
+        uint32_t tried = 0, lock_ud = 0, bad_vec = 0, bad_regs = 0, fatal = 0, unbacked_loads = 0;
+        while (tried < rounds) {
+                uint32_t n = rounds - tried < M64_BATCH ? rounds - tried : M64_BATCH;
+                for (uint32_t i = 0; i < n; i++)
+                        m64_gen(&m64_tab[i], &meta[i], ram);
+                lm_m_n = n;
+                lm_fatal = 0;
+                lm_setup(); /* LTR marked the TSS busy */
+                lm_run(3);
+                if (lm_fatal) {
+                        if (fatal++ < 4)
+                                gprintf("attack mmio-64: unexpected vector %u at rip 0x%llx\n",
+                                        lm_fatal - 1, lm_fatal_rip);
+                        tried += n;
+                        continue;
+                }
+                for (uint32_t i = 0; i < n; i++) {
+                        const struct m64 *e = &m64_tab[i];
+                        const struct m64_meta *m = &meta[i];
+                        const uint8_t *c = e->code;
+                        if (e->vec != (m->lock ? VEC_UD : VEC_NONE)) {
+                                if (bad_vec++ < 8)
+                                        gprintf(
+                                            "attack mmio-64: vector %d at 0x%08x, bytes %02x %02x "
+                                            "%02x %02x %02x %02x\n",
+                                            e->vec, m->target, c[0], c[1], c[2], c[3], c[4], c[5]);
+                                continue;
+                        }
+                        lock_ud += m->lock;
+                        if (m->lock)
+                                continue;
+                        unbacked_loads += m->load && m->unbacked;
+                        for (int r = 0; r < 16; r++) {
+                                if (r == 4 || (r == m->dest && !m->unbacked))
+                                        continue;
+                                if (e->out[r] == m64_want(e, m, r))
+                                        continue;
+                                if (bad_regs++ < 8)
+                                        gprintf("attack mmio-64: r%d 0x%llx, want 0x%llx after "
+                                                "bytes %02x %02x %02x %02x %02x %02x at 0x%08x\n",
+                                                r, e->out[r], m64_want(e, m, r), c[0], c[1], c[2],
+                                                c[3], c[4], c[5], m->target);
+                                break;
+                        }
+                }
+                tried += n;
+        }
+        /* Unbacked memory still reads all ones. */
+        uint32_t ones_bad = 0;
+        for (uint32_t k = 0; k < 64; k++)
+                ones_bad += *(volatile uint32_t *)(ram + 0x1000 + (rnd() & 0xffc)) != 0xffffffffu;
+        gprintf("attack mmio-64: %u with LOCK (#UD), %u loads from unbacked memory checked; "
+                "%u unexpected vectors, %u wrong registers, %u fatal\n",
+                lock_ud, unbacked_loads, bad_vec, bad_regs, fatal);
+        report("mmio-64-vectors", bad_vec == 0 && fatal == 0 && lock_ud > 0);
+        report("mmio-64-registers", bad_regs == 0 && unbacked_loads > 0);
+        report("mmio-64-unbacked-all-ones", ones_bad == 0);
+        gprintf("attack mmio-64: tried %u\n", tried);
+}
+
 /* ---- cli-spin, cli-hlt ---- */
 
 static void attack_cli_spin(void)
@@ -3391,6 +3712,8 @@ void guest_main(void)
                 attack_storm();
         else if (!gstrcmp(name, "mmio"))
                 attack_mmio();
+        else if (!gstrcmp(name, "mmio-64"))
+                attack_mmio_64();
         else if (!gstrcmp(name, "straddle"))
                 attack_straddle();
         else if (!gstrcmp(name, "mmio-random"))

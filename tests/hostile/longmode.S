@@ -97,7 +97,7 @@
         .data
         .align 8
         .global lm_res, lm_gdtr, lm_idtr, lm_cr3, lm_maxphy, lm_fatal, lm_fatal_rip
-        .global lm_cr8_back, lm_tpr, lm_tss, lm_ramend
+        .global lm_cr8_back, lm_tpr, lm_tss, lm_ramend, lm_m_tab, lm_m_n
 lm_res:         .fill S_SLOTS, 8, 0
 lm_cr8_back:    .fill 16, 8, 0
 lm_tpr:         .fill 16, 8, 0
@@ -114,6 +114,11 @@ lm_fatal_rip:   .quad 0
 lm_cr3:         .long 0
 lm_maxphy:      .long 0
 lm_ramend:      .long 0
+lm_m_tab:       .long 0
+lm_m_n:         .long 0
+lm_m_i:         .long 0
+lm_m_cur:       .quad 0
+lm_m_code:      .quad 0
 lm_sc_return:   .quad 0
 lm_sc_cs:       .quad 0
 lm_sc_ss:       .quad 0
@@ -198,6 +203,8 @@ lm_entry64:
         je lm_group1
         cmpl $2, %eax
         je lm_group2
+        cmpl $3, %eax
+        je lm_group3
         jmp lm_leave64
 
 /* One instruction that may fault: lm_vec gets its vector (-1: none). */
@@ -571,6 +578,67 @@ lm_group2:
         movq %cr3, %rax
         movq %rax, R(S_CR3_AFTER)
         jmp lm_leave64
+
+/* Group 3 (attack=mmio-64): lm_m_n entries of lm_m_tab (struct m64 in
+ * attack.c: regs[16] at 0, out[16] at 128, code at 256, vec at 288; 296
+ * bytes each).  Each loads RAX-R15 but RSP from regs, calls its code (one
+ * instruction, then RET), stores RAX-R15 into out and the vector it raised
+ * (-1: none) into vec. */
+        .set M64_SIZE, 296
+lm_group3:
+        movl $0, lm_m_i(%rip)
+1:      movl lm_m_i(%rip), %eax
+        cmpl lm_m_n(%rip), %eax
+        jae 4f
+        imull $M64_SIZE, %eax
+        addl lm_m_tab(%rip), %eax
+        movq %rax, lm_m_cur(%rip)
+        addq $256, %rax
+        movq %rax, lm_m_code(%rip)
+        movl $3f, %r14d
+        movq %r14, lm_recover(%rip)
+        movl $-1, lm_vec(%rip)
+        movq lm_m_cur(%rip), %r15
+        movq 0(%r15), %rax
+        movq 8(%r15), %rcx
+        movq 16(%r15), %rdx
+        movq 24(%r15), %rbx
+        movq 40(%r15), %rbp
+        movq 48(%r15), %rsi
+        movq 56(%r15), %rdi
+        movq 64(%r15), %r8
+        movq 72(%r15), %r9
+        movq 80(%r15), %r10
+        movq 88(%r15), %r11
+        movq 96(%r15), %r12
+        movq 104(%r15), %r13
+        movq 112(%r15), %r14
+        movq 120(%r15), %r15
+        call *lm_m_code(%rip)
+3:      movq $0, lm_recover(%rip)
+        pushq %r15
+        movq lm_m_cur(%rip), %r15
+        movq %rax, 128(%r15)
+        movq %rcx, 136(%r15)
+        movq %rdx, 144(%r15)
+        movq %rbx, 152(%r15)
+        movq %rbp, 168(%r15)
+        movq %rsi, 176(%r15)
+        movq %rdi, 184(%r15)
+        movq %r8, 192(%r15)
+        movq %r9, 200(%r15)
+        movq %r10, 208(%r15)
+        movq %r11, 216(%r15)
+        movq %r12, 224(%r15)
+        movq %r13, 232(%r15)
+        movq %r14, 240(%r15)
+        popq %rax
+        movq %rax, 248(%r15)
+        movl lm_vec(%rip), %eax
+        movl %eax, 288(%r15)
+        incl lm_m_i(%rip)
+        jmp 1b
+4:      jmp lm_leave64
 
 /* SYSCALL's target: what it was entered with, an exit in that state,
  * then IRETQ (which loads CS and SS from the GDT) to lm_sc_return. */
