@@ -1688,6 +1688,7 @@ static void attack_cpuid_storm(void)
 
 #define ICR_FIXED      (0u << 8)
 #define ICR_LOWEST     (1u << 8)
+#define ICR_SMI        (2u << 8)
 #define ICR_NMI        (4u << 8)
 #define ICR_INIT       (5u << 8)
 #define ICR_STARTUP    (6u << 8)
@@ -2366,9 +2367,39 @@ static void restarts(const char *mode, uint32_t count, bool x2)
         report(si_name(mode, "init-sipi-restarts"), done == count && alive);
 }
 
+/* SMIs (delivery mode 010b) to the AP, to itself and to all but itself:
+ * vtvisor offers no SMM, so nothing is delivered (no interrupt, NMI or
+ * restart at either CPU) and both go on; then the AP still answers. */
+static void smi_ignored(const char *mode, uint32_t n)
+{
+        struct si_snapshot s0, s1;
+        snapshot(&s0);
+        for (uint32_t i = 0; i < n; i++) {
+                si_send(1, ICR_SMI | ICR_ASSERT);
+                si_send(0, ICR_SMI | ICR_ASSERT);
+                si_send(0, ICR_OTHERS | ICR_SMI | ICR_ASSERT);
+        }
+        si_tried += 3 * n;
+        si_settle();
+        snapshot(&s1);
+        bool same = same_snapshot(&s0, &s1);
+        uint32_t b = si_cnt[1][SI_VEC_AP];
+        si_send(1, SI_VEC_AP);
+        bool alive = si_wait(&si_cnt[1][SI_VEC_AP], b + 1);
+        gprintf("attack smp-ipi: %s: %u SMIs to the AP, to itself and to all but itself: %s; "
+                "the AP %s\n",
+                mode, 3 * n, same ? "nothing delivered" : "DELIVERED",
+                alive ? "answers" : "is gone");
+        report(si_name(mode, "smi-ignored"), same && alive);
+}
+
 static void xapic_phase(uint32_t n, uint32_t s, uint32_t m, uint32_t a)
 {
         one_by_one("xapic", "fixed-to-ap", 1, 1, ICR_FIXED | ICR_ASSERT | SI_VEC_AP, n);
+        /* Level-triggered: the trigger mode is ignored for fixed IPIs (SDM
+         * 11.6.1); each arrives and its EOI ends it. */
+        one_by_one("xapic", "fixed-level-to-ap", 1, 1,
+                   ICR_FIXED | ICR_ASSERT | ICR_LEVEL | SI_VEC_AP, n / 4 + 1);
         storm("xapic", "fixed-to-ap-storm", 1, 1, ICR_FIXED | ICR_ASSERT | SI_VEC_AP, s);
         one_by_one("xapic", "fixed-to-self", 0, 0, ICR_FIXED | ICR_ASSERT | SI_VEC_ME, n);
         one_by_one("xapic", "all-excluding-self", 1, 0, ICR_OTHERS | ICR_ASSERT | SI_VEC_AP, n);
@@ -2398,6 +2429,7 @@ static void xapic_phase(uint32_t n, uint32_t s, uint32_t m, uint32_t a)
         /* Logical (flat model, both LDRs 0 after reset): bits nobody has. */
         static const uint32_t logical[] = { 0x01, 0x02, 0x80, 0x7f, 0xfe };
         absent("xapic", logical, sizeof(logical) / sizeof(logical[0]), ICR_LOGICAL);
+        smi_ignored("xapic", 20);
 }
 
 /* The x2APIC ICR and SELF IPI forms the SDM makes #GP (SDM 11.12.1.3,
@@ -2532,6 +2564,8 @@ static void x2apic_phase(uint32_t n, uint32_t s, uint32_t m, uint32_t a)
                    ap_x2_id == 1 && ap_x2_ldr == 2);
 
         one_by_one("x2apic", "fixed-to-ap", 1, 1, ICR_FIXED | ICR_ASSERT | SI_VEC_AP, n);
+        one_by_one("x2apic", "fixed-level-to-ap", 1, 1,
+                   ICR_FIXED | ICR_ASSERT | ICR_LEVEL | SI_VEC_AP, n / 4 + 1);
         storm("x2apic", "fixed-to-ap-storm", 1, 1, ICR_FIXED | ICR_ASSERT | SI_VEC_AP, s);
         one_by_one("x2apic", "fixed-to-ap-logical", 1, ap_x2_ldr,
                    ICR_LOGICAL | ICR_FIXED | ICR_ASSERT | SI_VEC_AP, n / 4 + 1);
@@ -2578,6 +2612,7 @@ static void x2apic_phase(uint32_t n, uint32_t s, uint32_t m, uint32_t a)
         static const uint32_t logical[] = { 0x0000fffc, 0x00000004, 0x00010003, 0x00020001,
                                             0xffff0003, 0x00000000, 0x80000002 };
         absent("x2apic", logical, sizeof(logical) / sizeof(logical[0]), ICR_LOGICAL);
+        smi_ignored("x2apic", 20);
 
         x2apic_illegal();
 }
