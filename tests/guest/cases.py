@@ -1677,7 +1677,8 @@ HOSTILE_CASES = [
             f"smp-ipi-{m}-{k}" for m in ("xapic", "x2apic") for k in (
                 "fixed-to-ap", "fixed-to-ap-storm", "fixed-to-self", "all-excluding-self",
                 "ap-to-bsp", "ap-to-bsp-storm", "nmi-to-ap", "absent-physical",
-                "absent-logical", "init-sipi-restarts", "fixed-level-to-ap", "smi-ignored")),
+                "absent-logical", "init-sipi-restarts", "fixed-level-to-ap", "smi-ignored",
+                "nmi-to-self")),
             "smp-ipi-x2apic-msrs-gp-in-xapic-mode", "smp-ipi-cpuid-x2apic",
             "smp-ipi-x2apic-enabled", "smp-ipi-x2apic-fixed-to-ap-logical",
             "smp-ipi-x2apic-fixed-to-self-storm", "smp-ipi-x2apic-self-ipi-msr",

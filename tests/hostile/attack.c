@@ -2257,6 +2257,23 @@ static void nmis_to_ap(const char *mode, uint32_t n)
                got == n && burst >= 1 && burst <= n && si_nmis[0] == b0);
 }
 
+/* NMIs to its own APIC ID, one by one: each taken by the BSP, none by
+ * the AP. */
+static void nmis_to_self(const char *mode, uint32_t n)
+{
+        uint32_t b0 = si_nmis[0], b1 = si_nmis[1], lost = 0;
+        for (uint32_t i = 0; i < n; i++) {
+                si_send(0, ICR_NMI | ICR_ASSERT);
+                if (!si_wait(&si_nmis[0], b0 + i + 1))
+                        lost++;
+        }
+        si_settle();
+        si_tried += n;
+        gprintf("attack smp-ipi: %s NMIs to itself: %u one by one, %u taken, %u at the AP\n", mode,
+                n, si_nmis[0] - b0, si_nmis[1] - b1);
+        report(si_name(mode, "nmi-to-self"), lost == 0 && si_nmis[0] - b0 == n && si_nmis[1] == b1);
+}
+
 struct si_snapshot {
         uint32_t irqs[2], nmis[2], entries, checkin;
 };
@@ -2422,6 +2439,7 @@ static void xapic_phase(uint32_t n, uint32_t s, uint32_t m, uint32_t a)
         gprintf("attack smp-ipi: xapic AP to BSP: %u sent back to back, %u arrived\n", s, got);
         report("smp-ipi-xapic-ap-to-bsp-storm", ran && got >= 1 && got <= s);
         nmis_to_ap("xapic", m);
+        nmis_to_self("xapic", m);
         static uint32_t dests[253];
         for (uint32_t i = 0; i < 253; i++)
                 dests[i] = i + 2; /* 2-254; 255 is the broadcast */
@@ -2594,6 +2612,7 @@ static void x2apic_phase(uint32_t n, uint32_t s, uint32_t m, uint32_t a)
         report("smp-ipi-x2apic-ap-to-bsp-storm", ran && got >= 1 && got <= s);
 
         nmis_to_ap("x2apic", m);
+        nmis_to_self("x2apic", m);
 
         /* x2APIC IDs nobody has: 2-255, IDs whose low byte is 0 or 1 (the
          * xAPIC IDs of the two CPUs), large ones; 0xffffffff is the
