@@ -1244,6 +1244,8 @@ HOSTILE_REJECT = [r"FAIL", r"PANIC"]
 SMP_IPI_TICKS = 40
 # hostile-smp-4: ticks that outlast the SMP guest's run with four vCPUs.
 SMP_4_TICKS = 40
+# hostile-smp-8: the same with eight.
+SMP_8_TICKS = 80
 
 
 def companion(ticks):
@@ -1727,6 +1729,20 @@ HOSTILE_CASES = [
         stopped={"companion": CLEAN, "atk": CLEAN},
         order=[(ok("atk"), line("companion", f"companion: tick {SMP_4_TICKS}"))],
         timeout=120,
+    ),
+    # The same with eight vCPUs (smp.c's most) on the two CPUs: 56 pairs
+    # storming each other at once.
+    dict(
+        name="hostile-smp-8",
+        cpus=2,
+        modules=[companion(SMP_8_TICKS), "smp.elf name=atk vcpus=8 -- cpus=8 mesh=200"],
+        expect=companion_ok(SMP_8_TICKS) + smp_passes("atk", 8)
+        + [r"^vtvisor: vm atk: .* 8 vCPUs on CPU ",
+           r"^\[atk\] smp: [\s\S]*^\[companion\] companion: tick \d+$[\s\S]*^\[atk\] DONE"],
+        reject=HOSTILE_REJECT,
+        stopped={"companion": CLEAN, "atk": CLEAN},
+        order=[(ok("atk"), line("companion", f"companion: tick {SMP_8_TICKS}"))],
+        timeout=180,
     ),
 ]
 
