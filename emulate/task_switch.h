@@ -24,15 +24,7 @@
 #define VTV_EMULATE_TASK_SWITCH_H
 
 #include "lib/types.h"
-
-/* The exceptions a task switch raises (SDM Vol. 3A Table 6-1); the same
- * numbers as arch/x86/regs.h, which this pure module may not include. */
-#define VEC_DF 8
-#define VEC_TS 10
-#define VEC_NP 11
-#define VEC_SS 12
-#define VEC_GP 13
-#define VEC_PF 14
+#include "lib/vectors.h" /* the exceptions a task switch raises */
 
 /* The exit qualification's source (SDM Vol. 3C 28.2.1, task switch: bits
  * 31:30). */

@@ -1,24 +1,11 @@
-/* Architectural x86 constants: exception vectors and control-register,
- * EFER and RFLAGS bits (SDM Vol. 3A, 2.5 and 6.15).  Definitions only. */
+/* Architectural x86 constants: control-register, EFER and RFLAGS bits
+ * (SDM Vol. 3A, 2.5), and through lib/vectors.h the exception vectors
+ * (6.15).  Definitions only. */
 #ifndef VTV_ARCH_X86_REGS_H
 #define VTV_ARCH_X86_REGS_H
 
 #include "lib/types.h"
-
-/* x86 exception vectors. */
-#define VEC_DE  0
-#define VEC_DB  1
-#define VEC_NMI 2
-#define VEC_BP  3
-#define VEC_UD  6
-#define VEC_NM  7
-#define VEC_DF  8
-#define VEC_TS  10
-#define VEC_NP  11
-#define VEC_SS  12
-#define VEC_GP  13
-#define VEC_PF  14
-#define VEC_MC  18
+#include "lib/vectors.h" /* the exception vectors */
 
 /* Control registers. */
 #define CR0_PE BIT(0)
