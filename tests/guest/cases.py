@@ -1332,6 +1332,23 @@ def hostile_gpa(name, probes):
     )
 
 
+def hostile_smp(n, ticks, timeout):
+    """tests/guest/smp.c with n vCPUs (cpus=n mesh=200) as the attacker on
+    two CPUs beside the companion."""
+    return dict(
+        name=f"hostile-smp-{n}",
+        cpus=2,
+        modules=[companion(ticks), f"smp.elf name=atk vcpus={n} -- cpus={n} mesh=200"],
+        expect=companion_ok(ticks) + smp_passes("atk", n)
+        + [rf"^vtvisor: vm atk: .* {n} vCPUs on CPU ",
+           r"^\[atk\] smp: [\s\S]*^\[companion\] companion: tick \d+$[\s\S]*^\[atk\] DONE"],
+        reject=HOSTILE_REJECT,
+        stopped={"companion": CLEAN, "atk": CLEAN},
+        order=[(ok("atk"), line("companion", f"companion: tick {ticks}"))],
+        timeout=timeout,
+    )
+
+
 # mmio-random: rounds of one instruction of random bytes each, at CPL 3
 # with TF set, its registers pointed into one device page of the VM (local
 # APIC, I/O APIC, ECAM, both BARs of its virtio-blk (a disk: pattern.img)
@@ -1717,33 +1734,10 @@ HOSTILE_CASES = [
     # mode in xAPIC and x2APIC mode (physical, logical flat and cluster,
     # the shorthands, lowest priority to all four: exactly one takes it),
     # NMI IPIs, INIT-SIPI-SIPI of three APs and a TLB shootdown, while the
-    # companion shares CPU 0 with two of them.
-    dict(
-        name="hostile-smp-4",
-        cpus=2,
-        modules=[companion(SMP_4_TICKS), "smp.elf name=atk vcpus=4 -- cpus=4 mesh=200"],
-        expect=companion_ok(SMP_4_TICKS) + smp_passes("atk", 4)
-        + [r"^vtvisor: vm atk: .* 4 vCPUs on CPU ",
-           r"^\[atk\] smp: [\s\S]*^\[companion\] companion: tick \d+$[\s\S]*^\[atk\] DONE"],
-        reject=HOSTILE_REJECT,
-        stopped={"companion": CLEAN, "atk": CLEAN},
-        order=[(ok("atk"), line("companion", f"companion: tick {SMP_4_TICKS}"))],
-        timeout=120,
-    ),
-    # The same with eight vCPUs (smp.c's most) on the two CPUs: 56 pairs
-    # storming each other at once.
-    dict(
-        name="hostile-smp-8",
-        cpus=2,
-        modules=[companion(SMP_8_TICKS), "smp.elf name=atk vcpus=8 -- cpus=8 mesh=200"],
-        expect=companion_ok(SMP_8_TICKS) + smp_passes("atk", 8)
-        + [r"^vtvisor: vm atk: .* 8 vCPUs on CPU ",
-           r"^\[atk\] smp: [\s\S]*^\[companion\] companion: tick \d+$[\s\S]*^\[atk\] DONE"],
-        reject=HOSTILE_REJECT,
-        stopped={"companion": CLEAN, "atk": CLEAN},
-        order=[(ok("atk"), line("companion", f"companion: tick {SMP_8_TICKS}"))],
-        timeout=180,
-    ),
+    # companion shares CPU 0 with two of them.  The same with eight vCPUs
+    # (smp.c's most): 56 pairs storming each other at once.
+    hostile_smp(4, SMP_4_TICKS, timeout=120),
+    hostile_smp(8, SMP_8_TICKS, timeout=180),
 ]
 
 CASES += HOSTILE_CASES
