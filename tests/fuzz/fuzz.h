@@ -29,6 +29,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * that a caller does not bring the body back under instrumentation. */
 #define FUZZ_HARNESS __attribute__((no_sanitize("coverage"), noinline))
 
+/* Whether the n bytes at p are all zero: a check of the harness's, over
+ * up to a guest's whole RAM (a loaded segment's zero fill). */
+static inline FUZZ_HARNESS bool fuzz_all_zero(const uint8_t *p, uint64_t n)
+{
+        for (uint64_t k = 0; k < n; k++)
+                if (p[k])
+                        return false;
+        return true;
+}
+
 struct fuzz_in {
         const uint8_t *p;
         size_t n;

@@ -149,8 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (n < 64) {
                         CHECK(l->off + l->filesz <= len);
                         CHECK(memcmp(ram + l->dst, img + l->off, l->filesz) == 0);
-                        for (uint64_t k = l->filesz; k < l->memsz; k++)
-                                CHECK(ram[l->dst + k] == 0);
+                        CHECK(fuzz_all_zero(ram + l->dst + l->filesz, l->memsz - l->filesz));
                 }
                 /* Entry state. */
                 CHECK(st.rip >= MB_KERNEL_MIN && st.rip < ram_size);
