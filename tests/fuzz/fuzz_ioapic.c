@@ -33,7 +33,7 @@ struct ctx {
         bool may_clear; /* the step can clear remote IRR (an EOI or a write) */
 };
 
-static void deliver(void *p, const struct ioapic_msg *m)
+static FUZZ_HARNESS void deliver(void *p, const struct ioapic_msg *m)
 {
         struct ctx *c = p;
         CHECK(m->pin < IOAPIC_PINS);
@@ -56,7 +56,7 @@ static void deliver(void *p, const struct ioapic_msg *m)
         c->delivered[m->pin]++;
 }
 
-static void check_entries(const struct ctx *c)
+static FUZZ_HARNESS void check_entries(const struct ctx *c)
 {
         for (unsigned p = 0; p < IOAPIC_PINS; p++) {
                 uint64_t e = c->io->redir[p];
@@ -74,7 +74,7 @@ static uint32_t rd(struct ioapic *io, uint8_t reg)
         return ioapic_mmio_read(io, IOAPIC_WIN);
 }
 
-static void check_read(struct ioapic *io, uint8_t reg, uint32_t v)
+static FUZZ_HARNESS void check_read(struct ioapic *io, uint8_t reg, uint32_t v)
 {
         if (reg == IOAPIC_REG_ID || reg == IOAPIC_REG_ARB)
                 CHECK(v == (uint32_t)io->id << 24 && (v & ~0x0f000000u) == 0);
