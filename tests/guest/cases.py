@@ -1283,6 +1283,20 @@ def hostile_finishing(attack, ticks, checks, args="", timeout=60, **kw):
     )
 
 
+def hostile_stopping(attack, args, checks, stop):
+    """An attack that ends with vtvisor stopping the attacker (cause `stop`)
+    after its own checks pass, while the companion ticks 12 times."""
+    return dict(
+        name=f"hostile-{attack}",
+        modules=[companion(12), f"attack.elf name=atk ram=4M -- attack={attack} delay=8 {args}"],
+        expect=companion_ok(12) + [ticked_during("atk", attack)] + passes("atk", *checks),
+        reject=HOSTILE_REJECT,
+        stopped={"companion": CLEAN, "atk": stop},
+        order=[(rf"^\[atk\] attack {attack}: start", line("companion", "companion: tick 12"))],
+        timeout=60,
+    )
+
+
 # gpa: vtvisor stops a VM at its first access outside its RAM (EPT
 # violation), so each attacker VM gets one probe: two cases of 15 attackers
 # (16 VMs is vtvisor's limit) of 2 MiB each, 30 probes in all, with reads,
@@ -1459,39 +1473,20 @@ HOSTILE_CASES = [
     # and unbacked memory, some straddling a page's end, faults caught;
     # then one form vtvisor does not emulate, which stops the attacker with
     # a line naming it.  A fixed seed keeps the run the same each time.
-    dict(
-        name="hostile-mmio",
-        modules=[companion(12),
-                 "attack.elf name=atk ram=4M -- attack=mmio delay=8 rounds=20000 seed=20261202"],
-        expect=companion_ok(12) + [ticked_during("atk", "mmio")]
-        + passes("atk", "mmio-unbacked-all-ones", "mmio-lock-mov-ud"),
-        reject=HOSTILE_REJECT,
-        stopped={"companion": CLEAN,
-                 "atk": r".* by an instruction vtvisor cannot emulate \((unsupported|string) "
-                        r"instruction; bytes .*"},
-        order=[(r"^\[atk\] attack mmio: start", line("companion", "companion: tick 12"))],
-        timeout=60,
-    ),
+    hostile_stopping("mmio", "rounds=20000 seed=20261202",
+                     ["mmio-unbacked-all-ones", "mmio-lock-mov-ud"],
+                     r".* by an instruction vtvisor cannot emulate \((unsupported|string) "
+                     r"instruction; bytes .*"),
     # Loads and stores straddling a page boundary between RAM, unbacked
     # memory and device pages, with random forms, values and offsets: every
     # byte of a load is what a one-byte load of it gives, a store changes
     # exactly its RAM bytes; then a REP MOVSD across RAM's end, which
     # vtvisor does not emulate: it stops the attacker naming it.
-    dict(
-        name="hostile-straddle",
-        modules=[companion(12),
-                 "attack.elf name=atk ram=4M -- attack=straddle delay=8 rounds=3000 "
-                 "seed=20261203"],
-        expect=companion_ok(12) + [ticked_during("atk", "straddle")]
-        + passes("atk", "straddle-no-fault", "straddle-loads-bytewise",
-                 "straddle-stores-ram-bytes-only", "straddle-ecam-id-kept"),
-        reject=HOSTILE_REJECT,
-        stopped={"companion": CLEAN,
-                 "atk": r"unbacked memory access at guest-physical 0x400000 by an instruction "
-                        r"vtvisor cannot emulate \(string instruction; bytes f3 a5 .*"},
-        order=[(r"^\[atk\] attack straddle: start", line("companion", "companion: tick 12"))],
-        timeout=60,
-    ),
+    hostile_stopping("straddle", "rounds=3000 seed=20261203",
+                     ["straddle-no-fault", "straddle-loads-bytewise",
+                      "straddle-stores-ram-bytes-only", "straddle-ecam-id-kept"],
+                     r"unbacked memory access at guest-physical 0x400000 by an instruction "
+                     r"vtvisor cannot emulate \(string instruction; bytes f3 a5 .*"),
     # MOV-family instructions of random 64-bit form (REX, SIB with r8-r15,
     # RIP-relative, moffs, 8 bytes) at every device page and unbacked
     # memory, from the attacker's own IA-32e mode (longmode.S group 3):
