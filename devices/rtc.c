@@ -6,6 +6,11 @@
 #define DAYS_0000_TO_1970 719528
 /* A Gregorian cycle: 400 years, 97 of them leap. */
 #define DAYS_PER_400_YEARS 146097
+/* A century whose first year is leap (divisible by 400), one whose first
+ * year is not, and four years starting with a leap year. */
+#define DAYS_PER_LEAP_CENTURY 36525
+#define DAYS_PER_CENTURY      36524
+#define DAYS_PER_4_YEARS      1461
 /* 1970-01-01 was a Thursday. */
 #define EPOCH_WEEKDAY 4
 /* The caller's clock is clamped well inside int64 so that adding the
@@ -47,12 +52,10 @@ static bool is_leap(int64_t year)
         return floor_mod(year, 4) == 0 && (floor_mod(year, 100) != 0 || floor_mod(year, 400) == 0);
 }
 
-static unsigned days_in_month(int64_t year, unsigned month)
+static unsigned days_in_month(bool leap, unsigned month)
 {
         static const uint8_t days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-        if (month == 2 && is_leap(year))
-                return 29;
-        return days[month - 1];
+        return days[month - 1] + (month == 2 && leap);
 }
 
 /* Days from 0000-01-01 to the first day of year: 365 a year plus one for
@@ -74,28 +77,35 @@ void rtc_time_from_seconds(int64_t seconds, struct rtc_time *tm)
 
         /* Whole 400-year cycles first (each starts with a leap year
          * divisible by 400), then centuries (the first of a cycle has the
-         * extra day), then single years: at most 3 + 99 steps. */
+         * extra day), then 4-year groups and single years by division. */
         int64_t d = days + DAYS_0000_TO_1970;
         int64_t cycles = floor_div(d, DAYS_PER_400_YEARS);
         int64_t year = cycles * 400;
         d -= cycles * DAYS_PER_400_YEARS;
-        for (int c = 0; c < 3; c++) {
-                int64_t century_days = 36524 + (c == 0);
-                if (d < century_days)
-                        break;
-                d -= century_days;
-                year += 100;
+        if (d >= DAYS_PER_LEAP_CENTURY) {
+                /* 1-3: the cycle's first century is one day longer. */
+                int64_t c = (d - 1) / DAYS_PER_CENTURY;
+                year += 100 * c;
+                d -= c * DAYS_PER_CENTURY + 1;
+                /* This century's first year has no 29 February: count as if
+                 * it had one, so that every 4-year group below starts with
+                 * a leap year of 366 days. */
+                if (d >= 365)
+                        d++;
         }
-        for (;;) {
-                int64_t year_days = is_leap(year) ? 366 : 365;
-                if (d < year_days)
-                        break;
-                d -= year_days;
-                year++;
+        int64_t groups = d / DAYS_PER_4_YEARS;
+        year += 4 * groups;
+        d -= groups * DAYS_PER_4_YEARS;
+        if (d >= 366) {
+                /* 1-3: past the group's leap year. */
+                int64_t y = (d - 1) / 365;
+                year += y;
+                d -= y * 365 + 1;
         }
+        bool leap = is_leap(year);
         unsigned month = 1;
-        while (d >= days_in_month(year, month)) {
-                d -= days_in_month(year, month);
+        while (d >= days_in_month(leap, month)) {
+                d -= days_in_month(leap, month);
                 month++;
         }
         tm->year = year;
@@ -108,8 +118,9 @@ void rtc_time_from_seconds(int64_t seconds, struct rtc_time *tm)
 int64_t rtc_seconds_from_time(const struct rtc_time *tm)
 {
         int64_t days = days_before_year(tm->year) - DAYS_0000_TO_1970;
+        bool leap = is_leap(tm->year);
         for (unsigned m = 1; m < tm->month && m <= 12; m++)
-                days += days_in_month(tm->year, m);
+                days += days_in_month(leap, m);
         days += (int64_t)tm->day - 1;
         return days * SECONDS_PER_DAY + (int64_t)tm->hour * 3600 + (int64_t)tm->minute * 60 +
                (int64_t)tm->second;
