@@ -18,7 +18,8 @@ process's stdin into it; tools/demo.py uses that, and so does --interactive.
 Each run gets a private temporary directory holding the ISO (built with
 grub-mkrescue), the bochsrc, the debugger command file, the serial log and
 Bochs's own log, so runs can go in parallel.  Bochs runs on a pseudo-terminal
-(display_library: term needs one; its output is drained and discarded) in
+(display_library: term needs one; its output, and the screen's on the
+terminal Bochs opens for it, is drained and discarded: _BochsTerminal) in
 its own process group, which is killed once the serial log shows the end
 marker (default: a line starting "vtvisor: halted"), once Bochs exits, or on
 the timeout.  Bochs's exit status means nothing: only the serial log counts.
@@ -56,6 +57,7 @@ import tempfile
 import termios
 import threading
 import time
+import tty
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -315,6 +317,7 @@ def run(kernel=None, modules=(), cpu=DEFAULT_CPU, boot="mb2", kernel_args="",
     tmp = Path(tempfile.mkdtemp(prefix="vtvisor-bochs-"))
     proc = None
     master = None
+    term = None
     listener = None
     conn = None
     start = time.monotonic()
@@ -340,6 +343,7 @@ def run(kernel=None, modules=(), cpu=DEFAULT_CPU, boot="mb2", kernel_args="",
                                     start_new_session=True, close_fds=True)
         finally:
             os.close(slave)
+        term = _BochsTerminal(master)
         bochs_started = time.monotonic()
 
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -387,7 +391,7 @@ def run(kernel=None, modules=(), cpu=DEFAULT_CPU, boot="mb2", kernel_args="",
         deadline = None if timeout is None else start + timeout
         with open(serial_path, "rb" if console is None else "wb") as serial:
             while True:
-                _drain(master)
+                term.drain()
                 if console is not None and conn is None:
                     try:
                         conn, _ = listener.accept()
@@ -435,7 +439,7 @@ def run(kernel=None, modules=(), cpu=DEFAULT_CPU, boot="mb2", kernel_args="",
                 # Sleep until Bochs draws something (drained at once, so its
                 # terminal output never blocks it), serial output or console
                 # input arrives, or for 30 ms.
-                rlist, wlist, wait = [master], [], 0.03
+                rlist, wlist, wait = term.fds(), [], 0.03
                 if console is not None:
                     rlist.append(listener if conn is None else conn)
                     if conn is not None and closed:
@@ -460,6 +464,8 @@ def run(kernel=None, modules=(), cpu=DEFAULT_CPU, boot="mb2", kernel_args="",
     finally:
         if proc is not None:
             _kill(proc)
+        if term is not None:
+            term.close()
         if master is not None:
             os.close(master)
         for s in (conn, listener):
@@ -622,12 +628,63 @@ class StdinConsole:
         return out
 
 
-def _drain(master):
+def _drain(fd):
+    """Reads what fd has (non-blocking) and returns it."""
+    got = []
     try:
-        while os.read(master, 65536):
-            pass
+        while True:
+            data = os.read(fd, 65536)
+            if not data:
+                break
+            got.append(data)
     except (BlockingIOError, OSError):
         pass
+    return b"".join(got)
+
+
+class _BochsTerminal:
+    """Reads and discards Bochs's terminal output, so that it never blocks.
+
+    Built with its debugger, as Debian's is, Bochs's term display does not
+    draw on the terminal Bochs was started on.  It opens a pseudo-terminal
+    of its own and names it on stderr: 'Bochs connected to screen
+    "/dev/pts/N"'.  Nothing reads that terminal unless we do.  Once its
+    buffer is full (about 16 KiB; the status bar is redrawn every second of
+    wall time), Bochs blocks in the write and every guest stops with it: a
+    long run, or one slowed by other work, timed out with nothing wrong in
+    vtvisor.  So its other end is opened here, put in raw mode (no echo
+    back into Bochs's keyboard, no line buffering) and drained too."""
+
+    SCREEN = re.compile(rb'Bochs connected to screen "(/dev/pts/[0-9]+)"')
+
+    def __init__(self, master):
+        self.master = master
+        self.screen = None
+        self.seen = b""
+
+    def fds(self):
+        return [self.master] if self.screen is None else [self.master, self.screen]
+
+    def drain(self):
+        data = _drain(self.master)
+        if self.screen is None and data:
+            self.seen = (self.seen + data)[-4096:]
+            m = self.SCREEN.search(self.seen)
+            if m:
+                path = m.group(1).decode()
+                try:
+                    self.screen = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+                    tty.setraw(self.screen)
+                except OSError as e:
+                    raise BochsError(f"cannot open Bochs's screen terminal {path} to drain "
+                                     f"it ({e.strerror}); Bochs would block once it is full")
+        if self.screen is not None:
+            _drain(self.screen)
+
+    def close(self):
+        if self.screen is not None:
+            os.close(self.screen)
+            self.screen = None
 
 
 def _kill(proc):
